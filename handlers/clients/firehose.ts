@@ -1,0 +1,30 @@
+/**
+ * The one place that creates the Firehose client, once, at module scope (reused across warm
+ * invocations). The endpoint comes from the environment: unset on AWS, the local stand-in's URL
+ * under `npm start`. The handler never knows which one it talks to.
+ */
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import type { SendBatch } from '../lib/retry';
+
+const endpoint = process.env.FIREHOSE_ENDPOINT || undefined;
+
+export const firehose = new FirehoseClient({
+  endpoint,
+  // The SDK retries throttling/5xx of the whole call; deliverWithRetry retries failed records.
+  maxAttempts: 2,
+});
+
+export const sendTo = (stream: string): SendBatch => async (records) => {
+  const out = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }));
+  const failed: number[] = [];
+  const errorCodes: string[] = [];
+  if (out.FailedPutCount) {
+    out.RequestResponses?.forEach((r, i) => {
+      if (r.ErrorCode) {
+        failed.push(i);
+        errorCodes.push(r.ErrorCode);
+      }
+    });
+  }
+  return { failed, errorCodes };
+};

@@ -1,0 +1,65 @@
+/**
+ * POST /v1/events: parse -> validate (per event) -> enrich -> pack -> PutRecordBatch.
+ * Valid events are kept even when others in the batch are rejected; rejected ones go to the rejects
+ * stream with their reason. If accepted events cannot be delivered after retries, the answer is 503
+ * so the SDK retries (event_id makes that safe).
+ */
+import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { sendTo } from './clients/firehose';
+import { configFromEnv, requireEnv } from './lib/config';
+import { packRecords } from './lib/pack';
+import { originAllowed, processRequest, type IngestResponse } from './lib/pipeline';
+import { deliverWithRetry } from './lib/retry';
+
+// Read once: a misconfigured function fails its cold start, not a request.
+const config = configFromEnv(process.env);
+const sendEvents = sendTo(requireEnv(process.env, 'EVENTS_STREAM_NAME'));
+const sendRejects = sendTo(requireEnv(process.env, 'REJECTS_STREAM_NAME'));
+const logger = new Logger();
+const metrics = new Metrics();
+// Leave room to answer before the Lambda timeout; API Gateway's own limit is 30 s.
+const ANSWER_MARGIN_MS = 1_000;
+
+const json = (statusCode: number, body: IngestResponse, headers: Record<string, string>): APIGatewayProxyStructuredResultV2 => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+
+async function ingest(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+  const h = event.headers ?? {};
+  const result = processRequest({
+    body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: h['content-type'], userAgent: h['user-agent'],
+    sourceIp: event.requestContext?.http?.sourceIp, origin: h.origin, requestId: event.requestContext?.requestId, receivedAt: new Date(),
+  }, config);
+  // Echo CORS for allowed origins so the SDK can read the status (API Gateway's CORS config does the same on AWS).
+  const cors: Record<string, string> = originAllowed(result.siteId, h.origin, config) ? { 'access-control-allow-origin': h.origin as string, 'access-control-expose-headers': 'retry-after', vary: 'Origin' } : {};
+  const policy = { baseMs: 50, capMs: 1_000, maxAttempts: 6, timeLeftMs: () => context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS };
+
+  const [delivered, rejected] = await Promise.all([
+    result.events.length ? deliverWithRetry(packRecords(result.events), sendEvents, policy) : undefined,
+    result.rejects.length ? deliverWithRetry(packRecords(result.rejects), sendRejects, policy) : undefined,
+  ]);
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, result.events.length);
+  metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejects.length);
+  if (rejected?.failed) logger.error('rejects could not be delivered', { ...rejected, rows: result.rejects });
+  if (delivered?.failed) {
+    metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
+    logger.error('events could not be delivered', { ...delivered });
+    return json(503, { error: 'events could not be stored right now; retry later' }, { ...cors, 'retry-after': '1' });
+  }
+  if (result.status !== 200) logger.info('request rejected', { status: result.status, reason: result.response });
+  return json(result.status, result.response, cors);
+}
+
+export const handler = middy(ingest)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  // Anything unexpected becomes a generic 500 that leaks nothing (only < 500 messages are exposed).
+  .use(httpErrorHandler({ logger: (err: unknown) => logger.error('unhandled', err as Error) }));

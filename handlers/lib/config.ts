@@ -1,0 +1,74 @@
+/**
+ * Pipeline configuration, read once from the environment at cold start. A missing or malformed
+ * variable throws ConfigError there, with the variable's name, rather than on the 10,000th request.
+ */
+import { ConfigError } from './errors';
+
+export interface SiteRule {
+  /** Allowed Origin values; `*` matches any run of characters except `/` (ports, subdomains). */
+  origins: RegExp[];
+  /** Requests without an Origin header (curl, servers). Browsers always send Origin on POST. */
+  allowNoOrigin: boolean;
+}
+
+export interface PipelineConfig {
+  sites: ReadonlyMap<string, SiteRule>;
+  /** Secret from which the daily visitor-hash salt is derived (HMAC(secret, date)). */
+  saltSecret: string;
+  /** URL query parameters removed before storage (lower-case names), e.g. email, token. */
+  dropQueryParams: ReadonlySet<string>;
+  /** Remove the whole query string (after reading utm_* and click ids). */
+  dropQueryString: boolean;
+}
+
+export interface SiteSpec {
+  origins?: string[];
+  allowNoOrigin?: boolean;
+}
+
+/** The local default: site `demo` from localhost origins and from tools without an Origin. */
+export const LOCAL_SITES: Record<string, SiteSpec> = {
+  demo: { origins: ['http://localhost:*', 'http://127.0.0.1:*', 'http://localhost', 'http://127.0.0.1'], allowNoOrigin: true },
+};
+
+export function originPattern(origin: string): RegExp {
+  const escaped = origin.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+  return new RegExp(`^${escaped}$`, 'i');
+}
+
+function parseSites(raw: string | undefined): Map<string, SiteRule> {
+  let spec: Record<string, SiteSpec>;
+  try {
+    spec = raw ? (JSON.parse(raw) as Record<string, SiteSpec>) : LOCAL_SITES;
+  } catch (cause) {
+    throw new ConfigError(`SITES must be JSON like {"my-site":{"origins":["https://www.example.com"]}}: ${(cause as Error).message}`);
+  }
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new ConfigError('SITES must be a JSON object keyed by site_id');
+  const sites = new Map<string, SiteRule>();
+  for (const [id, s] of Object.entries(spec)) {
+    if (!Array.isArray(s?.origins ?? [])) throw new ConfigError(`SITES.${id}.origins must be an array of origins`);
+    sites.set(id, { origins: (s.origins ?? []).map(originPattern), allowNoOrigin: s.allowNoOrigin ?? true });
+  }
+  return sites;
+}
+
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  const saltSecret = env.VISITOR_SALT_SECRET;
+  if (!saltSecret || saltSecret.length < 16) {
+    throw new ConfigError('VISITOR_SALT_SECRET must be set (at least 16 characters): it keys the daily visitor-hash salt');
+  }
+  const list = (v: string | undefined) => new Set((v ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  return {
+    sites: parseSites(env.SITES),
+    saltSecret,
+    dropQueryParams: list(env.URL_DROP_PARAMS),
+    dropQueryString: env.URL_DROP_QUERY === 'true',
+  };
+}
+
+/** Reads a required variable at module scope of an entry point. */
+export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`${name} must be set`);
+  return value;
+}

@@ -1,0 +1,157 @@
+/**
+ * Server-side enrichment. Nothing here is taken on trust from the client: times are corrected
+ * against the server clock, the device comes from the User-Agent header, and the visitor hash is
+ * keyed by a salt that changes daily so the raw IP never needs to be stored.
+ */
+import { createHash, createHmac } from 'node:crypto';
+import { LIMITS, type ClickstreamEvent } from '../../schema/event';
+import type { PipelineConfig } from './config';
+import { attribute } from './traffic';
+import type { UserAgentInfo } from './useragent';
+
+/** One stored row (schema/columns.ts EVENT_COLUMNS); undefined fields are omitted from the JSON. */
+export interface StoredEvent {
+  event_id: string;
+  type: string;
+  name?: string;
+  site_id: string;
+  event_time: string;
+  ts: string;
+  sent_at: string;
+  received_at: string;
+  anonymous_id: string;
+  session_id: string;
+  user_id?: string;
+  url?: string;
+  host?: string;
+  path?: string;
+  referrer?: string;
+  referrer_host?: string;
+  title?: string;
+  element?: string;
+  duration_ms?: number;
+  scroll_depth?: number;
+  properties?: string;
+  screen?: string;
+  viewport?: string;
+  language?: string;
+  timezone?: string;
+  sdk?: string;
+  browser?: string;
+  browser_version?: string;
+  os?: string;
+  os_version?: string;
+  device_type: string;
+  is_bot: boolean;
+  source: string;
+  medium: string;
+  campaign?: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_term?: string;
+  utm_content?: string;
+  click_id_type?: string;
+  referrer_type: string;
+  visitor_hash: string;
+  schema_version: number;
+}
+
+/** What every event of one request shares: computed once per request, not per event. */
+export interface RequestFacts {
+  siteId: string;
+  sentAt: string;
+  /** received_at - sent_at: how far the client clock is behind the server's. */
+  skewMs: number;
+  receivedAtMs: number;
+  receivedAtIso: string;
+  ua: UserAgentInfo;
+  visitorHash: string;
+}
+
+const saltCache = new Map<string, string>();
+
+/** Daily salt = HMAC(secret, UTC date). Yesterday's salt is never needed again. */
+export function dailySalt(secret: string, at: Date): string {
+  const day = at.toISOString().slice(0, 10);
+  let salt = saltCache.get(day);
+  if (!salt) {
+    saltCache.clear();
+    salt = createHmac('sha256', secret).update(day).digest('hex');
+    saltCache.set(day, salt);
+  }
+  return salt;
+}
+
+export function visitorHash(secret: string, at: Date, siteId: string, ip: string, userAgent: string): string {
+  return createHash('sha256').update(`${dailySalt(secret, at)}|${siteId}|${ip}|${userAgent}`).digest('hex').slice(0, 16);
+}
+
+export type Enriched = { ok: true; row: StoredEvent } | { ok: false; reason: string };
+
+/** Validated event + request facts -> stored row, or a rejection for checks the schema cannot express. */
+export function enrichEvent(ev: ClickstreamEvent, facts: RequestFacts, config: PipelineConfig): Enriched {
+  const tsMs = Date.parse(ev.ts);
+  if (Number.isNaN(tsMs)) return { ok: false, reason: 'ts is not a valid instant' };
+  const eventMs = tsMs + facts.skewMs;
+  if (eventMs > facts.receivedAtMs + LIMITS.maxFutureSkewMs) return { ok: false, reason: `ts is in the future (more than ${LIMITS.maxFutureSkewMs / 60_000} minutes after sent_at)` };
+  if (eventMs < facts.receivedAtMs - LIMITS.maxAgeMs) return { ok: false, reason: `ts is more than ${LIMITS.maxAgeMs / 86_400_000} days old` };
+
+  let properties: string | undefined;
+  if (ev.properties !== undefined) {
+    properties = JSON.stringify(ev.properties);
+    if (properties.length > LIMITS.maxPropertiesBytes) return { ok: false, reason: `properties is ${properties.length} bytes serialized; the limit is ${LIMITS.maxPropertiesBytes}` };
+  }
+
+  const a = attribute(ev.url, ev.referrer, config);
+  const ua = facts.ua;
+  return {
+    ok: true,
+    row: {
+      event_id: ev.event_id.toLowerCase(),
+      type: ev.type,
+      name: ev.name,
+      site_id: facts.siteId,
+      event_time: new Date(eventMs).toISOString(),
+      ts: ev.ts,
+      sent_at: facts.sentAt,
+      received_at: facts.receivedAtIso,
+      anonymous_id: ev.anonymous_id,
+      session_id: ev.session_id,
+      user_id: ev.user_id,
+      url: a.url,
+      host: a.host,
+      path: a.path,
+      referrer: ev.referrer || undefined,
+      referrer_host: a.referrer_host,
+      title: ev.title,
+      element: ev.element,
+      duration_ms: ev.duration_ms,
+      scroll_depth: ev.scroll_depth,
+      properties,
+      screen: ev.screen,
+      viewport: ev.viewport,
+      language: ev.language,
+      timezone: ev.timezone,
+      sdk: ev.sdk,
+      browser: ua.browser,
+      browser_version: ua.browser_version,
+      os: ua.os,
+      os_version: ua.os_version,
+      device_type: ev.webdriver ? 'bot' : ua.device_type,
+      is_bot: ua.is_bot || ev.webdriver === true,
+      source: a.source,
+      medium: a.medium,
+      campaign: a.campaign,
+      utm_source: a.utm_source,
+      utm_medium: a.utm_medium,
+      utm_campaign: a.utm_campaign,
+      utm_term: a.utm_term,
+      utm_content: a.utm_content,
+      click_id_type: a.click_id_type,
+      referrer_type: a.referrer_type,
+      visitor_hash: facts.visitorHash,
+      schema_version: 1,
+    },
+  };
+}

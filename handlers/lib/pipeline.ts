@@ -1,0 +1,184 @@
+/**
+ * The pure core of ingestion: request in, response plus rows out. parse -> validate (per event)
+ * -> enrich. No I/O, no AWS: the Lambda handler delivers the rows, and the simulator, benchmarks
+ * and tests call this directly.
+ */
+import { LIMITS } from '../../schema/event';
+import type { PipelineConfig } from './config';
+import { enrichEvent, visitorHash, type RequestFacts, type StoredEvent } from './enrich';
+import { BadRequestError, ForbiddenError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
+import { parseUserAgent } from './useragent';
+import { checkEnvelope, checkEvent } from './validate';
+
+export { configFromEnv } from './config';
+export type { PipelineConfig } from './config';
+export type { StoredEvent } from './enrich';
+
+export interface RequestInput {
+  body: string | undefined;
+  isBase64Encoded?: boolean;
+  contentType?: string;
+  userAgent?: string;
+  sourceIp?: string;
+  origin?: string;
+  requestId?: string;
+  receivedAt: Date;
+}
+
+/** One row of rejects/ (schema/columns.ts REJECT_COLUMNS). */
+export interface RejectRow {
+  received_at: string;
+  site_id?: string;
+  event_index: number;
+  reason: string;
+  event_id?: string;
+  event?: string;
+  request_id?: string;
+}
+
+export interface Rejection {
+  index: number;
+  reason: string;
+}
+
+export type IngestResponse = { accepted: number; rejected: Rejection[] } | { error: string };
+
+export interface PipelineResult {
+  status: number;
+  response: IngestResponse;
+  events: StoredEvent[];
+  rejects: RejectRow[];
+  /** The site, once known: the handler answers CORS only for allowed origins of a known site. */
+  siteId?: string;
+}
+
+const REJECT_SNIPPET_BYTES = 8_192;
+// Content types a browser can send without a CORS preflight (text/plain) or that tools use.
+// curl -d sends application/x-www-form-urlencoded unless told otherwise; the body is still our JSON.
+const ACCEPTED_TYPES = new Set(['text/plain', 'application/json', 'application/x-www-form-urlencoded', '']);
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decodeBody(input: RequestInput): string {
+  const raw = input.body ?? '';
+  if (!input.isBase64Encoded) {
+    if (raw.length > LIMITS.maxBodyBytes || Buffer.byteLength(raw) > LIMITS.maxBodyBytes) throw tooLarge();
+    return raw;
+  }
+  const bytes = Buffer.from(raw, 'base64');
+  if (bytes.length > LIMITS.maxBodyBytes) throw tooLarge();
+  try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw new BadRequestError('body is not valid UTF-8', { cause });
+  }
+}
+
+const tooLarge = () => new PayloadTooLargeError(`body is larger than ${LIMITS.maxBodyBytes} bytes: send smaller batches`);
+
+function parseEnvelope(input: RequestInput) {
+  const type = (input.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!ACCEPTED_TYPES.has(type)) throw new UnsupportedMediaTypeError(`Content-Type ${type} is not accepted: send text/plain or application/json`);
+  const text = decodeBody(input);
+  if (text.trim() === '') throw new BadRequestError('body is empty: send {"site_id", "sent_at", "events": [...]}');
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new BadRequestError(`body is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BadRequestError('body must be a JSON object with site_id, sent_at and events');
+  const env = checkEnvelope(data);
+  if (!env.ok) {
+    if (env.reason.startsWith('too many events')) throw new PayloadTooLargeError(env.reason);
+    throw new BadRequestError(env.reason);
+  }
+  return env.value;
+}
+
+function checkSite(siteId: string, origin: string | undefined, config: PipelineConfig) {
+  const rule = config.sites.get(siteId);
+  if (!rule) throw new ForbiddenError(`site_id '${siteId}' is not configured`);
+  if (origin === undefined || origin === '') {
+    if (!rule.allowNoOrigin) throw new ForbiddenError(`site '${siteId}' accepts browser requests only (Origin header required)`);
+  } else if (!rule.origins.some((re) => re.test(origin))) {
+    throw new ForbiddenError(`origin ${origin} is not allowed for site '${siteId}'`);
+  }
+}
+
+export function originAllowed(siteId: string | undefined, origin: string | undefined, config: PipelineConfig): boolean {
+  if (!siteId || !origin) return false;
+  return config.sites.get(siteId)?.origins.some((re) => re.test(origin)) ?? false;
+}
+
+function snippet(value: unknown): string {
+  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  return s.length > REJECT_SNIPPET_BYTES ? s.slice(0, REJECT_SNIPPET_BYTES) : s;
+}
+
+export function processRequest(input: RequestInput, config: PipelineConfig): PipelineResult {
+  const receivedAtIso = input.receivedAt.toISOString();
+  let siteId: string | undefined;
+  try {
+    const envelope = parseEnvelope(input);
+    siteId = envelope.site_id;
+    checkSite(siteId, input.origin, config);
+    const sentMs = Date.parse(envelope.sent_at);
+    if (Number.isNaN(sentMs)) throw new BadRequestError('sent_at is not a valid instant');
+
+    const userAgent = input.userAgent ?? '';
+    const facts: RequestFacts = {
+      siteId,
+      sentAt: envelope.sent_at,
+      skewMs: input.receivedAt.getTime() - sentMs,
+      receivedAtMs: input.receivedAt.getTime(),
+      receivedAtIso,
+      ua: parseUserAgent(userAgent),
+      visitorHash: visitorHash(config.saltSecret, input.receivedAt, siteId, input.sourceIp ?? '', userAgent),
+    };
+
+    const events: StoredEvent[] = [];
+    const rejects: RejectRow[] = [];
+    const rejected: Rejection[] = [];
+    const seen = new Set<string>();
+    envelope.events.forEach((raw, index) => {
+      const checked = checkEvent(raw);
+      let reason: string;
+      if (checked.ok) {
+        const id = checked.value.event_id.toLowerCase();
+        if (seen.has(id)) {
+          reason = 'duplicate event_id in this batch';
+        } else {
+          const enriched = enrichEvent(checked.value, facts, config);
+          if (enriched.ok) {
+            seen.add(id);
+            events.push(enriched.row);
+            return;
+          }
+          reason = enriched.reason;
+        }
+      } else {
+        reason = checked.reason;
+      }
+      rejected.push({ index, reason });
+      const eventId = (raw as { event_id?: unknown } | null)?.event_id;
+      rejects.push({
+        received_at: receivedAtIso, site_id: siteId, event_index: index, reason,
+        event_id: typeof eventId === 'string' ? eventId.slice(0, 64) : undefined,
+        event: snippet(raw), request_id: input.requestId,
+      });
+    });
+    return { status: 200, response: { accepted: events.length, rejected }, events, rejects, siteId };
+  } catch (err) {
+    if (!(err instanceof HttpError)) throw err;
+    return {
+      status: err.statusCode,
+      response: { error: err.message },
+      events: [],
+      rejects: [{
+        received_at: receivedAtIso, site_id: siteId, event_index: -1, reason: err.message,
+        event: input.body === undefined ? undefined : snippet(input.body.slice(0, REJECT_SNIPPET_BYTES)), request_id: input.requestId,
+      }],
+      siteId,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Delivery with retries of only the failed records (PutRecordBatch reports FailedPutCount and a
+ * per-record ErrorCode; the call itself may also throw on throttling). Capped exponential backoff
+ * with full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"), bounded by the time
+ * the Lambda has left, so a request answers 503 in time for the client to retry instead of timing out.
+ * No AWS imports: the adapter passes in a `send` that maps to PutRecordBatch.
+ */
+import { chunkBatches, FIREHOSE_LIMITS } from './pack';
+
+/** Result of one batch call: indexes (into the batch) of records that failed. */
+export type SendBatch = (records: Uint8Array[]) => Promise<{ failed: number[]; errorCodes?: string[] }>;
+
+export interface RetryPolicy {
+  baseMs: number;
+  capMs: number;
+  maxAttempts: number;
+  /** Milliseconds left for this call; retries stop when the next backoff would not fit. */
+  timeLeftMs: () => number;
+  random?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DeliveryReport {
+  delivered: number;
+  failed: number;
+  attempts: number;
+  lastError?: string;
+}
+
+export const backoffMs = (attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'capMs'>, random: () => number): number =>
+  Math.floor(random() * Math.min(p.capMs, p.baseMs * 2 ** attempt));
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function deliverWithRetry(records: Uint8Array[], send: SendBatch, policy: RetryPolicy): Promise<DeliveryReport> {
+  const random = policy.random ?? Math.random;
+  const sleep = policy.sleep ?? defaultSleep;
+  let pending = records;
+  let attempts = 0;
+  let lastError: string | undefined;
+  while (pending.length > 0 && attempts < policy.maxAttempts) {
+    if (attempts > 0) {
+      const wait = backoffMs(attempts - 1, policy, random);
+      if (wait >= policy.timeLeftMs()) break;
+      await sleep(wait);
+    }
+    attempts++;
+    const stillFailing: Uint8Array[] = [];
+    for (const batch of chunkBatches(pending, FIREHOSE_LIMITS)) {
+      try {
+        const { failed, errorCodes } = await send(batch);
+        for (const i of failed) stillFailing.push(batch[i] as Uint8Array);
+        if (errorCodes?.length) lastError = errorCodes[0];
+      } catch (err) {
+        // Throttling or a 5xx after the SDK's own retries: the whole batch is retried.
+        lastError = (err as Error).name || String(err);
+        stillFailing.push(...batch);
+      }
+    }
+    pending = stillFailing;
+  }
+  return { delivered: records.length - pending.length, failed: pending.length, attempts, lastError };
+}

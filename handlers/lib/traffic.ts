@@ -1,0 +1,99 @@
+/**
+ * Traffic-source attribution from the page URL and the referrer: UTM parameters first, then ad
+ * click ids, then the referrer's kind. Definitions follow Google Analytics' default channel rules
+ * in a simplified form (docs/wire-format.md lists the columns).
+ */
+export interface Attribution {
+  host?: string;
+  path?: string;
+  url?: string;
+  referrer_host?: string;
+  referrer_type: 'direct' | 'internal' | 'search' | 'social' | 'email' | 'referral';
+  source: string;
+  medium: string;
+  campaign?: string;
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_term?: string;
+  utm_content?: string;
+  click_id_type?: string;
+}
+
+/** Ad-network click ids and the network they imply (medium cpc). */
+const CLICK_IDS: Record<string, string> = {
+  gclid: 'google', dclid: 'google', wbraid: 'google', gbraid: 'google', msclkid: 'bing',
+  fbclid: 'facebook', ttclid: 'tiktok', li_fat_id: 'linkedin', twclid: 'twitter',
+};
+const SEARCH = /(^|\.)(google|bing|duckduckgo|yahoo|baidu|yandex|ecosia|qwant|startpage|search\.brave|naver|seznam)\./;
+const SOCIAL = /(^|\.)(facebook|fb|instagram|t\.co|twitter|x\.com|linkedin|lnkd\.in|reddit|youtube|tiktok|pinterest|threads\.net|mastodon|bsky\.app|quora|vk\.com|weibo)($|\.|\b)/;
+const EMAIL = /(^|\.)(mail\.google|outlook\.live|mail\.yahoo|webmail|mail\.proton|fastmail)\./;
+const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
+
+function safeUrl(raw: string | undefined): URL | undefined {
+  if (!raw) return undefined;
+  try {
+    return new URL(raw);
+  } catch {
+    return undefined;
+  }
+}
+
+const bare = (host: string) => (host.startsWith('www.') ? host.slice(4) : host);
+
+export interface UrlPrivacy {
+  dropQueryParams: ReadonlySet<string>;
+  dropQueryString: boolean;
+}
+
+export function attribute(rawUrl: string | undefined, rawReferrer: string | undefined, privacy: UrlPrivacy): Attribution {
+  const url = safeUrl(rawUrl);
+  const out: Attribution = { referrer_type: 'direct', source: '(direct)', medium: '(none)', url: rawUrl };
+  if (url) {
+    out.host = url.hostname;
+    out.path = url.pathname;
+    if (url.search) {
+      const q = url.searchParams;
+      for (const k of UTM) {
+        const v = q.get(k);
+        if (v) out[k] = v.slice(0, 256);
+      }
+      for (const id of Object.keys(CLICK_IDS)) {
+        if (q.has(id)) { out.click_id_type = id; break; }
+      }
+      out.url = cleanUrl(url, rawUrl as string, privacy);
+    }
+  }
+  const ref = safeUrl(rawReferrer);
+  if (ref && ref.protocol.startsWith('http')) {
+    const h = ref.hostname;
+    out.referrer_host = h;
+    out.referrer_type = url && bare(h) === bare(url.hostname) ? 'internal'
+      : SEARCH.test(h) ? 'search' : SOCIAL.test(h) ? 'social' : EMAIL.test(h) ? 'email' : 'referral';
+  }
+  if (out.utm_source) {
+    out.source = out.utm_source;
+    out.medium = out.utm_medium ?? '(not set)';
+  } else if (out.click_id_type) {
+    out.source = CLICK_IDS[out.click_id_type] as string;
+    out.medium = 'cpc';
+  } else if (out.referrer_host && out.referrer_type !== 'internal') {
+    out.source = bare(out.referrer_host);
+    out.medium = out.referrer_type === 'search' ? 'organic' : out.referrer_type;
+  } else if (out.referrer_type === 'internal') {
+    out.source = '(internal)';
+    out.medium = 'internal';
+  }
+  out.campaign = out.utm_campaign;
+  return out;
+}
+
+/** Removes configured parameters (emails, tokens) or the whole query string before storage. */
+function cleanUrl(url: URL, raw: string, privacy: UrlPrivacy): string {
+  if (privacy.dropQueryString) return `${url.origin}${url.pathname}${url.hash}`;
+  if (privacy.dropQueryParams.size === 0) return raw;
+  for (const key of [...url.searchParams.keys()]) {
+    if (privacy.dropQueryParams.has(key.toLowerCase())) url.searchParams.delete(key);
+  }
+  return url.href;
+}
