@@ -1,0 +1,92 @@
+/**
+ * The saved queries as files: names, one-line descriptions and parameters, shared by the local
+ * runner, the Athena runner, the report and the tests.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QUERIES_DIR, stripComments, type LocalAthena, type ResultSet } from './duckdb';
+
+export class QueryUsageError extends Error {
+  override name = 'QueryUsageError';
+}
+
+export interface SavedQuery {
+  name: string;
+  description: string;
+  sql: string;
+  /** Number of `?` placeholders: 2 (from, to) plus extra ones (funnel steps). */
+  placeholders: number;
+}
+
+/** Extra parameters after from/to. Only funnel has some: four step slots, '' when unused. */
+export const MAX_FUNNEL_STEPS = 4;
+
+export function queryNames(): string[] {
+  return readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
+}
+
+export function loadQuery(name: string): SavedQuery {
+  if (!/^[a-z0-9_]+$/.test(name) || !existsSync(join(QUERIES_DIR, `${name}.sql`))) {
+    throw new QueryUsageError(`unknown query '${name}'. Known queries: ${queryNames().join(', ')} (npm run query -- --list)`);
+  }
+  const sql = readFileSync(join(QUERIES_DIR, `${name}.sql`), 'utf8');
+  const description = (sql.match(/^--\s*(.+)$/m)?.[1] ?? '').trim();
+  const body = sql.replace(/--[^\n]*/g, '');
+  return { name, description, sql, placeholders: (body.match(/\?/g) ?? []).length };
+}
+
+export function listQueries(): { name: string; description: string }[] {
+  return queryNames().map((n) => ({ name: n, description: loadQuery(n).description }));
+}
+
+/**
+ * The calendar the queries take their date range from (range_days): Trino's sequence() makes at
+ * most 10,000 elements, so 2020-01-01 plus 9,999 days.
+ */
+export const CALENDAR = { first: '2020-01-01', last: '2047-05-18' } as const;
+
+/** Checks a YYYY-MM-DD date strictly (2026-02-30 is not a date) and inside the queries' calendar. */
+export function checkDate(label: string, value: string | undefined): string {
+  if (value === undefined) throw new QueryUsageError(`--${label} YYYY-MM-DD is required`);
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+  if (!ok) throw new QueryUsageError(`--${label} must be a date YYYY-MM-DD, got '${value}'`);
+  if (value < CALENDAR.first || value > CALENDAR.last) throw new QueryUsageError(`--${label} must be between ${CALENDAR.first} and ${CALENDAR.last} (the saved queries' calendar), got ${value}`);
+  return value;
+}
+
+/** Positional parameters in the order of the `?` in the file. */
+export function queryParams(q: SavedQuery, from: string, to: string, steps: readonly string[] = []): string[] {
+  checkDate('from', from);
+  checkDate('to', to);
+  if (from > to) throw new QueryUsageError(`--from ${from} is after --to ${to}`);
+  const extra = q.placeholders - 2;
+  if (extra === 0) {
+    if (steps.length > 0) throw new QueryUsageError(`--step applies to funnel only, not ${q.name}`);
+    return [from, to];
+  }
+  if (steps.length === 0) throw new QueryUsageError(`${q.name} needs 1 to ${extra} --step values (a page path like /menu.html or an event name like add_to_cart)`);
+  if (steps.length > extra) throw new QueryUsageError(`${q.name} takes at most ${extra} --step values, got ${steps.length}`);
+  if (steps.some((s) => s.trim() === '')) throw new QueryUsageError('--step must not be empty');
+  return [from, to, ...steps, ...Array.from({ length: extra - steps.length }, () => '')];
+}
+
+/**
+ * Funnel answers every step slot and names a step only when an event matches it (Athena takes
+ * `?` only in WHERE clauses, so the query cannot echo its parameters). Keep the slots asked for
+ * and name them as asked.
+ */
+export function finishResult(q: SavedQuery, steps: readonly string[], result: ResultSet): ResultSet {
+  if (q.placeholders === 2) return result;
+  const step = result.columns.indexOf('step');
+  const name = result.columns.indexOf('step_name');
+  const rows = result.rows
+    .filter((r) => typeof r[step] === 'number' && (r[step] as number) <= steps.length)
+    .map((r) => r.map((v, i) => (i === name ? steps[(r[step] as number) - 1] ?? v : v)));
+  return { columns: result.columns, rows };
+}
+
+/** Runs a saved query on the local engine with its parameters, as the runner does. */
+export async function runSaved(db: LocalAthena, name: string, from: string, to: string, steps: readonly string[] = []): Promise<ResultSet> {
+  const q = loadQuery(name);
+  return finishResult(q, steps, await db.run(stripComments(q.sql), queryParams(q, from, to, steps)));
+}

@@ -1,0 +1,99 @@
+/**
+ * `npm start`: the whole pipeline on one machine, no AWS account.
+ *   API       serverless offline (same serverless.yml, same handler), stage `local`   PORT (3000)
+ *   Firehose  local/firehose/server.ts, configured from serverless.yml, into LOCAL_DATA_DIR (.data)
+ *   Demo      the restaurant site with the SDK                                          DEMO_PORT (8080)
+ * Settings: LOCAL_BUFFER_SECONDS (default: the streams' IntervalInSeconds), LOCAL_FIREHOSE_FAULTS
+ * ("throttle=0.2,partial=0.2,5xx=0.1"), FIREHOSE_PORT (0 = any free port).
+ * Ctrl-C stops the API, then writes every buffered record: nothing acknowledged is lost.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { FirehoseStandIn, parseFaults } from './firehose/server';
+import { readStreams } from './serverless-config';
+import { startStatic } from './static';
+
+const env = process.env;
+const port = Number(env.PORT ?? 3000);
+const dataDir = resolve(env.LOCAL_DATA_DIR ?? '.data');
+const bufferSeconds = env.LOCAL_BUFFER_SECONDS ? Number(env.LOCAL_BUFFER_SECONDS) : undefined;
+const STAGE = 'local';
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => ok(p));
+    });
+  });
+}
+
+async function waitForApi(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serverless offline exited with code ${child.exitCode}`);
+    try {
+      // Any HTTP answer means the route table is up (GET is not routed: 404/405).
+      await fetch(url, { method: 'GET', signal: AbortSignal.timeout(1000) });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`serverless offline did not answer on ${url} within ${timeoutMs / 1000} s`);
+}
+
+async function main() {
+  const firehose = new FirehoseStandIn({ dataDir, streams: readStreams(STAGE), bufferSeconds, faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS) });
+  const fh = await firehose.listen(Number(env.FIREHOSE_PORT ?? 0));
+  const apiUrl = `http://localhost:${port}`;
+  const demo = await startStatic({ port: Number(env.DEMO_PORT ?? 8080), apiUrl, dataDir });
+
+  const root = join(__dirname, '..');
+  const offline = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'offline', 'start',
+    '--stage', STAGE, '--httpPort', String(port), '--lambdaPort', String(await freePort()), '--localEnvironment', '--noTimeout'], {
+    cwd: root,
+    stdio: ['ignore', env.LOCAL_QUIET ? 'ignore' : 'inherit', 'inherit'],
+    env: {
+      ...env,
+      FIREHOSE_ENDPOINT: fh.url,
+      // The SDK signs requests; the stand-in does not check signatures.
+      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local', AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      AWS_REGION: env.AWS_REGION ?? 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off',
+    },
+  });
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    if (offline.exitCode === null && offline.pid) {
+      offline.kill('SIGTERM');
+      await new Promise((r) => { offline.once('exit', r); setTimeout(r, 5000); });
+    }
+    await firehose.close();
+    demo.server.close();
+    console.log(`local stack stopped; buffers written to ${dataDir}`);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+  offline.on('exit', (code) => { if (!stopping) { console.error(`serverless offline exited (${code})`); void stop(1); } });
+
+  await waitForApi(`${apiUrl}/v1/events`, offline);
+  if (fh.replayed) console.log(`replayed ${fh.replayed} acknowledged records from the write-ahead log`);
+  console.log(`\nClickstream local stack is up:
+  API       POST ${apiUrl}/v1/events   (site_id "demo")
+  Demo      ${demo.url}/
+  Firehose  ${fh.url}   buffering ${bufferSeconds ?? readStreams(STAGE)[0]?.intervalSeconds} s into ${dataDir}/events/dt=YYYY-MM-DD/hour=HH/
+  Ctrl-C flushes buffers and stops.\n`);
+  // One machine-readable line for test/support/stack.ts.
+  console.log(`CLICKSTREAM_READY ${JSON.stringify({ apiUrl, demoUrl: demo.url, firehoseUrl: fh.url, dataDir })}`);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
