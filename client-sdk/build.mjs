@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * Builds the SDK into client-sdk/dist/ and enforces the size budgets (min+gzip): exits 1 when a
+ * build is over budget, so `npm test` fails in CI.
+ *   node client-sdk/build.mjs          build + budget check
+ *   node client-sdk/build.mjs --size   build + table of min, min+gzip and min+brotli per file
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const src = join(here, 'src');
+const dist = join(here, 'dist');
+const { version } = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
+
+/** Feature flags per build: a false flag compiles the feature out (see src/flags.d.ts). */
+const FULL = { __CS_CLICKS__: 'true', __CS_ENGAGE__: 'true', __CS_PRIVACY__: 'true' };
+const CORE = { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false' };
+
+/** Budgets in bytes, min+gzip (issue 3). */
+const BUDGETS = {
+  'clickstream.min.js': 4096,
+  'clickstream.core.min.js': 2560,
+  'loader.min.js': 400,
+};
+
+const common = {
+  bundle: true,
+  minify: true,
+  // Every browser with fetch keepalive, Web Locks and optional chaining; no down-levelling bloat.
+  target: ['es2020', 'chrome80', 'firefox80', 'safari14'],
+  legalComments: 'none',
+  logLevel: 'warning',
+  write: false,
+  // The repo's tsconfig is for type-checking; its strict flag would only add "use strict" bytes.
+  tsconfigRaw: {},
+};
+const define = (flags) => ({ ...flags, __CS_VERSION__: JSON.stringify(version) });
+
+async function out(options, file) {
+  const r = await build({ ...common, ...options });
+  const code = r.outputFiles[0].text.trimEnd() + '\n';
+  writeFileSync(join(dist, file), code);
+  return code;
+}
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+
+const files = {
+  'clickstream.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define(FULL) }, 'clickstream.min.js'),
+  'clickstream.core.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define(CORE) }, 'clickstream.core.min.js'),
+  'loader.min.js': await out(
+    { entryPoints: [join(src, 'loader.ts')], format: 'esm', define: { __CS_SRC__: JSON.stringify('/sdk/clickstream.min.js') } },
+    'loader.min.js',
+  ),
+};
+// ESM for bundlers: every feature in; the application's bundler tree-shakes what it does not import.
+await out({ entryPoints: [join(src, 'index.ts')], format: 'esm', define: define(FULL), minify: false, target: 'es2020' }, 'clickstream.mjs');
+
+// Type declarations for the ESM build. The internal event type comes from schema/ by a type-only
+// import; the public types must not, so the published .d.ts stands alone (checked below).
+const tmp = join(dist, '.types');
+execFileSync(
+  process.execPath,
+  [
+    join(here, '..', 'node_modules', 'typescript', 'bin', 'tsc'),
+    join(src, 'index.ts'),
+    join(src, 'flags.d.ts'),
+    '--declaration', '--emitDeclarationOnly', '--strict', '--skipLibCheck',
+    '--target', 'es2022', '--module', 'preserve', '--moduleResolution', 'bundler',
+    '--lib', 'es2023,dom,dom.iterable', '--rootDir', join(here, '..'), '--outDir', tmp,
+  ],
+  { stdio: 'inherit' },
+);
+mkdirSync(join(dist, 'types'));
+const sdkTypes = join(tmp, relative(join(here, '..'), src));
+for (const f of ['index.d.ts']) {
+  const dts = readFileSync(join(sdkTypes, f), 'utf8');
+  if (/from '\.\.\//.test(dts)) throw new Error(`${f} imports outside the SDK; the published types would not resolve`);
+  writeFileSync(join(dist, 'types', f), dts);
+}
+rmSync(tmp, { recursive: true, force: true });
+
+const rows = Object.entries(files).map(([file, code]) => {
+  const buf = Buffer.from(code);
+  return {
+    file,
+    min: buf.length,
+    gzip: gzipSync(buf, { level: 9 }).length,
+    brotli: brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }).length,
+    budget: BUDGETS[file],
+  };
+});
+
+if (process.argv.includes('--size')) {
+  const pad = (s, n) => String(s).padStart(n);
+  console.log(`${'file'.padEnd(26)}${pad('min', 8)}${pad('min+gzip', 10)}${pad('min+br', 8)}${pad('budget', 8)}`);
+  for (const r of rows) console.log(`${r.file.padEnd(26)}${pad(r.min, 8)}${pad(r.gzip, 10)}${pad(r.brotli, 8)}${pad(r.budget, 8)}`);
+}
+const over = rows.filter((r) => r.gzip > r.budget);
+for (const r of rows) if (!over.includes(r)) console.log(`size ok: ${r.file} ${r.gzip} B min+gzip <= ${r.budget}`);
+for (const r of over) console.error(`SIZE BUDGET EXCEEDED: ${r.file} is ${r.gzip} B min+gzip, budget ${r.budget} B`);
+process.exit(over.length ? 1 : 0);

@@ -1,0 +1,10 @@
+/* Build-time feature flags, replaced by esbuild --define (client-sdk/build.mjs). A false flag lets
+ * the minifier drop the whole feature, so the core build does not ship it disabled. */
+/** Automatic click tracking (links, buttons, outbound links, data-cs-* attributes). */
+declare const __CS_CLICKS__: boolean;
+/** Engagement time and scroll depth on page hide. */
+declare const __CS_ENGAGE__: boolean;
+/** Consent states, GPC / Do Not Track, sampling, bot hint, cookieless mode. */
+declare const __CS_PRIVACY__: boolean;
+/** SDK version, from client-sdk/package.json. */
+declare const __CS_VERSION__: string;

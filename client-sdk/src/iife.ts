@@ -1,0 +1,23 @@
+/**
+ * The script-tag build: replaces the loader's stub `window.clickstream(method, ...args)` with the
+ * real one and replays the calls queued before the script arrived.
+ */
+import { consent, flush, identify, init, page, reset, track } from './index';
+
+// A plain object, not `import * as`: esbuild would add a getter-defining helper for a namespace.
+const api = { init, page, track, identify, consent, flush, reset };
+
+type Call = [keyof typeof api, ...unknown[]];
+type Global = { clickstream?: ((...a: Call) => void) & { q?: ArrayLike<unknown>[]; init?: unknown } };
+
+const w = window as unknown as Global;
+const queued = (w.clickstream && w.clickstream.q) || [];
+// Unknown methods are ignored; own-property check so "constructor" or "toString" call nothing.
+const cs = (m: Call[0], ...a: unknown[]) => {
+  if (api.hasOwnProperty(m)) (api[m] as (...x: unknown[]) => void)(...a);
+};
+// A second copy of the script on the page must not start a second tracker.
+if (!(w.clickstream && w.clickstream.init)) {
+  w.clickstream = Object.assign(cs, api);
+  for (const a of queued) cs(...(Array.from(a) as Call));
+}
