@@ -1,0 +1,79 @@
+-- Ordered funnel of up to 4 steps within a session (AWS Clickstream "Funnel analysis").
+--
+-- Parameters, in order: from, to (YYYY-MM-DD, inclusive), then step1 .. step4. A step is a page
+-- path (matches page_view events on that path) or an event name (matches other events with that
+-- name, e.g. custom add_to_cart or click menu_item). Pass '' for unused trailing steps.
+-- Definitions:
+--   step       1..4
+--   step_name  the step as given; NULL when no event in the range matches it (a typo, or an
+--              unused slot: the runner drops those rows and fills the names in)
+--   sessions   count(DISTINCT session_id) that reached the step after every earlier step, in
+--              order: a step's first match strictly after the time the previous step was
+--              reached; only events dated in the range count
+-- Reads events_dedup (one row per event_id) and drops is_bot rows.
+-- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
+-- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
+-- arrive more than 3 days late are not counted. They are an equi-join on dt, the view's window
+-- partition key, so Athena's dynamic partition pruning reads only those prefixes.
+-- The parameters sit in WHERE clauses only (range_days, wanted): Athena accepts them
+-- nowhere else. Dates must lie in the calendar, 2020-01-01 to 2047-05-18 (sequence() stops at
+-- 10,000), and each step is looked up among the range's events, so the query can name it.
+WITH range_days AS (
+  SELECT cal_day
+  FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
+  WHERE cal_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+),
+params AS (
+  SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
+),
+partitions AS (
+  SELECT DISTINCT CAST(CAST(r.cal_day + k * INTERVAL '1' DAY AS DATE) AS VARCHAR) AS dt
+  FROM range_days r CROSS JOIN UNNEST(ARRAY[-1, 0, 1, 2, 3]) AS slack(k)
+),
+ev AS (
+  SELECT e.event_id, e.session_id, from_iso8601_timestamp(e.event_time) AS event_at,
+         CASE WHEN e.type = 'page_view' THEN e.path ELSE e.name END AS step_key
+  FROM events_dedup e
+  JOIN partitions pt ON pt.dt = e.dt
+  CROSS JOIN params p
+  WHERE NOT e.is_bot
+    AND CAST(from_iso8601_timestamp(e.event_time) AS DATE) BETWEEN p.date_from AND p.date_to
+),
+wanted AS (
+  SELECT 1 AS step, step_key FROM ev WHERE step_key = ? GROUP BY step_key
+  UNION ALL
+  SELECT 2, step_key FROM ev WHERE step_key = ? GROUP BY step_key
+  UNION ALL
+  SELECT 3, step_key FROM ev WHERE step_key = ? GROUP BY step_key
+  UNION ALL
+  SELECT 4, step_key FROM ev WHERE step_key = ? GROUP BY step_key
+),
+s1 AS (
+  SELECT e.session_id, min(e.event_at) AS t
+  FROM ev e JOIN wanted w ON w.step = 1 AND w.step_key = e.step_key
+  GROUP BY e.session_id
+),
+s2 AS (
+  SELECT e.session_id, min(e.event_at) AS t
+  FROM ev e JOIN wanted w ON w.step = 2 AND w.step_key = e.step_key JOIN s1 ON s1.session_id = e.session_id AND e.event_at > s1.t
+  GROUP BY e.session_id
+),
+s3 AS (
+  SELECT e.session_id, min(e.event_at) AS t
+  FROM ev e JOIN wanted w ON w.step = 3 AND w.step_key = e.step_key JOIN s2 ON s2.session_id = e.session_id AND e.event_at > s2.t
+  GROUP BY e.session_id
+),
+s4 AS (
+  SELECT e.session_id, min(e.event_at) AS t
+  FROM ev e JOIN wanted w ON w.step = 4 AND w.step_key = e.step_key JOIN s3 ON s3.session_id = e.session_id AND e.event_at > s3.t
+  GROUP BY e.session_id
+),
+reached AS (
+  SELECT 1 AS step, count(*) AS sessions FROM s1
+  UNION ALL SELECT 2, count(*) FROM s2
+  UNION ALL SELECT 3, count(*) FROM s3
+  UNION ALL SELECT 4, count(*) FROM s4
+)
+SELECT r.step, w.step_key AS step_name, r.sessions
+FROM reached r LEFT JOIN wanted w ON w.step = r.step
+ORDER BY r.step

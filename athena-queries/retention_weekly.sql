@@ -1,0 +1,49 @@
+-- Weekly retention cohorts (AWS Clickstream "Retention", GA "Cohort exploration").
+--
+-- Parameters, in order: from, to (YYYY-MM-DD, inclusive), event dates in UTC.
+-- Definitions:
+--   cohort_week  Monday (ISO week, UTC) of the visitor's first event in the range: visitors
+--                seen before `from` count as new, so start the range where cohorts should begin
+--   week_offset  whole weeks from the cohort week to the week of activity (0 = first week)
+--   visitors     count(DISTINCT anonymous_id) of the cohort with any non-bot event that week
+-- Reads events_dedup (one row per event_id) and drops is_bot rows.
+-- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
+-- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
+-- arrive more than 3 days late are not counted. They are an equi-join on dt, the view's window
+-- partition key, so Athena's dynamic partition pruning reads only those prefixes.
+-- The parameters sit in range_days' WHERE clause only: Athena accepts them nowhere
+-- else. Dates must lie in its calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000).
+WITH range_days AS (
+  SELECT cal_day
+  FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
+  WHERE cal_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+),
+params AS (
+  SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
+),
+partitions AS (
+  SELECT DISTINCT CAST(CAST(r.cal_day + k * INTERVAL '1' DAY AS DATE) AS VARCHAR) AS dt
+  FROM range_days r CROSS JOIN UNNEST(ARRAY[-1, 0, 1, 2, 3]) AS slack(k)
+),
+ev AS (
+  SELECT e.*, from_iso8601_timestamp(e.event_time) AS event_at,
+         CAST(from_iso8601_timestamp(e.event_time) AS DATE) AS event_date, p.date_from, p.date_to
+  FROM events_dedup e
+  JOIN partitions pt ON pt.dt = e.dt
+  CROSS JOIN params p
+  WHERE NOT e.is_bot
+),
+active AS (
+  SELECT DISTINCT anonymous_id, CAST(date_trunc('week', event_date) AS DATE) AS week
+  FROM ev
+  WHERE event_date BETWEEN date_from AND date_to
+),
+cohorts AS (
+  SELECT anonymous_id, min(week) AS cohort_week FROM active GROUP BY anonymous_id
+)
+SELECT CAST(c.cohort_week AS VARCHAR) AS cohort_week,
+       date_diff('week', c.cohort_week, a.week) AS week_offset,
+       count(DISTINCT a.anonymous_id) AS visitors
+FROM active a JOIN cohorts c ON c.anonymous_id = a.anonymous_id
+GROUP BY c.cohort_week, date_diff('week', c.cohort_week, a.week)
+ORDER BY cohort_week, week_offset

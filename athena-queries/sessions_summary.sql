@@ -1,0 +1,67 @@
+-- Sessions per day with bounce rate, length and depth (GA "Engagement overview").
+--
+-- Parameters, in order: from, to (YYYY-MM-DD, inclusive), event dates in UTC.
+-- Definitions:
+--   session     the SDK session id; a session belongs to the date (UTC) of its first event and
+--               keeps its events after midnight; sessions without a page view are left out
+--   bounce      a session with one page view and no engagement event. An engagement event is a
+--               click, a custom event, or an `engagement` event reporting >= 10 s of engaged time
+--               (the SDK sends an `engagement` event on every page hide, so "any engagement
+--               event" would make every session engaged; 10 s is Google Analytics 4's
+--               engaged-session threshold)
+--   dt                   the session's date
+--   sessions             count(DISTINCT session_id)
+--   bounce_rate          bounced sessions / sessions, 0..1, rounded to 4 places
+--   avg_session_seconds  mean of (last event - first event) per session, seconds, 1 place
+--   pages_per_session    mean count(DISTINCT page_view event_id) per session, 2 places
+-- Reads events_dedup (one row per event_id) and drops is_bot rows.
+-- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
+-- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
+-- arrive more than 3 days late are not counted. They are an equi-join on dt, the view's window
+-- partition key, so Athena's dynamic partition pruning reads only those prefixes.
+-- The parameters sit in range_days' WHERE clause only: Athena accepts them nowhere
+-- else. Dates must lie in its calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000).
+WITH range_days AS (
+  SELECT cal_day
+  FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
+  WHERE cal_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+),
+params AS (
+  SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
+),
+partitions AS (
+  SELECT DISTINCT CAST(CAST(r.cal_day + k * INTERVAL '1' DAY AS DATE) AS VARCHAR) AS dt
+  FROM range_days r CROSS JOIN UNNEST(ARRAY[-1, 0, 1, 2, 3]) AS slack(k)
+),
+ev AS (
+  SELECT e.*, from_iso8601_timestamp(e.event_time) AS event_at,
+         CAST(from_iso8601_timestamp(e.event_time) AS DATE) AS event_date, p.date_from, p.date_to
+  FROM events_dedup e
+  JOIN partitions pt ON pt.dt = e.dt
+  CROSS JOIN params p
+  WHERE NOT e.is_bot
+),
+sessions AS (
+  SELECT session_id,
+         min(event_at) AS started,
+         max(event_at) AS ended,
+         count(DISTINCT CASE WHEN type = 'page_view' THEN event_id END) AS page_views,
+         count(DISTINCT CASE WHEN type IN ('click', 'custom') OR (type = 'engagement' AND duration_ms >= 10000)
+                             THEN event_id END) AS engaged_events
+  FROM ev
+  GROUP BY session_id
+),
+in_range AS (
+  SELECT s.*, CAST(s.started AS DATE) AS session_date,
+         CASE WHEN s.page_views = 1 AND s.engaged_events = 0 THEN 1 ELSE 0 END AS bounced
+  FROM sessions s CROSS JOIN params p
+  WHERE s.page_views > 0 AND CAST(s.started AS DATE) BETWEEN p.date_from AND p.date_to
+)
+SELECT CAST(session_date AS VARCHAR) AS dt,
+       count(DISTINCT session_id) AS sessions,
+       round(CAST(sum(bounced) AS DOUBLE) / count(*), 4) AS bounce_rate,
+       round(avg(date_diff('millisecond', started, ended)) / 1000.0, 1) AS avg_session_seconds,
+       round(avg(page_views), 2) AS pages_per_session
+FROM in_range
+GROUP BY session_date
+ORDER BY session_date
