@@ -1,0 +1,366 @@
+/**
+ * The SDK in real headless Chromium against the real local stack (serverless offline + the
+ * Firehose stand-in writing .gz objects): what a visitor's browser sends is checked where the
+ * analysts read it, in the stored rows.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startLocalStack, type LocalStack } from '../support/stack';
+
+
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const canRun = existsSync(CHROMIUM) || !!process.env.CI;
+if (!canRun) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
+const suite = canRun ? describe : describe.skip;
+
+type Row = Record<string, unknown>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LOADER = () => readFileSync(join(__dirname, '..', '..', 'client-sdk', 'dist', 'loader.min.js'), 'utf8').trim();
+
+suite('browser SDK in Chromium against the local stack', () => {
+  jest.setTimeout(90_000);
+  let stack: LocalStack;
+  let api: string;
+  let pages: Server;
+  let pagesUrl: string;
+  const open: { ctx: BrowserContext; dir: string }[] = [];
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ bufferSeconds: 1 });
+    api = `${stack.apiUrl}/v1/events`;
+    // Test pages with per-test SDK options, on their own origin (the API allows any 127.0.0.1 port).
+    // A real server rather than playwright's route(): request interception drops keepalive
+    // requests made while a page unloads, which is exactly what some tests check.
+    pages = createServer((req, res) => {
+      const q = new URL(req.url || '/', 'http://x').searchParams;
+      const opts = q.get('opts') || '{}';
+      res.setHeader('content-type', 'text/html');
+      // A strict policy: no eval, no inline code but the nonced snippet, no inline styles, only the API to connect to.
+      if (q.get('csp')) res.setHeader('content-security-policy', `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.apiUrl}`);
+      res.end(`<!doctype html><html><head><title>SDK test page</title><script src="${stack.demoUrl}/config.js"></script>
+<script nonce="t3st">${LOADER().replace('"/sdk/clickstream.min.js', `"${stack.demoUrl}/sdk/clickstream${q.get('core') ? '.core' : ''}.min.js`)}
+clickstream('init', Object.assign({}, window.CLICKSTREAM_CONFIG, ${JSON.stringify(JSON.parse(opts))}));</script></head>
+<body><h1>test</h1></body></html>`);
+    });
+    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
+    pagesUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+  }, 120_000);
+
+  afterEach(async () => {
+    for (const { ctx, dir } of open.splice(0)) {
+      await ctx.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    }
+    await stack.setFaults({});
+  });
+
+  afterAll(async () => {
+    pages?.closeAllConnections();
+    pages?.close();
+    await stack?.stop();
+  });
+
+  /** A fresh browser profile (own user-data-dir). */
+  async function browser(): Promise<BrowserContext> {
+    const dir = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
+    const ctx = await chromium.launchPersistentContext(dir, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    });
+    open.push({ ctx, dir });
+    return ctx;
+  }
+
+  async function page(ctx: BrowserContext, path: string, opts?: object): Promise<Page> {
+    const p = ctx.pages().find((x: Page) => x.url() == 'about:blank') || (await ctx.newPage());
+    await p.goto(opts ? `${pagesUrl}${path}?opts=${encodeURIComponent(JSON.stringify(opts))}` : `${stack.demoUrl}${path}`);
+    return p;
+  }
+
+  const anonymousId = async (p: Page): Promise<string> => {
+    await p.waitForFunction(() => !!localStorage.getItem('cs_aid'), undefined, { timeout: 5000 });
+    return p.evaluate(() => JSON.parse(localStorage.getItem('cs_aid')!) as string);
+  };
+
+  /** Stored rows of one visitor, polled until `done` holds or the time is up (bounded). */
+  async function rows(aid: string, done: (r: Row[]) => boolean, ms = 20_000): Promise<Row[]> {
+    const end = Date.now() + ms;
+    for (;;) {
+      await stack.flush();
+      const r = (await stack.readEvents()).filter((x) => x.anonymous_id == aid);
+      if (done(r) || Date.now() > end) return r;
+      await sleep(250);
+    }
+  }
+
+  const named = (r: Row[], prefix: string) => r.filter((x) => typeof x.name == 'string' && x.name.startsWith(prefix));
+  /** Every event_id of `r` stored exactly once. */
+  const expectOnce = (r: Row[]) => {
+    const counts = new Map<unknown, number>();
+    for (const x of r) counts.set(x.event_id, (counts.get(x.event_id) || 0) + 1);
+    expect([...counts.values()].filter((n) => n != 1)).toEqual([]);
+  };
+  const track = (p: Page, names: string[], thenFlush = false) =>
+    p.evaluate(
+      ([n, f]) => {
+        for (const x of n as string[]) (window as any).clickstream('track', x, { i: x });
+        if (f) (window as any).clickstream('flush');
+      },
+      [names, thenFlush] as const,
+    );
+  const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+  it('records page views, including single-page navigations, once per URL and after the title updates', async () => {
+    const ctx = await browser();
+    const p = await page(ctx, '/order.html');
+    const aid = await anonymousId(p);
+    await p.click('#step-cart');
+    await p.waitForTimeout(400);
+    await p.click('#allergens-link');
+    await p.waitForTimeout(400);
+    await p.goBack();
+    await p.waitForTimeout(400);
+    // Same URL again: no new page view.
+    await p.evaluate(() => {
+      history.replaceState({}, '', location.href);
+      history.pushState({}, '', location.href);
+    });
+    await p.waitForTimeout(400);
+    await p.evaluate(() => (window as any).clickstream('flush'));
+
+    const base = `${stack.demoUrl}/order.html`;
+    const want = [base, `${base}?step=cart`, `${base}?step=cart#allergens`, `${base}?step=cart`];
+    const r = await rows(aid, (x) => x.filter((e) => e.type == 'page_view').length >= want.length);
+    await sleep(1000);
+    const views = (await rows(aid, () => true)).filter((e) => e.type == 'page_view').sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+    expect(views.map((v) => v.url)).toEqual(want);
+    // The router sets the title after the URL changes; the page view must carry the new one.
+    expect(views[1]!.title).toMatch(/^Your order/);
+    expect(views[1]!.referrer).toBe(base);
+    expect(new Set(r.map((e) => e.session_id)).size).toBe(1);
+    expectOnce(r);
+  });
+
+  it('records custom events, identify and automatic clicks with their data', async () => {
+    const ctx = await browser();
+    const p = await page(ctx, '/menu.html');
+    const aid = await anonymousId(p);
+    await p.waitForTimeout(300);
+    await p.click('.item[data-cs-name="Risotto ai funghi"] h3');
+    await p.click('.item[data-cs-name="Limonata"] button.order');
+    await p.evaluate(() => {
+      (window as any).clickstream('identify', 'user-42');
+      (window as any).clickstream('track', 'add_to_cart', { item: 'Limonata', price: 4.5, tags: ['cold', 'sweet'] });
+      (window as any).clickstream('flush');
+    });
+
+    const r = await rows(aid, (x) => x.some((e) => e.name == 'add_to_cart') && x.filter((e) => e.type == 'click').length >= 2);
+    const clicks = r.filter((e) => e.type == 'click');
+    const risotto = clicks.find((e) => e.element == 'Risotto ai funghi');
+    const order = clicks.find((e) => e.element == 'Limonata');
+    expect(risotto).toMatchObject({ name: 'menu_item', url: `${stack.demoUrl}/menu.html` });
+    expect(JSON.parse(String(risotto!.properties))).toEqual({ category: 'entree', price: '16.50' });
+    expect(order).toMatchObject({ name: 'order_click' });
+    expect(Number(order!.duration_ms)).toBeGreaterThanOrEqual(300);
+    const custom = r.find((e) => e.name == 'add_to_cart')!;
+    expect(custom).toMatchObject({ type: 'custom', user_id: 'user-42', sdk: 'clickstream-js/0.1.0', is_bot: true });
+    expect(JSON.parse(String(custom.properties))).toEqual({ item: 'Limonata', price: 4.5, tags: ['cold', 'sweet'] });
+    expect(r.find((e) => e.type == 'identify')).toMatchObject({ user_id: 'user-42' });
+    expect(await stack.readRejects()).not.toContainEqual(expect.objectContaining({ event_id: custom.event_id }));
+  });
+
+  it('delivers events recorded right before navigating away', async () => {
+    const ctx = await browser();
+    // Long interval and batch: only the page-hide flush can send these.
+    const p = await page(ctx, '/t/a.html', { flushInterval: 600_000, batchSize: 100 });
+    const aid = await anonymousId(p);
+    await p.waitForTimeout(400); // some engagement time to report on page hide
+    await p.evaluate(() => {
+      (window as any).clickstream('track', 'last_words');
+      location.href = 'about:blank';
+    });
+    await p.waitForURL('about:blank');
+    const r = await rows(aid, (x) => named(x, 'last_words').length > 0);
+    expect(named(r, 'last_words')).toHaveLength(1);
+    expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
+    const engagement = r.filter((e) => e.type == 'engagement');
+    expect(engagement).toHaveLength(1);
+    expect(Number(engagement[0]!.duration_ms)).toBeGreaterThanOrEqual(300);
+    expect(Number(engagement[0]!.scroll_depth)).toBeGreaterThan(0);
+    expectOnce(r);
+  });
+
+  it('offline, then online, delivers everything once', async () => {
+    const ctx = await browser();
+    const p = await page(ctx, '/t/a.html', { flushInterval: 300 });
+    const aid = await anonymousId(p);
+    await ctx.setOffline(true);
+    await track(p, names('off', 5), true);
+    await p.waitForTimeout(2000); // several failed attempts
+    await ctx.setOffline(false);
+    const r = await rows(aid, (x) => named(x, 'off').length >= 5);
+    await sleep(1500); // room for a duplicate to show up
+    const all = await rows(aid, () => true);
+    expect(named(all, 'off').map((e) => e.name).sort()).toEqual(names('off', 5));
+    expect(r.length).toBeGreaterThan(0);
+    expectOnce(all);
+  });
+
+  it('keeps events unsent at page exit and sends them once on the next page load', async () => {
+    const ctx = await browser();
+    const p = await page(ctx, '/t/a.html', { flushInterval: 300 });
+    const aid = await anonymousId(p);
+    await ctx.setOffline(true);
+    await track(p, names('kept', 4));
+    await p.goto('about:blank');
+    await ctx.setOffline(false);
+    await sleep(500);
+    expect(named(await rows(aid, () => true, 0), 'kept')).toHaveLength(0);
+    await page(ctx, '/t/b.html', { flushInterval: 300 });
+    const r = await rows(aid, (x) => named(x, 'kept').length >= 4);
+    await sleep(1500);
+    const all = await rows(aid, () => true);
+    expect(named(all, 'kept').map((e) => e.name).sort()).toEqual(names('kept', 4));
+    expect(r.length).toBeGreaterThan(0);
+    expectOnce(all);
+  });
+
+  it('an endpoint answering 500, then 200, gets everything once', async () => {
+    const ctx = await browser();
+    const p = await page(ctx, '/t/a.html', { flushInterval: 300 });
+    const aid = await anonymousId(p);
+    await rows(aid, (x) => x.length > 0); // the page view, before the faults
+    const statuses: number[] = [];
+    p.on('response', (res) => res.url() == api && statuses.push(res.status()));
+    await stack.setFaults({ serverError: 1 });
+    await track(p, names('err', 5), true);
+    for (const end = Date.now() + 15_000; statuses.filter((s) => s >= 500).length < 2 && Date.now() < end; ) await sleep(100);
+    expect(statuses.filter((s) => s >= 500).length).toBeGreaterThanOrEqual(2);
+    await stack.setFaults({});
+    await rows(aid, (x) => named(x, 'err').length >= 5, 30_000);
+    await sleep(1500);
+    const all = await rows(aid, () => true);
+    expect(named(all, 'err').map((e) => e.name).sort()).toEqual(names('err', 5));
+    expect(statuses.at(-1)).toBe(200);
+    expectOnce(all);
+  });
+
+  it('two tabs opening at once do not both send the events a closed tab left behind', async () => {
+    const ctx = await browser();
+    const a = await page(ctx, '/t/a.html', { flushInterval: 300 });
+    const aid = await anonymousId(a);
+    await ctx.setOffline(true);
+    await track(a, names('left', 10));
+    await a.goto('about:blank');
+    await ctx.setOffline(false);
+    // Two tabs load together and race for the leftovers.
+    const [b, c] = [await ctx.newPage(), await ctx.newPage()];
+    const url = (n: string) => `${pagesUrl}/t/${n}.html?opts=${encodeURIComponent('{"flushInterval":300}')}`;
+    await Promise.all([b.goto(url('b')), c.goto(url('c'))]);
+    await track(b, ['from_b']);
+    await track(c, ['from_c']);
+    await rows(aid, (x) => named(x, 'left').length >= 10 && named(x, 'from_').length >= 2);
+    await sleep(2000);
+    const all = await rows(aid, () => true);
+    expect(named(all, 'left').map((e) => e.name).sort()).toEqual(names('left', 10).sort());
+    expect(named(all, 'from_').map((e) => e.name).sort()).toEqual(['from_b', 'from_c']);
+    expect(all.filter((e) => e.type == 'page_view')).toHaveLength(3);
+    expectOnce(all);
+  });
+
+  it('sends and stores nothing while consent is pending or denied, and everything held once granted', async () => {
+    const ctx = await browser();
+    const sent: string[] = [];
+    ctx.on('request', (req) => req.url() == api && req.method() == 'POST' && sent.push(req.postData() || ''));
+
+    const denied = await page(ctx, '/t/a.html', { requireConsent: true, flushInterval: 200 });
+    await track(denied, names('pending', 3), true);
+    await denied.waitForTimeout(800);
+    expect(await denied.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cs_')))).toEqual([]);
+    await denied.evaluate(() => (window as any).clickstream('consent', 'denied'));
+    await track(denied, names('denied', 3), true);
+    await denied.goto('about:blank'); // page hide flushes whatever is queued
+    await sleep(800);
+    expect(sent).toEqual([]);
+
+    // Control: the same page and request watch do see a visitor who consents.
+    const granted = await page(ctx, '/t/b.html', { requireConsent: true, flushInterval: 200 });
+    await track(granted, names('held', 2));
+    await granted.evaluate(() => (window as any).clickstream('consent', 'granted'));
+    const aid = await anonymousId(granted);
+    const r = await rows(aid, (x) => named(x, 'held').length >= 2);
+    expect(named(r, 'held')).toHaveLength(2);
+    expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
+    expect(sent.join('')).not.toMatch(/pending|denied/);
+  });
+
+  it('does not track when Do Not Track or Global Privacy Control is set', async () => {
+    const ctx = await browser();
+    await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
+    const sent: string[] = [];
+    ctx.on('request', (req) => req.url() == api && sent.push(req.url()));
+    const p = await page(ctx, '/t/a.html', { flushInterval: 200 });
+    await track(p, ['gpc'], true);
+    await p.goto('about:blank');
+    await sleep(800);
+    expect(sent).toEqual([]);
+  });
+
+  it('the core build records page views and custom events, and ships no click tracking', async () => {
+    const ctx = await browser();
+    const p = await ctx.newPage();
+    await p.goto(`${pagesUrl}/t/core.html?core=1&opts=${encodeURIComponent('{"flushInterval":200,"clicks":true}')}`);
+    const aid = await anonymousId(p);
+    expect(await p.evaluate(() => [...document.scripts].map((x) => x.src).find((x) => x.includes('/sdk/')))).toMatch(/clickstream\.core\.min\.js$/);
+    await p.click('h1');
+    await track(p, ['from_core'], true);
+    const r = await rows(aid, (x) => named(x, 'from_core').length > 0);
+    await sleep(500);
+    const all = await rows(aid, () => true);
+    expect(named(all, 'from_core')).toHaveLength(1);
+    expect(all.map((e) => e.type).sort()).toEqual(['custom', 'page_view']);
+    expect(r.length).toBeGreaterThan(0);
+  });
+
+  it('works under a strict Content-Security-Policy (no eval, no inline code or styles of its own)', async () => {
+    const ctx = await browser();
+    const p = await ctx.newPage();
+    await p.addInitScript(() => {
+      (window as any).violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => (window as any).violations.push(e.violatedDirective + ' ' + e.blockedURI));
+    });
+    await p.goto(`${pagesUrl}/t/csp.html?csp=1&opts=${encodeURIComponent('{"flushInterval":200,"clicks":true}')}`);
+    const aid = await anonymousId(p);
+    await p.click('h1');
+    await track(p, ['under_csp'], true);
+    const r = await rows(aid, (x) => named(x, 'under_csp').length > 0);
+    expect(named(r, 'under_csp')).toHaveLength(1);
+    expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
+    expect(await p.evaluate(() => (window as any).violations)).toEqual([]);
+  });
+
+  it('a blocked SDK script does not break the page', async () => {
+    const ctx = await browser();
+    await ctx.route('**/sdk/clickstream.min.js', (route) => route.abort('blockedbyclient'));
+    const errors: string[] = [];
+    const sent: string[] = [];
+    ctx.on('request', (req) => req.url() == api && sent.push(req.url()));
+    const p = await ctx.newPage();
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.goto(`${stack.demoUrl}/order.html`);
+    // The order page calls clickstream('track', ...) on every Add.
+    await p.click('#view button.order >> nth=0');
+    await p.click('#view button.order >> nth=1');
+    await p.click('#step-cart');
+    await p.waitForFunction(() => document.querySelectorAll('#view li').length == 2, undefined, { timeout: 5000 });
+    expect(await p.locator('#view li').count()).toBe(2);
+    expect(await p.evaluate(() => (window as any).clickstream.q.length)).toBeGreaterThanOrEqual(3);
+    expect(errors).toEqual([]);
+    expect(sent).toEqual([]);
+  });
+});

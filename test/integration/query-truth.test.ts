@@ -1,0 +1,79 @@
+/**
+ * Each saved query, run by the local runner's DuckDB layer on simulated data, must equal the
+ * simulator's ground truth: exact counts, rounded ratios to their last printed place.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLocalAthena, stripComments, type LocalAthena } from '../../local/athena-local/duckdb';
+import { loadQuery, queryNames, queryParams, runSaved } from '../../local/athena-local/queries';
+import { DEFAULT_OPTIONS, type SimOptions } from '../../local/simulator/generate';
+import { rangeOf, simulate, type SimulationResult } from '../../local/simulator/index';
+import { diffRows } from '../../local/simulator/compare';
+import { DEMO_FUNNEL, TRUTH, type Range } from '../../local/simulator/truth';
+
+const SIM: SimOptions = { ...DEFAULT_OPTIONS, visitors: 300, days: 21, end: '2026-11-15', seed: 7 };
+
+describe('saved queries equal the simulator ground truth', () => {
+  let dir: string;
+  let sim: SimulationResult;
+  let db: LocalAthena;
+  const full: Range = rangeOf(SIM);
+  // A sub-range that cuts sessions and weeks in the middle, and lets late arrivals straddle it.
+  const part: Range = { from: '2026-11-04', to: '2026-11-10' };
+
+  const run = async (name: string, r: Range, sql?: string) =>
+    sql === undefined
+      ? runSaved(db, name, r.from, r.to, name === 'funnel' ? r.steps : [])
+      : db.run(stripComments(sql), queryParams(loadQuery(name), r.from, r.to, []));
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'cs-query-truth-'));
+    sim = simulate(SIM, dir);
+    db = await openLocalAthena(dir);
+  });
+  afterAll(() => {
+    db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('has simulated the faults the queries must survive', () => {
+    const ids = sim.deliveries.events.map((e) => e.row.event_id);
+    expect(ids.length - new Set(ids).size).toBeGreaterThan(20);
+    expect(sim.truthInput.botVisitors.size).toBeGreaterThan(5);
+    expect(sim.deliveries.rejects.length).toBeGreaterThan(5);
+  });
+
+  it.each(queryNames().filter((n) => n !== 'funnel'))('%s over the whole range and a part of it', async (name) => {
+    for (const r of [full, part]) {
+      const want = TRUTH[name]!(sim.truthInput, r);
+      expect(want.length).toBeGreaterThan(0);
+      expect(diffRows(name, await run(name, r), want)).toEqual([]);
+    }
+  });
+
+  it.each([[DEMO_FUNNEL], [['/', '/menu.html']], [['add_to_cart', 'order_placed', '/order.html']], [['/visit.html']], [['/menu.html', '/no-such-page', 'order_placed']]])('funnel %j', async (steps) => {
+    for (const r of [full, part]) {
+      const range = { ...r, steps };
+      const want = TRUTH.funnel!(sim.truthInput, range);
+      expect(want.map((w) => w.step_name)).toEqual(steps);
+      expect(diffRows('funnel', await run('funnel', range), want)).toEqual([]);
+    }
+    // A funnel narrows: a later step is never reached by more sessions than an earlier one.
+    const rows = (await run('funnel', { ...full, steps })).rows.map((x) => x[2] as number);
+    expect(rows).toEqual([...rows].sort((a, b) => b - a));
+  });
+
+  // The comparison itself must be able to fail: a query that skips the view or keeps bots is wrong.
+  it.each([
+    ['top_pages', (sql: string) => sql.replace('FROM events_dedup e', 'FROM events e').replace('count(DISTINCT event_id) AS page_views', 'count(event_id) AS page_views')],
+    ['daily_active_users', (sql: string) => sql.replace('WHERE NOT e.is_bot', 'WHERE true')],
+    ['sessions_summary', (sql: string) => sql.replace('>= 10000', '>= 0')],
+    ['user_paths', (sql: string) => sql.replace('ORDER BY event_at, event_id', 'ORDER BY event_id')],
+  ])('a broken %s disagrees with the truth', async (name, mutate) => {
+    const sql = readFileSync(join(__dirname, '../../athena-queries', `${name}.sql`), 'utf8');
+    const broken = mutate(sql);
+    expect(broken).not.toEqual(sql);
+    expect(diffRows(name, await run(name, full, broken), TRUTH[name]!(sim.truthInput, full)).length).toBeGreaterThan(0);
+  });
+});
