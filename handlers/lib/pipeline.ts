@@ -111,7 +111,14 @@ export function originAllowed(siteId: string | undefined, origin: string | undef
 }
 
 function snippet(value: unknown): string {
-  const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  let s: string;
+  try {
+    s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    // JSON.parse accepts nesting that JSON.stringify cannot walk back (about 5,000 levels overflow
+    // V8's stack): a rejected event must still become a reject row, not a 500 the SDK retries forever.
+    s = '(event not shown: nested too deeply to serialize)';
+  }
   return s.length > REJECT_SNIPPET_BYTES ? s.slice(0, REJECT_SNIPPET_BYTES) : s;
 }
 
