@@ -48,7 +48,9 @@ function describePattern(pattern: string): string {
 
 export type Check<T> = { ok: true; value: T } | { ok: false; reason: string };
 
-const rank = (e: ErrorObject) => (e.keyword === 'required' || e.keyword === 'additionalProperties' ? 0 : e.schemaPath.startsWith('#/allOf') ? 2 : 1);
+// allOf's conditional `required` (name for custom, url for page_view) also fires when `type` is
+// missing (an absent property passes `if`), so it ranks last: `{}` reports event_id first.
+const rank = (e: ErrorObject) => (e.schemaPath.startsWith('#/allOf') ? 2 : e.keyword === 'required' || e.keyword === 'additionalProperties' ? 0 : 1);
 
 function run<T>(validator: CompiledValidator, data: unknown, root: string): Check<T> {
   if (validator(data)) return { ok: true, value: data as T };
