@@ -122,7 +122,7 @@ export function enrichEvent(ev: ClickstreamEvent, facts: RequestFacts, config: P
       url: a.url,
       host: a.host,
       path: a.path,
-      referrer: ev.referrer || undefined,
+      referrer: a.referrer,
       referrer_host: a.referrer_host,
       title: ev.title,
       element: ev.element,

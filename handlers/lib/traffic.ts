@@ -7,6 +7,8 @@ export interface Attribution {
   host?: string;
   path?: string;
   url?: string;
+  /** The referrer as stored: the same privacy filters as url (in an SPA it is the previous URL). */
+  referrer?: string;
   referrer_host?: string;
   referrer_type: 'direct' | 'internal' | 'search' | 'social' | 'email' | 'referral';
   source: string;
@@ -64,12 +66,15 @@ export function attribute(rawUrl: string | undefined, rawReferrer: string | unde
       out.url = cleanUrl(url, rawUrl as string, privacy);
     }
   }
+  out.referrer = rawReferrer || undefined;
   const ref = safeUrl(rawReferrer);
   if (ref && ref.protocol.startsWith('http')) {
     const h = ref.hostname;
     out.referrer_host = h;
+    // EMAIL before SEARCH: mail.google.com and mail.yahoo.com also match the search engines.
     out.referrer_type = url && bare(h) === bare(url.hostname) ? 'internal'
-      : SEARCH.test(h) ? 'search' : SOCIAL.test(h) ? 'social' : EMAIL.test(h) ? 'email' : 'referral';
+      : EMAIL.test(h) ? 'email' : SEARCH.test(h) ? 'search' : SOCIAL.test(h) ? 'social' : 'referral';
+    if (ref.search) out.referrer = cleanUrl(ref, rawReferrer as string, privacy);
   }
   if (out.utm_source) {
     out.source = out.utm_source;
