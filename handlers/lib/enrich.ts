@@ -74,11 +74,13 @@ const saltCache = new Map<string, string>();
 /** Daily salt = HMAC(secret, UTC date). Yesterday's salt is never needed again. */
 export function dailySalt(secret: string, at: Date): string {
   const day = at.toISOString().slice(0, 10);
-  let salt = saltCache.get(day);
+  // Keyed by secret too: one process may serve several configs (simulator, benchmarks, a rotated secret).
+  const key = `${day}|${secret}`;
+  let salt = saltCache.get(key);
   if (!salt) {
     saltCache.clear();
     salt = createHmac('sha256', secret).update(day).digest('hex');
-    saltCache.set(day, salt);
+    saltCache.set(key, salt);
   }
   return salt;
 }
