@@ -31,6 +31,9 @@ export function formatError(err: ErrorObject | undefined, root: string): string 
       return `${path} has more than ${String(p.limit)} keys`;
     case 'maxItems':
       return path === 'events' ? `too many events: at most ${LIMITS.maxEvents} per request` : `${path} has more than ${String(p.limit)} items`;
+    case 'anyOf':
+      // Only property values use anyOf: one sentence instead of one 'must be <type>' per branch.
+      return `${path} must be a string, number, boolean, null or an array of those (at most 50)`;
     case 'minItems':
       return `${path} is empty: send at least one event`;
     default:
@@ -55,7 +58,11 @@ const rank = (e: ErrorObject) => (e.schemaPath.startsWith('#/allOf') ? 2 : e.key
 function run<T>(validator: CompiledValidator, data: unknown, root: string): Check<T> {
   if (validator(data)) return { ok: true, value: data as T };
   // Reasons for missing/unknown fields first: they are usually the root cause of the rest.
-  const errors = (validator.errors ?? []).filter((e) => e.keyword !== 'if').sort((a, b) => rank(a) - rank(b));
+  // anyOf's per-branch type errors say nothing the anyOf error does not; a branch's own limit
+  // (maxItems, maxLength) does, so only the type errors are dropped.
+  const errors = (validator.errors ?? [])
+    .filter((e) => e.keyword !== 'if' && !(e.keyword === 'type' && e.schemaPath.includes('/anyOf/')))
+    .sort((a, b) => rank(a) - rank(b));
   const reasons = [...new Set(errors.map((e) => formatError(e, root)))];
   return { ok: false, reason: reasons.slice(0, 3).join('; ') || `${root} is invalid` };
 }
