@@ -110,18 +110,21 @@ describe('chunkBatches', () => {
     for (const b of batches) expect(b.reduce((n, r) => n + r.length, 0)).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxBatchBytes);
   });
 
-  it('fills a batch up to exactly the byte limit', () => {
-    expect(chunkBatches([rec(6), rec(4), rec(1)], { maxRecordBytes: 10, maxBatchRecords: 500, maxBatchBytes: 10 }).map((b) => b.length)).toEqual([2, 1]);
+  it('fills a batch up to exactly 4 MiB', () => {
+    // Prepare: 3 MiB + 1 MiB is exactly 4 MiB; one more byte starts a new batch
+    const mib = 1024 * 1024;
+    // Act + Assess
+    expect(chunkBatches([rec(3 * mib), rec(mib), rec(1)]).map((b) => b.length)).toEqual([2, 1]);
   });
 
   it('keeps every record once, in order', () => {
     // Prepare
-    const records = Array.from({ length: 30 }, (_, i) => Buffer.from([i]));
+    const records = Array.from({ length: 1_234 }, (_, i) => Buffer.from(String(i)));
     // Act
-    const batches = chunkBatches(records, { maxRecordBytes: 10, maxBatchRecords: 7, maxBatchBytes: 5 });
+    const batches = chunkBatches(records);
     // Assess
     expect(batches.flat()).toEqual(records);
-    for (const b of batches) expect(b.length).toBeLessThanOrEqual(5);
+    for (const b of batches) expect(b.length).toBeLessThanOrEqual(FIREHOSE_LIMITS.maxBatchRecords);
   });
 
   it('returns no batches for no records', () => {
