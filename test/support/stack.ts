@@ -21,7 +21,10 @@ export interface StartOptions {
 }
 
 export interface LocalStack {
+  /** The API on 127.0.0.1, for Node clients (no IPv6 surprises with "localhost"). */
   apiUrl: string;
+  /** The API as the demo's config.js announces it to browsers (http://localhost:PORT). */
+  publicApiUrl: string;
   demoUrl: string;
   firehoseUrl: string;
   dataDir: string;
@@ -125,6 +128,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const apiUrl = urls.apiUrl.replace('localhost', '127.0.0.1');
   return {
     apiUrl,
+    publicApiUrl: urls.apiUrl,
     demoUrl: urls.demoUrl,
     firehoseUrl: urls.firehoseUrl,
     dataDir,
