@@ -91,7 +91,8 @@ export const batchSchema = {
   properties: {
     site_id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'Which website; checked against an allowlist.' },
     sent_at: { type: 'string', maxLength: 40, pattern: ISO_INSTANT_PATTERN, description: 'Client clock when the batch left.' },
-    events: { type: 'array', minItems: 1, maxItems: LIMITS.maxEvents, items: { type: 'object' } },
+    // No `items` here: a non-object event is rejected on its own (with its index), never the batch.
+    events: { type: 'array', minItems: 1, maxItems: LIMITS.maxEvents },
   },
 } as const;
 
