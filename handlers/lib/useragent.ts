@@ -18,7 +18,8 @@ export interface UserAgentInfo {
 // Built on first use: one alternation of ~1,500 patterns compiles in a few ms.
 let botRegex: RegExp | undefined;
 // Generic words catch crawlers newer than the list; headless browsers say so in their UA.
-const GENERIC_BOT = /bot\b|crawl|spider|slurp|headless|phantomjs|python-requests|curl\/|wget|httpclient|scrapy|lighthouse/i;
+// `(?<!cu)`: CUBOT is an Android phone brand ("CUBOT X30"), not a crawler.
+const GENERIC_BOT = /(?<!cu)bot\b|crawl|spider|slurp|headless|phantomjs|python-requests|curl\/|wget|httpclient|scrapy|lighthouse/i;
 
 export function isBotUserAgent(ua: string): boolean {
   if (ua.length === 0) return true;

@@ -214,6 +214,12 @@ describe('user agent', () => {
     expect(isBotUserAgent(UA.chromeDesktop)).toBe(false);
   });
 
+  it('does not take a phone whose brand ends in "bot" for a crawler', () => {
+    const cubot = 'Mozilla/5.0 (Linux; Android 13; CUBOT X30) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Mobile Safari/537.36';
+    expect(parseUserAgent(cubot)).toMatchObject({ is_bot: false, device_type: 'mobile' });
+    expect(isBotUserAgent('Mozilla/5.0 (compatible; NewCrawlerBot/1.0)')).toBe(true);
+  });
+
   it('returns the same answer from its cache', () => {
     expect(parseUserAgent(UA.safariIphone)).toEqual(parseUserAgent(UA.safariIphone));
   });
