@@ -19,6 +19,8 @@ export interface PipelineConfig {
   dropQueryParams: ReadonlySet<string>;
   /** Remove the whole query string (after reading utm_* and click ids). */
   dropQueryString: boolean;
+  /** USER_ID_HASH=true: store HMAC(secret, user_id) instead of the user_id the site sent. */
+  hashUserId: boolean;
 }
 
 export interface SiteSpec {
@@ -63,6 +65,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineCon
     saltSecret,
     dropQueryParams: list(env.URL_DROP_PARAMS),
     dropQueryString: env.URL_DROP_QUERY === 'true',
+    hashUserId: env.USER_ID_HASH === 'true',
   };
 }
 

@@ -89,6 +89,15 @@ export function visitorHash(secret: string, at: Date, siteId: string, ip: string
   return createHash('sha256').update(`${dailySalt(secret, at)}|${siteId}|${ip}|${userAgent}`).digest('hex').slice(0, 16);
 }
 
+/**
+ * Pseudonymous user id (USER_ID_HASH=true): HMAC-SHA256(secret, user_id), 32 hex characters.
+ * Stable across days, unlike the visitor hash, so per-user queries still join; keyed, so a list
+ * of known e-mails cannot be hashed and matched without the secret. Rotating the secret changes it.
+ */
+export function userIdHash(secret: string, userId: string): string {
+  return createHmac('sha256', secret).update(`user_id|${userId}`).digest('hex').slice(0, 32);
+}
+
 export type Enriched = { ok: true; row: StoredEvent } | { ok: false; reason: string };
 
 /** Validated event + request facts -> stored row, or a rejection for checks the schema cannot express. */
@@ -120,7 +129,7 @@ export function enrichEvent(ev: ClickstreamEvent, facts: RequestFacts, config: P
       received_at: facts.receivedAtIso,
       anonymous_id: ev.anonymous_id,
       session_id: ev.session_id,
-      user_id: ev.user_id,
+      user_id: ev.user_id && config.hashUserId ? userIdHash(config.saltSecret, ev.user_id) : ev.user_id,
       url: a.url,
       host: a.host,
       path: a.path,
