@@ -3,78 +3,47 @@
  * Firehose stand-in writing .gz objects): what a visitor's browser sends is checked where the
  * analysts read it, in the stored rows.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, type Browser, type PageServer } from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const canRun = existsSync(CHROMIUM) || !!process.env.CI;
-if (!canRun) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
-const suite = canRun ? describe : describe.skip;
+if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
+const suite = canRunBrowser ? describe : describe.skip;
 
 type Row = Record<string, unknown>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const LOADER = () => readFileSync(join(__dirname, '..', '..', 'client-sdk', 'dist', 'loader.min.js'), 'utf8').trim();
 
 suite('browser SDK in Chromium against the local stack', () => {
   jest.setTimeout(90_000);
   let stack: LocalStack;
   let api: string;
-  let pages: Server;
+  let pages: PageServer;
   let pagesUrl: string;
-  const open: { ctx: BrowserContext; dir: string }[] = [];
+  const open: Browser[] = [];
 
   beforeAll(async () => {
     stack = await startLocalStack({ bufferSeconds: 1 });
     // What the SDK in the page posts to: config.js announces the API as http://localhost:PORT.
     api = `${stack.publicApiUrl}/v1/events`;
-    // Test pages with per-test SDK options, on their own origin (the API allows any 127.0.0.1 port).
-    // A real server rather than playwright's route(): request interception drops keepalive
-    // requests made while a page unloads, which is exactly what some tests check.
-    pages = createServer((req, res) => {
-      const q = new URL(req.url || '/', 'http://x').searchParams;
-      const opts = q.get('opts') || '{}';
-      res.setHeader('content-type', 'text/html');
-      // A strict policy: no eval, no inline code but the nonced snippet, no inline styles, only the API to connect to.
-      if (q.get('csp')) res.setHeader('content-security-policy', `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.publicApiUrl}`);
-      res.end(`<!doctype html><html><head><title>SDK test page</title><script src="${stack.demoUrl}/config.js"></script>
-<script nonce="t3st">${LOADER().replace('"/sdk/clickstream.min.js', `"${stack.demoUrl}/sdk/clickstream${q.get('core') ? '.core' : ''}.min.js`)}
-clickstream('init', Object.assign({}, window.CLICKSTREAM_CONFIG, ${JSON.stringify(JSON.parse(opts))}));</script></head>
-<body><h1>test</h1></body></html>`);
-    });
-    await new Promise<void>((r) => pages.listen(0, '127.0.0.1', r));
-    pagesUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+    pages = await startPageServer(stack);
+    pagesUrl = pages.url;
   }, 120_000);
 
   afterEach(async () => {
-    for (const { ctx, dir } of open.splice(0)) {
-      await ctx.close().catch(() => {});
-      rmSync(dir, { recursive: true, force: true });
-    }
+    for (const b of open.splice(0)) await b.close();
     await stack.setFaults({});
   });
 
   afterAll(async () => {
-    pages?.closeAllConnections();
     pages?.close();
     await stack?.stop();
   });
 
   /** A fresh browser profile (own user-data-dir). */
   async function browser(): Promise<BrowserContext> {
-    const dir = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
-    const ctx = await chromium.launchPersistentContext(dir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
-    });
-    open.push({ ctx, dir });
-    return ctx;
+    const b = await launchBrowser();
+    open.push(b);
+    return b.ctx;
   }
 
   async function page(ctx: BrowserContext, path: string, opts?: object): Promise<Page> {

@@ -1,0 +1,151 @@
+/**
+ * The SDK's delivery promise, measured (LONG_TESTS=1, `npm run test:long`): events tracked while
+ * the network or the endpoint fails, then the tab closes; the visitor's next page load must deliver
+ * them, once. Real Chromium against the real local stack: 1,000 tries by default
+ * (SDK_DELIVERY_TRIES) alternating the first two ways to fail, plus SDK_DELIVERY_FIRST_TRIES (20)
+ * of the third:
+ *
+ *   offline        the browser is offline (navigator.onLine false) when the tab closes
+ *   failing        the endpoint answers 503 (Firehose stand-in failing every call); the SDK has
+ *                  already seen a failure before the tab closes
+ *   failing-first  the endpoint fails and the tab closes before the SDK has seen any failure: the
+ *                  page-hide batch leaves storage optimistically (see client-sdk/src/index.ts send()),
+ *                  so an answer the closed page never reads can lose it. Reported, not hidden.
+ *
+ * Target (shared/design.md): >= 99.9 % delivered on the next page load. Each try's events carry
+ * their try number in the name, so delivery and duplicates are counted from the stored rows.
+ */
+import type { BrowserContext, Page, Response } from 'playwright-core';
+import { canRunBrowser, launchBrowser, startPageServer, type Browser, type PageServer } from '../support/browser';
+import { startLocalStack, type LocalStack } from '../support/stack';
+import { recordFigures } from './workloads';
+
+const long = process.env.LONG_TESTS && canRunBrowser ? describe : describe.skip;
+const TRIES = Number(process.env.SDK_DELIVERY_TRIES ?? 1_000);
+const FIRST_TRIES = Number(process.env.SDK_DELIVERY_FIRST_TRIES ?? 20);
+const EVENTS_PER_TRY = 3;
+/** How long the next page load gets to deliver a try's events. */
+const DELIVERY_WAIT_MS = 10_000;
+const MODES = ['offline', 'failing', 'failing-first'] as const;
+type Mode = (typeof MODES)[number];
+
+long('SDK delivery across tab closes (real Chromium)', () => {
+  jest.setTimeout(3_600_000);
+  let stack: LocalStack;
+  let pages: PageServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    stack = await startLocalStack({ bufferSeconds: 2 });
+    pages = await startPageServer(stack);
+    browser = await launchBrowser();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    pages?.close();
+    await stack?.stop();
+  });
+
+  // No automatic page views: the only events are the ones each try makes, so the SDK has seen no
+  // answer at all before a 'failing-first' tab closes.
+  // 'failing-first' gets a long flush interval so that nothing is sent before the tab closes.
+  const url = (flushInterval = 200) => `${pages.url}/t/try.html?opts=${encodeURIComponent(JSON.stringify({ pageviews: false, engagement: false, flushInterval }))}`;
+  const api = () => `${stack.publicApiUrl}/v1/events`;
+
+  async function open(ctx: BrowserContext, flushInterval?: number): Promise<Page> {
+    const p = await ctx.newPage();
+    await p.goto(url(flushInterval));
+    await p.waitForFunction(() => typeof (window as any).clickstream?.init == 'function', undefined, { timeout: 10_000 });
+    return p;
+  }
+
+  const track = (p: Page, names: string[], flush: boolean) =>
+    p.evaluate(([n, f]) => {
+      for (const x of n as string[]) (window as any).clickstream('track', x);
+      if (f) (window as any).clickstream('flush');
+    }, [names, flush] as const);
+
+  /** Resolves when `p` has had an answer from the API matching `ok`, or after `ms`. */
+  function answered(ctx: BrowserContext, match: (r: Response) => boolean, ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const onResponse = (r: Response) => {
+        if (r.url() == api() && match(r)) finish(true);
+      };
+      const timer = setTimeout(() => finish(false), ms);
+      const finish = (v: boolean) => {
+        clearTimeout(timer);
+        ctx.off('response', onResponse);
+        resolve(v);
+      };
+      ctx.on('response', onResponse);
+    });
+  }
+
+  async function attempt(ctx: BrowserContext, i: number, mode: Mode): Promise<void> {
+    const names = Array.from({ length: EVENTS_PER_TRY }, (_, k) => `try${i}_${k}`);
+    const t0 = Date.now();
+    const p = await open(ctx, mode == 'failing-first' ? 60_000 : undefined);
+    if (mode == 'offline') {
+      await ctx.setOffline(true);
+      await track(p, names, true);
+    } else {
+      await stack.setFaults({ serverError: 1 });
+      if (mode == 'failing') {
+        const failed = answered(ctx, (r) => r.status() >= 500, DELIVERY_WAIT_MS);
+        await track(p, names.slice(0, 1), true);
+        await failed;
+        await track(p, names.slice(1), false);
+      } else {
+        await track(p, names, false);
+      }
+    }
+    // A closed page's keepalive request outlives it: keep the endpoint failing until that request
+    // has had its answer, or the stand-in would recover in time to store it.
+    const closedAnswer = mode == 'failing-first' ? answered(ctx, (r) => r.status() >= 500, 8_000) : undefined;
+    await p.close();
+    if (closedAnswer) await closedAnswer;
+    await ctx.setOffline(false);
+    await stack.setFaults({});
+    // The next page load adopts the closed tab's leftovers and sends them.
+    const delivered = answered(ctx, (r) => r.status() == 200 && (r.request().postData() ?? '').includes(`"try${i}_`), DELIVERY_WAIT_MS);
+    const next = await open(ctx);
+    const ok = await delivered;
+    await next.close();
+    if (process.env.SDK_DELIVERY_DEBUG) console.log(i, mode, ok, Date.now() - t0, 'ms');
+  }
+
+  test(`${TRIES} tries: events tracked while failing, then the tab closes, arrive on the next page load`, async () => {
+    const modeOf = (i: number): Mode => (i >= TRIES ? 'failing-first' : MODES[i % 2]!);
+    const total = TRIES + FIRST_TRIES;
+    for (let i = 0; i < total; i++) await attempt(browser.ctx, i, modeOf(i));
+
+    await new Promise((r) => setTimeout(r, 2_000)); // answers still on the wire
+    await stack.flush();
+    const stored = new Map<string, number>();
+    for (const row of await stack.readEvents()) {
+      const n = row.name;
+      if (typeof n == 'string' && n.startsWith('try')) stored.set(n, (stored.get(n) ?? 0) + 1);
+    }
+    const figures = Object.fromEntries(
+      MODES.map((mode) => {
+        let events = 0, delivered = 0, duplicated = 0;
+        for (let i = 0; i < total; i++) {
+          if (modeOf(i) != mode) continue;
+          for (let k = 0; k < EVENTS_PER_TRY; k++) {
+            const c = stored.get(`try${i}_${k}`) ?? 0;
+            events++;
+            if (c > 0) delivered++;
+            if (c > 1) duplicated++;
+          }
+        }
+        return [mode, { events, delivered, duplicated_in_raw_rows: duplicated, delivered_pct: events ? Math.round((delivered / events) * 10_000) / 100 : null }];
+      }),
+    );
+    recordFigures('sdk-delivery', { tries: TRIES, failing_first_tries: FIRST_TRIES, events_per_try: EVENTS_PER_TRY, ...figures });
+    console.log('sdk-delivery', JSON.stringify(figures));
+
+    // The promise holds where the SDK can know the send failed; 'failing-first' is measured and reported.
+    for (const mode of ['offline', 'failing'] as const) expect(figures[mode]!.delivered_pct).toBeGreaterThanOrEqual(99.9);
+  });
+});
