@@ -48,7 +48,9 @@ export const CALENDAR = { first: '2020-01-01', last: '2047-05-18' } as const;
 /** Checks a YYYY-MM-DD date strictly (2026-02-30 is not a date) and inside the queries' calendar. */
 export function checkDate(label: string, value: string | undefined): string {
   if (value === undefined) throw new QueryUsageError(`--${label} YYYY-MM-DD is required`);
-  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+  // Day 32+ or month 13+ is not even a Date (toISOString would throw); Feb 30 rolls over to March.
+  const t = Date.parse(`${value}T00:00:00Z`);
+  const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value;
   if (!ok) throw new QueryUsageError(`--${label} must be a date YYYY-MM-DD, got '${value}'`);
   if (value < CALENDAR.first || value > CALENDAR.last) throw new QueryUsageError(`--${label} must be between ${CALENDAR.first} and ${CALENDAR.last} (the saved queries' calendar), got ${value}`);
   return value;

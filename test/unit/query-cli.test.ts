@@ -45,6 +45,8 @@ describe('npm run query', () => {
 
   it.each([
     [['--from', '2026-11-31', '--to', '2026-12-01'], "--from must be a date YYYY-MM-DD, got '2026-11-31'"],
+    [['--from', '2026-11-36', '--to', '2026-12-01'], "--from must be a date YYYY-MM-DD, got '2026-11-36'"],
+    [['--from', '2026-11-01', '--to', '2026-13-01'], "--to must be a date YYYY-MM-DD, got '2026-13-01'"],
     [['--from', '2026-11-08', '--to', '10/11/2026'], "--to must be a date YYYY-MM-DD, got '10/11/2026'"],
     [['--to', '2026-11-10'], '--from YYYY-MM-DD is required'],
     [['--from', '2026-11-10', '--to', '2026-11-08'], '--from 2026-11-10 is after --to 2026-11-08'],
