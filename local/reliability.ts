@@ -50,7 +50,7 @@ interface FaultFigures {
 interface LoadFigures {
   connections: number; durationSec: number; eventsPerBatch: number;
   api: { requests: number; non2xx: number; errors: number; timeouts: number; errorRate: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; requestsPerSec: number; eventsAccepted: number };
-  eventsOnDisk: number; uniqueOnDisk: number;
+  eventsOnDisk: number; uniqueOnDisk: number; lostAccepted: number;
   inProcess: { requests: number; events: number; latencyMs: { p50: number; p95: number; p99: number }; requestsPerSec: number };
 }
 
@@ -76,7 +76,7 @@ function main() {
     ['handler fuzzing', `${n(fuzzRuns)} generated requests (fast-check)`, 'random and mutated bodies, bytes, content types, origins', '-', '0 valid events dropped; never threw', '-', `\`${fuzz.command}\``],
     ['faults at size', `${n(f.sent)} page views in ${n(f.batches)} batches of 20`, faultText(f), `8 concurrent clients retrying like the SDK (${n(f.sends)} sends)`, `${n(f.lost)} (${n(f.storedUnique)} of ${n(f.accepted)} accepted ids on disk)`, `${n(f.pageViewsCounted - f.sent + f.dedupCountedTwice)} (${n(f.storedRows)} rows stored, ${n(f.dedupRows)} in events_dedup, daily_active_users page_views = ${n(f.pageViewsCounted)})`, `\`${faults.command}\` (first test)`],
     ['crash and restart', `${n(c.sent)} page views`, `stack killed with SIGKILL ${c.crashes} times mid-traffic, restarted on the same folder; ${faultText(c)}`, `4 concurrent clients (${n(c.sends)} sends)`, `${n(c.lost)} (${n(c.storedUnique)} of ${n(c.accepted)} accepted ids on disk)`, `${n(c.pageViewsCounted - c.sent + c.dedupCountedTwice)} (${n(c.storedRows)} rows stored, ${n(c.dedupRows)} in events_dedup, page_views = ${n(c.pageViewsCounted)})`, `\`${faults.command}\` (second test)`],
-    ['load', `${n(l.api.requests)} requests x ${l.eventsPerBatch} events, unique ids`, 'none', `${l.connections} connections for ${l.durationSec} s: ${n(Math.round(l.api.requestsPerSec))} req/s; error rate ${(l.api.errorRate * 100).toFixed(2)} %; p50 ${ms(l.api.latencyMs.p50)}, p95 ${ms(l.api.latencyMs.p95)}, p99 ${ms(l.api.latencyMs.p99)}`, `0 (${n(l.api.eventsAccepted)} accepted, all on disk; ${n(l.uniqueOnDisk - l.api.eventsAccepted)} more from requests in flight when the run stopped)`, `${n(l.eventsOnDisk - l.uniqueOnDisk)} stored twice`, `\`${load.command}\``],
+    ['load', `${n(l.api.requests)} requests x ${l.eventsPerBatch} events, unique ids`, 'none', `${l.connections} connections for ${l.durationSec} s: ${n(Math.round(l.api.requestsPerSec))} req/s; error rate ${(l.api.errorRate * 100).toFixed(2)} %; p50 ${ms(l.api.latencyMs.p50)}, p95 ${ms(l.api.latencyMs.p95)}, p99 ${ms(l.api.latencyMs.p99)}`, `${n(l.lostAccepted)} (${n(l.api.eventsAccepted)} accepted; ${n(l.uniqueOnDisk)} on disk, the difference from requests in flight when the run stopped)`, `${n(l.eventsOnDisk - l.uniqueOnDisk)} stored twice`, `\`${load.command}\``],
   ];
   const table = [
     '| check | inputs tried | faults injected | load held | events lost | counted twice | command |',
