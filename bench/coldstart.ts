@@ -23,10 +23,22 @@ interface SlsEsbuild {
   mainFields?: string[]; exclude?: string[];
 }
 
+/** The parts of serverless.yml the benchmarks and the cost model follow. */
+export interface ServerlessFacts {
+  custom: { esbuild: SlsEsbuild; firehose: { intervalSeconds: number; sizeMB: number } };
+  functions: { ingest: { handler: string } };
+  provider: { memorySize: number; architecture: string };
+  params: { default: { dataTransitionDays: number; dataExpirationDays: number } };
+  resources: { Resources: Record<string, { Type: string }> };
+}
+
+/** serverless.yml as plain data (CloudFormation tags kept as their raw values). */
+export function readServerless(): ServerlessFacts {
+  return parseDocument(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: cfnTags }).toJS() as ServerlessFacts;
+}
+
 export function esbuildOptionsFromServerless(): BuildOptions & { entry: string } {
-  const doc = parseDocument(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: cfnTags }).toJS() as {
-    custom: { esbuild: SlsEsbuild }; functions: { ingest: { handler: string } };
-  };
+  const doc = readServerless();
   const e = doc.custom.esbuild;
   // handler "handlers/ingest.handler" -> handlers/ingest.ts
   const entry = join(root, `${doc.functions.ingest.handler.replace(/\.[^.]+$/, '')}.ts`);

@@ -1,0 +1,222 @@
+/**
+ * npm run bench -- [--quick] [--e2e] [--queries] [--queries-10m] [--anchors] [--no-write]
+ *
+ * Runs the benchmarks and writes bench/results.json and bench/results.md (committed) plus the
+ * same tables on the terminal. By default only the fast ones run (pipeline, stage breakdown, cold
+ * start, SDK sizes, cost model): a few minutes on two busy cores. The flags add the slow ones:
+ *   --e2e          autocannon through the local stack (10 s, 50 connections, 20 events/request)
+ *   --queries      every saved query on DuckDB over 1 M simulated events
+ *   --queries-10m  the same over 10 M events (several minutes and a few GB of temp space)
+ *   --anchors      npm-installs other trackers and measures them (needs the registry)
+ *   --quick        fewer rounds: a smoke run, not figures to publish
+ * Sections not re-run keep their previous values (with their own date) in results.json.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Table from 'cli-table3';
+import { readAnchors, runAnchors, type AnchorsFile } from './anchors';
+import { runBreakdown, STAGES, type Breakdown } from './breakdown';
+import { buildBundle, measureColdStart, type ColdStart } from './coldstart';
+import { costReport, formatCost, measure, type CostReport } from './cost';
+import { runE2e, type E2eResult } from './e2e';
+import { BATCH_SIZES, runPipelineBench, type PipelineBench } from './pipeline';
+import { runQueryBench, type QueryBench } from './queries';
+
+const root = join(__dirname, '..');
+const RESULTS_JSON = join(__dirname, 'results.json');
+const RESULTS_MD = join(__dirname, 'results.md');
+
+/** Targets from the design (shared/design.md "Numbers we hold ourselves to"). */
+export const TARGETS = {
+  pipeline_ratio_vs_json_floor: 0.5,
+  bundle_bytes: 300 * 1024,
+  cold_start_ratio: 1.5,
+  sdk_full_gzip: 4096,
+  sdk_core_gzip: 2560,
+  loader_gzip: 400,
+  cost_per_million_events_usd: 0.2,
+} as const;
+
+export interface SdkSize { file: string; min: number; gzip: number; brotli: number; budget: number }
+
+interface Dated<T> { measured_at: string; value: T }
+
+export interface Results {
+  measured_at: string;
+  machine: { nproc: number; cpu: string; node: string; os: string; load_avg_1m_at_start: number };
+  quick: boolean;
+  pipeline_ratio_vs_json_floor: number;
+  cost_per_million_events_usd: number;
+  pipeline: PipelineBench;
+  breakdown: Breakdown[];
+  bundle: { bytes: number; cold_start: ColdStart };
+  sdk: SdkSize[] | { error: string };
+  cost: CostReport;
+  anchors?: AnchorsFile;
+  e2e?: Dated<E2eResult>;
+  queries_1m?: Dated<QueryBench>;
+  queries_10m?: Dated<QueryBench>;
+  commands: Record<string, string>;
+}
+
+const COMMANDS = {
+  pipeline: 'npm run bench',
+  breakdown: 'npm run bench',
+  cold_start: 'npm run bench',
+  sdk: 'npm run size',
+  cost: 'npm run cost -- --events-per-month 10000000',
+  anchors: 'npm run bench -- --anchors',
+  e2e: 'npm run bench -- --e2e',
+  queries_1m: 'npm run bench -- --queries',
+  queries_10m: 'npm run bench -- --queries-10m',
+};
+
+/** Our SDK's sizes, from client-sdk/build.mjs --size (it builds and prints min, gzip, brotli). */
+export function sdkSizes(): SdkSize[] | { error: string } {
+  const r = spawnSync(process.execPath, [join(root, 'client-sdk', 'build.mjs'), '--size'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+  const rows = (r.stdout ?? '').split('\n').map((l) => l.trim().split(/\s+/)).filter((c) => c.length === 5 && /\.js$/.test(c[0]!) && /^\d+$/.test(c[1]!));
+  if (rows.length === 0) return { error: `client-sdk/build.mjs --size printed no sizes (exit ${r.status}): ${(r.stderr ?? '').slice(-400)}` };
+  return rows.map(([file, min, gzip, brotli, budget]) => ({ file: file!, min: Number(min), gzip: Number(gzip), brotli: Number(brotli), budget: Number(budget) }));
+}
+
+function machine(): Results['machine'] {
+  return { nproc: cpus().length, cpu: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, os: `${platform()} ${release()}`, load_avg_1m_at_start: loadavg()[0]! };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+const int = (x: number) => Math.round(x).toLocaleString('en-US');
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+/** The summary rows: figure, value, target, verdict, and the command that reproduces it. */
+export function summaryRows(r: Results): string[][] {
+  const rows: string[][] = [];
+  const p = r.pipeline;
+  rows.push(['handler pipeline / JSON floor (median of batch sizes)', pct(p.pipeline_ratio_vs_json_floor), `>= ${pct(TARGETS.pipeline_ratio_vs_json_floor)}`, verdict(p.pipeline_ratio_vs_json_floor >= TARGETS.pipeline_ratio_vs_json_floor), COMMANDS.pipeline]);
+  rows.push(['straightforward handler / JSON floor', pct(p.straightforward_ratio_vs_json_floor), 'reference (~5 %)', '', COMMANDS.pipeline]);
+  const cs = r.bundle.cold_start;
+  rows.push(['Lambda bundle (minified, AWS SDK bundled)', `${int(r.bundle.bytes)} B`, `<= ${int(TARGETS.bundle_bytes)} B`, verdict(r.bundle.bytes <= TARGETS.bundle_bytes), COMMANDS.cold_start]);
+  rows.push(['cold start: node -e require(bundle) / node -e \'\'', `${cs.cold_start_ratio.toFixed(2)}x (${cs.require_ms.median.toFixed(0)} / ${cs.empty_ms.median.toFixed(0)} ms)`, `<= ${TARGETS.cold_start_ratio}x`, verdict(cs.cold_start_ratio <= TARGETS.cold_start_ratio), COMMANDS.cold_start]);
+  if (Array.isArray(r.sdk)) for (const s of r.sdk) rows.push([`SDK ${s.file} min+gzip (min+brotli)`, `${int(s.gzip)} B (${int(s.brotli)} B)`, `<= ${int(s.budget)} B`, verdict(s.gzip <= s.budget), COMMANDS.sdk]);
+  else rows.push(['SDK sizes', r.sdk.error, '', 'not measured', COMMANDS.sdk]);
+  rows.push([`cost per million events (${r.cost.batch} events/request, ${int(r.cost.events_per_month)}/month, ${r.cost.arch})`, `$${r.cost.cost_per_million_events_usd.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd <= TARGETS.cost_per_million_events_usd), COMMANDS.cost]);
+  rows.push([`cost per million events, simulated traffic (${r.cost.measured.simulated_events_per_request.toFixed(1)} events/request)`, `$${r.cost.cost_per_million_events_usd_simulated_traffic.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd_simulated_traffic <= TARGETS.cost_per_million_events_usd), COMMANDS.cost]);
+  if (r.e2e) {
+    const e = r.e2e.value;
+    rows.push([`end to end, local stack (${e.connections} conn, ${e.batch} events/request, ${e.seconds} s; ${r.e2e.measured_at})`, `${int(e.events_per_s)} events/s; p50/p95/p99 ${e.latency_ms.p50.toFixed(0)}/${e.latency_ms.p95.toFixed(0)}/${e.latency_ms.p99.toFixed(0)} ms`, 'every accepted event on disk', e.accepted_missing_on_disk === 0 ? `met (${int(e.events_accepted)} events)` : `MISSED: ${e.accepted_missing_on_disk} missing`, COMMANDS.e2e]);
+  }
+  for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
+    const q = r[key];
+    if (q) rows.push([`all ${Object.keys(q.value.queries).length} saved queries on DuckDB, ${label} simulated events (${q.measured_at})`, `${(q.value.total_median_ms / 1000).toFixed(1)} s total (slowest ${Object.entries(q.value.queries).sort((a, b) => b[1].median - a[1].median)[0]?.[0]})`, '', '', COMMANDS[key]]);
+  }
+  return rows;
+}
+
+function markdownTable(head: string[], rows: string[][]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|');
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+/** bench/results.md: every table, from results.json alone. */
+export function renderMarkdown(r: Results): string {
+  const m = r.machine;
+  const out: string[] = [];
+  out.push(`# Benchmark results\n\nMeasured ${r.measured_at} on ${m.nproc} x ${m.cpu}, Node ${m.node}, ${m.os} (1-min load average ${m.load_avg_1m_at_start.toFixed(1)} at start: other processes shared the cores)${r.quick ? ' — QUICK run, not for publishing' : ''}. Written by \`npm run bench\`; do not edit by hand.\n`);
+  out.push('## Summary\n');
+  out.push(markdownTable(['figure', 'value', 'target', 'verdict', 'command'], summaryRows(r)));
+  out.push(`\n## Handler pipeline (events/s; median of ${r.pipeline.rounds} interleaved rounds, [min-max])\n`);
+  const s = (x: { median: number; min: number; max: number }) => `${int(x.median)} [${int(x.min)}-${int(x.max)}]`;
+  out.push(markdownTable(['events/request', 'JSON floor', 'pipeline', 'straightforward', 'pipeline / floor', 'straightforward / floor', 'us/request'],
+    r.pipeline.batches.map((b) => [String(b.batch), s(b.events_per_s.json_floor), s(b.events_per_s.pipeline), s(b.events_per_s.straightforward), pct(b.ratio_vs_json_floor), pct(b.ratio_straightforward_vs_json_floor), b.pipeline_us_per_request.toFixed(0)])));
+  out.push('\nRatios are taken within each round (same conditions), then the median. The floor is JSON.parse of the body plus one JSON.stringify per event.\n');
+  out.push('## Where the pipeline\'s time goes (us/request, share)\n');
+  out.push(markdownTable(['events/request', ...STAGES], r.breakdown.map((b) => [String(b.batch), ...STAGES.map((st) => `${b.us_per_request[st].toFixed(1)} (${pct(b.share[st])})`)])));
+  out.push('\nparse = JSON.parse + envelope schema; validate = per-event compiled Ajv; facts = User-Agent (cached) + visitor hash; enrich = per-event row building (time correction, URL/UTM attribution); pack = NDJSON serialisation into Firehose records.\n');
+  const cs = r.bundle.cold_start;
+  out.push(`## Lambda bundle and cold start\n\nBundle ${int(r.bundle.bytes)} B (serverless.yml custom.esbuild). Whole-process time over ${cs.runs} alternating runs: \`node -e "require(bundle)"\` ${cs.require_ms.median.toFixed(1)} ms [${cs.require_ms.min.toFixed(1)}-${cs.require_ms.max.toFixed(1)}], \`node -e ''\` ${cs.empty_ms.median.toFixed(1)} ms [${cs.empty_ms.min.toFixed(1)}-${cs.empty_ms.max.toFixed(1)}]: ratio ${cs.cold_start_ratio.toFixed(2)}x.\n`);
+  if (r.anchors) {
+    out.push(`## SDK size next to other trackers (anchors measured ${r.anchors.measured_at}, \`${COMMANDS.anchors}\`)\n`);
+    const ours = Array.isArray(r.sdk) ? r.sdk.map((x) => [`clickstream (this repo) ${x.file}`, 'local', int(x.min), int(x.gzip), int(x.brotli), 'client-sdk/build.mjs']) : [];
+    out.push(markdownTable(['tracker', 'version', 'min', 'min+gzip', 'min+brotli', 'how'], [
+      ...ours,
+      ...r.anchors.results.map((a) => (a.error ? [a.pkg, a.version ?? '', '', '', '', `FAILED: ${a.error}`] : [a.pkg, a.version!, int(a.min!), int(a.gzip!), int(a.brotli!), a.method!])),
+    ]));
+    out.push('');
+  }
+  out.push(`## Cost model (\`${COMMANDS.cost}\`; details in docs/cost.md)\n`);
+  out.push(`List prices ${r.cost.region}, checked ${r.cost.prices_checked}. Measured: ${r.cost.measured.row_bytes.toFixed(0)} B per stored row, gzip ratio ${r.cost.measured.gzip_ratio_at_default.toFixed(3)}, ${r.cost.measured.simulated_events_per_request.toFixed(2)} events/request in simulated traffic.\n`);
+  out.push(markdownTable(['design', 'per million events', `month total at ${int(r.cost.events_per_month)} events`], r.cost.bills.map((b) => [b.design, `$${b.perMillionUsd.toFixed(3)}`, `$${b.totalUsd.toFixed(2)}`])));
+  out.push(`\nBill of this design at ${int(r.cost.events_per_month)} events/month:\n`);
+  out.push(markdownTable(['service', 'item', 'USD/month'], r.cost.bills[0]!.lines.map((l) => [l.service, l.item + (l.perEvent ? '' : ' (monthly, not per event)'), `$${l.usd.toFixed(4)}`])));
+  if (r.e2e) {
+    const e = r.e2e.value;
+    out.push(`\n## End to end through the local stack (${r.e2e.measured_at}, \`${COMMANDS.e2e}\`)\n`);
+    out.push(`${e.seconds} s, ${e.connections} connections, ${e.batch} events/request on 127.0.0.1 (serverless offline + Firehose stand-in + gzip to disk, all on the same cores as autocannon): ${int(e.requests_2xx)} requests answered 200 (${e.non_2xx} other, ${e.errors} errors, ${e.timeouts} timeouts), ${int(e.events_per_s)} events/s; latency p50 ${e.latency_ms.p50.toFixed(1)} ms, p95 ${e.latency_ms.p95.toFixed(1)} ms, p99 ${e.latency_ms.p99.toFixed(1)} ms, max ${e.latency_ms.max.toFixed(0)} ms. ${int(e.events_accepted)} events accepted, ${int(e.events_on_disk)} rows on disk, ${e.accepted_missing_on_disk} accepted events missing.\n`);
+  }
+  for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
+    const q = r[key];
+    if (!q) continue;
+    out.push(`\n## Saved queries on DuckDB, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
+    out.push(`${int(q.value.stored_rows)} rows in ${int(q.value.objects)} gzip objects over ${q.value.days} days (simulated in ${q.value.simulate_s.toFixed(0)} s); each query over the whole range, median of ${q.value.runs} warm runs [min-max] ms.\n`);
+    out.push(markdownTable(['query', 'ms'], Object.entries(q.value.queries).map(([n, x]) => [n, `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`])));
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
+      anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${readFileSync(__filename, 'utf8').split('*/')[0]}*/\n`);
+    return;
+  }
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const quick = values.quick === true;
+  const previous = existsSync(RESULTS_JSON) ? (JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Partial<Results>) : {};
+  const today = new Date().toISOString().slice(0, 10);
+  const m = machine();
+
+  log('pipeline: interleaved rounds of JSON floor / pipeline / straightforward ...');
+  const pipeline = runPipelineBench({ rounds: quick ? 3 : 9, msPerCell: quick ? 100 : 200, log });
+  log('breakdown ...');
+  const breakdown = BATCH_SIZES.map((b) => runBreakdown(b, { rounds: quick ? 3 : 7 }));
+  log('cold start: building the Lambda bundle ...');
+  const { bytes } = await buildBundle();
+  const cold = measureColdStart(quick ? 7 : 21);
+  log('SDK sizes ...');
+  const sdk = sdkSizes();
+  log('cost model ...');
+  const cost = costReport({ measured: measure({ timeMs: quick ? 150 : 400 }) });
+
+  const anchors = values.anchors ? await runAnchors(log) : readAnchors();
+  const e2e = values.e2e ? { measured_at: today, value: await runE2e({ log }) } : previous.e2e;
+  const queries_1m = values.queries ? { measured_at: today, value: await runQueryBench({ events: 1_000_000, log }) } : previous.queries_1m;
+  const queries_10m = values['queries-10m'] ? { measured_at: today, value: await runQueryBench({ events: 10_000_000, runs: 1, log }) } : previous.queries_10m;
+
+  const results: Results = {
+    measured_at: today, machine: m, quick,
+    pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
+    cost_per_million_events_usd: cost.cost_per_million_events_usd,
+    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, queries_1m, queries_10m,
+    commands: COMMANDS,
+  };
+
+  const t = new Table({ head: ['figure', 'value', 'target', 'verdict'], style: { head: [], border: [] }, wordWrap: true, colWidths: [52, 40, 22, 18] });
+  for (const row of summaryRows(results)) t.push(row.slice(0, 4));
+  process.stdout.write(`${t.toString()}\n${formatCost(cost)}`);
+  if (values['no-write']) return;
+  writeFileSync(RESULTS_JSON, `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(RESULTS_MD, renderMarkdown(results));
+  log(`wrote ${RESULTS_JSON} and ${RESULTS_MD}`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
