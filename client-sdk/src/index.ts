@@ -38,6 +38,13 @@ export interface Options {
   sampleRate?: number;
   /** Store nothing in the browser: ids live in memory for this page only (default false). */
   cookieless?: boolean;
+  /**
+   * Keep a batch sent as the page closes in storage until its answer arrives (default false). The
+   * closed page never reads that answer, so the next page load sends it again: a duplicate (the
+   * queries count each event_id once) instead of a loss when the endpoint has just started failing.
+   * Off, a page-hide batch leaves storage at once unless this page has already seen a failure.
+   */
+  keepUntilAcked?: boolean;
 }
 
 interface Flight {
@@ -127,7 +134,7 @@ function send(hide?: boolean) {
   const e = queue.splice(0, batchSize(queue, o!.batchSize!, MAX_BATCH_BYTES));
   // Only a healthy endpoint earns the optimistic removal from storage: after a failure, a hide-time
   // batch stays stored too, and a next page may send it again (de-duplicated by event_id).
-  const f: Flight = { e, h: hide && !attempt };
+  const f: Flight = { e, h: hide && !attempt && !o!.keepUntilAcked };
   flights.push(f);
   busy ||= !hide;
   const body = JSON.stringify({ site_id: o!.siteId, sent_at: new Date().toISOString(), events: e });

@@ -206,6 +206,24 @@ suite('browser SDK in Chromium against the local stack', () => {
     expectOnce(all);
   });
 
+  it('with keepUntilAcked, events sent as the tab closes into a just-failing endpoint arrive on the next page load', async () => {
+    const ctx = await browser();
+    // No page view and a long flush interval: the page-hide batch is this page's first send.
+    const opts = { pageviews: false, flushInterval: 60_000, keepUntilAcked: true };
+    const p = await page(ctx, '/t/a.html', opts);
+    const aid = await anonymousId(p);
+    await stack.setFaults({ serverError: 1 });
+    const failed = new Promise<void>((ok) => ctx.on('response', (r) => r.url() == api && r.status() >= 500 && ok()));
+    await track(p, names('acked', 3));
+    await p.close();
+    // The closed page's keepalive request is answered 503 before the endpoint recovers.
+    await Promise.race([failed, sleep(15_000)]);
+    await stack.setFaults({});
+    await page(ctx, '/t/b.html', opts);
+    const r = await rows(aid, (x) => named(x, 'acked').length >= 3);
+    expect(named(r, 'acked').map((e) => e.name).sort()).toEqual(names('acked', 3));
+  });
+
   it('an endpoint answering 500, then 200, gets everything once', async () => {
     const ctx = await browser();
     const p = await page(ctx, '/t/a.html', { flushInterval: 300 });
