@@ -49,7 +49,7 @@ interface FaultFigures {
 }
 interface LoadFigures {
   connections: number; durationSec: number; eventsPerBatch: number;
-  api: { requests: number; non2xx: number; errors: number; timeouts: number; errorRate: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; requestsPerSec: number; eventsAccepted: number };
+  api: { requests: number; non2xx: number; errors: number; timeouts: number; errorRate: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; requestsPerSec: number; statuses: Record<string, number>; eventsAccepted: number };
   eventsOnDisk: number; uniqueOnDisk: number; lostAccepted: number;
   inProcess: { requests: number; events: number; latencyMs: { p50: number; p95: number; p99: number }; requestsPerSec: number };
 }
@@ -106,6 +106,8 @@ the view keeps one row per event_id.
 |---|---|---|---|---|---|---|---|---|---|---|
 | API (autocannon -> serverless offline -> handler -> Firehose stand-in) | ${n(l.api.requests)} | ${n(l.api.requests * l.eventsPerBatch)} | ${n(Math.round(l.api.requestsPerSec))} | ${ms(l.api.latencyMs.p50)} | ${ms(l.api.latencyMs.p95)} | ${ms(l.api.latencyMs.p99)} | ${ms(l.api.latencyMs.max)} | ${n(l.api.non2xx)} | ${n(l.api.errors)} | ${n(l.api.timeouts)} |
 | handler pipeline alone, in-process (parse, validate, enrich, pack; same bodies) | ${n(l.inProcess.requests)} | ${n(l.inProcess.events)} | ${n(Math.round(l.inProcess.requestsPerSec))} | ${ms(l.inProcess.latencyMs.p50)} | ${ms(l.inProcess.latencyMs.p95)} | ${ms(l.inProcess.latencyMs.p99)} | - | - | - | - |
+
+Answers by status: ${Object.entries(l.api.statuses).map(([k, v]) => `${k}: ${n(v)}`).join(', ') || 'none'}; ${n(l.api.timeouts)} requests got no answer within autocannon's 30 s timeout (counted as errors; their events may still be stored, which is why more events are on disk than were acknowledged).
 
 serverless offline runs every invocation through its own Lambda emulation on the same cores as the
 load generator and the Firehose stand-in, so the API figures measure the local stack, not AWS; the

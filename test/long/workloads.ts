@@ -219,6 +219,8 @@ export interface LoadReport {
   errorRate: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number };
   requestsPerSec: number;
+  /** Answers by HTTP status (requests that timed out or failed have none). */
+  statuses: Record<number, number>;
   eventsAccepted: number;
   acceptedIds: string[];
 }
@@ -227,6 +229,7 @@ export interface LoadReport {
 export async function loadApi(apiUrl: string, opts: LoadOptions): Promise<LoadReport> {
   const acceptedIds: string[] = [];
   const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
   const run = randomUUID().slice(0, 8);
   // serverless offline loads the handler on the first request (seconds on a busy machine): warm it
   // up first so the measured window holds traffic, not one cold start. These events are not counted.
@@ -250,6 +253,7 @@ export async function loadApi(apiUrl: string, opts: LoadOptions): Promise<LoadRe
         onResponse: (status, resBody, context) => {
           // autocannon's percentiles stop at 90 / 97.5; one request in flight per connection, so this times it.
           latencies.push(performance.now() - (context.t0 as number));
+          statuses[status] = (statuses[status] ?? 0) + 1;
           if (latencies.length >= opts.maxRequests) instance?.stop();
           if (status !== 200) return;
           const ids = context.ids as string[];
@@ -265,7 +269,7 @@ export async function loadApi(apiUrl: string, opts: LoadOptions): Promise<LoadRe
     requests, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts,
     errorRate: requests + result.errors ? (result.non2xx + result.errors) / (requests + result.errors) : 0,
     latencyMs: { p50: at(50), p95: at(95), p99: at(99), max: latencies[latencies.length - 1] ?? 0 },
-    requestsPerSec: result.requests.average, eventsAccepted: acceptedIds.length, acceptedIds,
+    requestsPerSec: result.requests.average, statuses, eventsAccepted: acceptedIds.length, acceptedIds,
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * Property test of the pure pipeline (processRequest) over 10,500 generated requests: valid
+ * Property test of the pure pipeline (processRequest) over 11,000 generated requests: valid
  * batches, valid events mixed with mutated ones, random envelopes, random JSON, random text and
  * random bytes. Whatever arrives: it never throws, answers one of the documented statuses, accounts
  * for every event (accepted + rejected == sent), keeps every valid event, and gives every
@@ -126,7 +126,7 @@ function check({ input, mustAccept }: Generated): void {
   for (const id of mustAccept) expect(stored.has(id.toLowerCase())).toBe(true);
 }
 
-// 10,500 requests in all (at least 10,000 asked). Batches stay small (<= 10 events) so the run
+// 11,000 requests in all (at least 10,000 asked). Batches stay small (<= 10 events) so the run
 // stays within about 20 s on a busy 2-core machine; the catalogue covers the large ones.
 describe('processRequest under generated requests', () => {
   test('valid batches: everything accepted (2,500 runs)', () => fc.assert(fc.property(validBatch, check), params(2_500)));
