@@ -18,6 +18,29 @@ function columns() {
   return tsx.require('../schema/columns.ts', __filename);
 }
 
+const DATA_FORMATS = ['json', 'parquet'];
+
+/**
+ * The first site id of the sites param (JSON text), for the SdkSnippet output. Every id is checked
+ * against the wire contract's site_id pattern: an id no event can carry is a configuration error,
+ * and the check also keeps the id safe to embed in the snippet's JS string and Fn::Sub.
+ */
+function firstSiteId(raw, pattern) {
+  let sites;
+  try {
+    sites = typeof raw === 'string' ? JSON.parse(raw) : raw;
+  } catch (err) {
+    throw new Error(`param sites is not valid JSON: ${err.message}`);
+  }
+  const ids = Object.keys(sites ?? {});
+  if (ids.length === 0) throw new Error('param sites must list at least one site');
+  const re = new RegExp(pattern);
+  const bad = ids.filter((id) => !re.test(id));
+  if (bad.length) throw new Error(`param sites: site ids ${JSON.stringify(bad)} do not match the wire contract's ${re}`);
+  return ids[0];
+}
+const siteIdPattern = () => tsx.require('../schema/event.ts', __filename).batchSchema.properties.site_id.pattern;
+
 // Glue limits a column comment to 255 characters.
 const toGlue = (list) => list.map((c) => ({ Name: c.name, Type: c.type, Comment: c.comment.slice(0, 255) }));
 
@@ -67,6 +90,22 @@ module.exports = {
     const raw = await resolveVariable('param:corsOrigins');
     return String(raw).split(',').map((s) => s.trim()).filter(Boolean);
   },
+  /**
+   * Output format of events/ (param dataFormat): json (default) or parquet. Anything else fails the
+   * package: a misspelt value would otherwise deploy JSON without a word.
+   */
+  dataFormat: async ({ resolveVariable }) => {
+    const raw = String(await resolveVariable('param:dataFormat'));
+    if (!DATA_FORMATS.includes(raw)) throw new Error(`param dataFormat must be one of ${DATA_FORMATS.join(', ')}; got "${raw}"`);
+    return raw;
+  },
+  /**
+   * The first site id of the sites param, for the SdkSnippet output. Checked against the wire
+   * contract's site_id pattern: an id no event can carry is a configuration error, and the check
+   * also keeps the id safe to embed in the snippet's JS string and Fn::Sub.
+   */
+  firstSiteId: async ({ resolveVariable }) => firstSiteId(await resolveVariable('param:sites'), siteIdPattern()),
+  firstSiteIdOf: firstSiteId,
   queryFiles,
   namedQueryResources,
 };
