@@ -105,7 +105,7 @@ export function summaryRows(r: Results): string[][] {
   rows.push([`cost per million events, simulated traffic (${r.cost.measured.simulated_events_per_request.toFixed(1)} events/request)`, `$${r.cost.cost_per_million_events_usd_simulated_traffic.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd_simulated_traffic <= TARGETS.cost_per_million_events_usd), COMMANDS.cost]);
   if (r.e2e) {
     const e = r.e2e.value;
-    rows.push([`end to end, local stack (${e.connections} conn, ${e.batch} events/request, ${e.seconds} s; ${r.e2e.measured_at})`, `${int(e.events_per_s)} events/s; p50/p95/p99 ${e.latency_ms.p50.toFixed(0)}/${e.latency_ms.p95.toFixed(0)}/${e.latency_ms.p99.toFixed(0)} ms`, 'every accepted event on disk', e.accepted_missing_on_disk === 0 ? `met (${int(e.events_accepted)} events)` : `MISSED: ${e.accepted_missing_on_disk} missing`, COMMANDS.e2e]);
+    rows.push([`end to end, local stack (${e.connections} conn, ${e.batch} events/request, ${e.seconds} s; ${r.e2e.measured_at})`, `${int(e.events_per_s)} events/s; p50/p95/p99 ${e.latency_ms.p50.toFixed(0)}/${e.latency_ms.p95.toFixed(0)}/${e.latency_ms.p99.toFixed(0)} ms`, 'every accepted event on disk', e.events_accepted === 0 ? 'MISSED: nothing accepted' : e.accepted_missing_on_disk === 0 ? `met (${int(e.events_accepted)} events)` : `MISSED: ${e.accepted_missing_on_disk} missing`, COMMANDS.e2e]);
   }
   for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
     const q = r[key];
@@ -195,9 +195,19 @@ async function main(): Promise<void> {
   const cost = costReport({ measured: measure({ timeMs: quick ? 150 : 400 }) });
 
   const anchors = values.anchors ? await runAnchors(log) : readAnchors();
-  const e2e = values.e2e ? { measured_at: today, value: await runE2e({ log }) } : previous.e2e;
-  const queries_1m = values.queries ? { measured_at: today, value: await runQueryBench({ events: 1_000_000, log }) } : previous.queries_1m;
-  const queries_10m = values['queries-10m'] ? { measured_at: today, value: await runQueryBench({ events: 10_000_000, runs: 1, log }) } : previous.queries_10m;
+  // A slow bench that fails (the local stack did not start, say) is reported, not fatal for the rest.
+  const attempt = async <T>(name: string, f: () => Promise<T>): Promise<Dated<T> | undefined> => {
+    try {
+      return { measured_at: today, value: await f() };
+    } catch (e) {
+      log(`${name} FAILED: ${(e as Error).message.slice(0, 2000)}`);
+      process.exitCode = 1;
+      return undefined;
+    }
+  };
+  const e2e = values.e2e ? await attempt('e2e', () => runE2e({ log })) : previous.e2e;
+  const queries_1m = values.queries ? await attempt('queries', () => runQueryBench({ events: 1_000_000, log })) : previous.queries_1m;
+  const queries_10m = values['queries-10m'] ? await attempt('queries-10m', () => runQueryBench({ events: 10_000_000, runs: 1, log })) : previous.queries_10m;
 
   const results: Results = {
     measured_at: today, machine: m, quick,
