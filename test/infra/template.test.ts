@@ -443,9 +443,18 @@ describe('Parquet output (--param dataFormat=parquet)', () => {
     ]);
   });
 
-  test('both variants create the same resources and outputs', () => {
-    expect(Object.keys(parquet.Resources).filter((k) => !k.startsWith('IngestLambdaVersion')).sort())
-      .toEqual(Object.keys(template.Resources).filter((k) => !k.startsWith('IngestLambdaVersion')).sort());
+  test('parquet: an alarm on records that failed conversion (they miss the table while delivery succeeds)', () => {
+    const a = parquet.Resources.EventsConversionFailedAlarm?.Properties;
+    expect(a).toMatchObject({
+      Namespace: 'AWS/Firehose', MetricName: 'FailedConversion.Records', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: 'EventsDeliveryStream' } }],
+    });
+  });
+
+  test('the variants differ only by that alarm: same resources otherwise, same outputs', () => {
+    const ids = (t: Template) => Object.keys(t.Resources).filter((k) => !k.startsWith('IngestLambdaVersion')).sort();
+    expect(ids(parquet).filter((k) => !ids(template).includes(k))).toEqual(['EventsConversionFailedAlarm']);
+    expect(ids(template).filter((k) => !ids(parquet).includes(k))).toEqual([]);
     expect(Object.keys(parquet.Outputs).sort()).toEqual(Object.keys(template.Outputs).sort());
   });
 });
