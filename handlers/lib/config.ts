@@ -5,9 +5,9 @@
 import { ConfigError } from './errors';
 
 export interface SiteRule {
-  /** Allowed Origin values; `*` matches any run of characters except `/` (ports, subdomains). */
+  /** Allowed Origin values; `*` matches one DNS label or a port (letters, digits, `-`): no `.`, `/` or `:`. */
   origins: RegExp[];
-  /** Requests without an Origin header (curl, servers). Browsers always send Origin on POST. */
+  /** Requests without an Origin header (curl, servers); default false. Browsers always send Origin on POST. */
   allowNoOrigin: boolean;
 }
 
@@ -34,7 +34,8 @@ export const LOCAL_SITES: Record<string, SiteSpec> = {
 };
 
 export function originPattern(origin: string): RegExp {
-  const escaped = origin.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*');
+  // One label or port per `*`: `http://localhost:*` must not match `http://localhost:3000.evil.example`.
+  const escaped = origin.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[a-z0-9-]+');
   return new RegExp(`^${escaped}$`, 'i');
 }
 
@@ -49,7 +50,7 @@ function parseSites(raw: string | undefined): Map<string, SiteRule> {
   const sites = new Map<string, SiteRule>();
   for (const [id, s] of Object.entries(spec)) {
     if (!Array.isArray(s?.origins ?? [])) throw new ConfigError(`SITES.${id}.origins must be an array of origins`);
-    sites.set(id, { origins: (s.origins ?? []).map(originPattern), allowNoOrigin: s.allowNoOrigin ?? true });
+    sites.set(id, { origins: (s.origins ?? []).map(originPattern), allowNoOrigin: s.allowNoOrigin === true });
   }
   return sites;
 }

@@ -12,7 +12,7 @@ const config = configFromEnv({
   VISITOR_SALT_SECRET: 'unit-test-secret-0123456789',
   SITES: JSON.stringify({
     shop: { origins: ['https://www.shop.example', 'https://*.shop.example'], allowNoOrigin: false },
-    demo: { origins: ['http://localhost:*'] },
+    demo: { origins: ['http://localhost:*'], allowNoOrigin: true },
   }),
 });
 
