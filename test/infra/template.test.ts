@@ -215,6 +215,10 @@ describe('API and Lambda', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       EVENTS_STREAM_NAME: 'clickstream-dev-events',
       REJECTS_STREAM_NAME: 'clickstream-dev-rejects',
+      // Privacy filters reach the Lambda (docs/security.md): drop secrets in URLs, user_id hashing opt-in.
+      URL_DROP_PARAMS: 'email,token,password,auth,session,sid',
+      URL_DROP_QUERY: 'false',
+      USER_ID_HASH: 'false',
     });
     // The stream names the Lambda writes to are the streams the template creates.
     expect(p.Environment.Variables.EVENTS_STREAM_NAME).toBe(res('EventsDeliveryStream').Properties.DeliveryStreamName);

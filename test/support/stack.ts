@@ -108,7 +108,10 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const signal = async (sig: NodeJS.Signals) => {
     if (child.exitCode === null && child.pid) {
       try { process.kill(-child.pid, sig); } catch { /* gone */ }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      // Bounded wait; the timer is cleared so a prompt exit does not keep jest alive for 15 s.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 15_000); })]);
+      clearTimeout(timer);
     }
   };
   let urls: { apiUrl: string; demoUrl: string; firehoseUrl: string };
