@@ -1,9 +1,10 @@
 /**
  * `npx tsx local/reliability.ts [--quick]`: runs the reliability proofs (hostile-input catalogue,
- * handler fuzzing, faults at size, crash/restart, load) and writes docs/reliability.md from the
+ * handler fuzzing, faults at size, crash/restart, load, the SDK's delivery across tab closes in
+ * Chromium) and writes docs/reliability.md from the
  * figures those very runs produced. Every row names the command that produced it; a failing test
  * fails this script (exit code 1) and nothing is written.
- *   --quick   smaller fault/crash/load runs (1,000 events, 20 connections x 10 s): a smoke test.
+ *   --quick   smaller fault/crash/load runs (1,000 events, 20 connections x 10 s, 100 SDK tries): a smoke test.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,6 +48,11 @@ interface FaultFigures {
   storedRows: number; storedUnique: number; lost: number; dedupRows: number; dedupCountedTwice: number; pageViewsCounted: number;
   firehoseFailedRecords?: number; crashes?: number; firehoseFaults: { throttle: number; partial: number };
 }
+interface DeliveryMode { events: number; delivered: number; duplicated_in_raw_rows: number; delivered_pct: number | null }
+interface DeliveryFigures {
+  tries: number; failing_first_tries: number; events_per_try: number;
+  offline: DeliveryMode; failing: DeliveryMode; 'failing-first': DeliveryMode; 'failing-first-acked': DeliveryMode;
+}
 interface LoadFigures {
   connections: number; durationSec: number; eventsPerBatch: number;
   api: { requests: number; non2xx: number; errors: number; timeouts: number; errorRate: number; latencyMs: { p50: number; p95: number; p99: number; max: number }; requestsPerSec: number; statuses: Record<string, number>; eventsAccepted: number };
@@ -60,6 +66,7 @@ function main() {
   const fuzz = jest('test/unit/handler-fuzz.test.ts');
   const faults = jest('test/long/faults.test.ts', { LONG_TESTS: '1', ...size });
   const load = jest('test/long/load.test.ts', { LONG_TESTS: '1', ...size });
+  const delivery = jest('test/long/sdk-delivery.test.ts', { LONG_TESTS: '1', ...(quick ? { SDK_DELIVERY_TRIES: '100', SDK_DELIVERY_FIRST_TRIES: '5' } : {}) });
 
   const results = (j: JestJson) => j.testResults.flatMap((t) => t.assertionResults);
   const hostileCases = results(hostile.json).filter((a) => a.ancestorTitles.some((t) => t.includes('through processRequest'))).length;
@@ -68,6 +75,9 @@ function main() {
   const f = figures<FaultFigures>('faults');
   const c = figures<FaultFigures>('crash');
   const l = figures<LoadFigures>('load');
+  const d = figures<DeliveryFigures>('sdk-delivery');
+  const kept = { events: d.offline.events + d.failing.events, delivered: d.offline.delivered + d.failing.delivered, dup: d.offline.duplicated_in_raw_rows + d.failing.duplicated_in_raw_rows };
+  const modeRow = (name: string, what: string, m: DeliveryMode) => `| ${name} | ${what} | ${n(m.events)} | ${n(m.delivered)} | ${m.delivered_pct ?? '-'} % | ${n(m.duplicated_in_raw_rows)} |`;
   const net = (x: FaultFigures) => Object.values(x.networkFaults).reduce((a, b) => a + b, 0);
   const faultText = (x: FaultFigures) => `Firehose throttle ${x.firehoseFaults.throttle * 100} % of calls + ${x.firehoseFaults.partial * 100} % of records failed${x.firehoseFailedRecords !== undefined ? ` (${n(x.firehoseFailedRecords)} records refused)` : ''}; ${n(net(x))} of ${n(x.sends)} sends failed at the network (${Object.entries(x.networkFaults).map(([k, v]) => `${v} ${k}`).join(', ')})`;
 
@@ -76,6 +86,7 @@ function main() {
     ['handler fuzzing', `${n(fuzzRuns)} generated requests (fast-check)`, 'random and mutated bodies, bytes, content types, origins', '-', '0 valid events dropped; never threw', '-', `\`${fuzz.command}\``],
     ['faults at size', `${n(f.sent)} page views in ${n(f.batches)} batches of 20`, faultText(f), `8 concurrent clients retrying like the SDK (${n(f.sends)} sends)`, `${n(f.lost)} (${n(f.storedUnique)} of ${n(f.accepted)} accepted ids on disk)`, `${n(f.pageViewsCounted - f.sent + f.dedupCountedTwice)} (${n(f.storedRows)} rows stored, ${n(f.dedupRows)} in events_dedup, daily_active_users page_views = ${n(f.pageViewsCounted)})`, `\`${faults.command}\` (first test)`],
     ['crash and restart', `${n(c.sent)} page views`, `stack killed with SIGKILL ${c.crashes} times mid-traffic, restarted on the same folder; ${faultText(c)}`, `4 concurrent clients (${n(c.sends)} sends)`, `${n(c.lost)} (${n(c.storedUnique)} of ${n(c.accepted)} accepted ids on disk)`, `${n(c.pageViewsCounted - c.sent + c.dedupCountedTwice)} (${n(c.storedRows)} rows stored, ${n(c.dedupRows)} in events_dedup, page_views = ${n(c.pageViewsCounted)})`, `\`${faults.command}\` (second test)`],
+    ['SDK delivery across tab closes (real Chromium)', `${n(d.tries)} tries x ${d.events_per_try} events, tracked then the tab closes; the next page load must deliver them`, 'in turn: browser offline, or the API answering 503 (every Firehose call failing) after the page saw a failure', 'one tab at a time', `${n(kept.events - kept.delivered)} (${n(kept.delivered)} of ${n(kept.events)} delivered; the case the SDK cannot see is below)`, `${n(kept.dup)} stored twice`, `\`${delivery.command}\``],
     ['load', `${n(l.api.requests)} requests x ${l.eventsPerBatch} events, unique ids`, 'none', `${l.connections} connections for ${l.durationSec} s: ${n(Math.round(l.api.requestsPerSec))} req/s; error rate ${(l.api.errorRate * 100).toFixed(2)} %; p50 ${ms(l.api.latencyMs.p50)}, p95 ${ms(l.api.latencyMs.p95)}, p99 ${ms(l.api.latencyMs.p99)}`, `${n(l.lostAccepted)} (${n(l.api.eventsAccepted)} accepted; ${n(l.uniqueOnDisk)} on disk, the difference from requests in flight when the run stopped)`, `${n(l.eventsOnDisk - l.uniqueOnDisk)} stored twice`, `\`${load.command}\``],
   ];
   const table = [
@@ -113,6 +124,24 @@ serverless offline runs every invocation through its own Lambda emulation on the
 load generator and the Firehose stand-in, so the API figures measure the local stack, not AWS; the
 in-process row is the part of a Lambda invocation that is ours.
 
+## SDK delivery, in detail
+
+Each try opens a page, records ${d.events_per_try} custom events while sends fail, closes the tab, restores the
+network or endpoint, and opens the next page, which must send the closed tab's events
+(test/long/sdk-delivery.test.ts; counts from the rows on disk).
+
+| case | what fails | events | delivered | share | stored twice |
+|---|---|---|---|---|---|
+${modeRow('offline', 'browser offline when the tab closes', d.offline)}
+${modeRow('failing', 'API answers 503; the page had already seen a failure', d.failing)}
+${modeRow('failing-first (default)', 'API starts failing and the tab closes before the page has seen any failure', d['failing-first'])}
+${modeRow('failing-first, keepUntilAcked', 'the same, with `keepUntilAcked: true`', d['failing-first-acked'])}
+
+The third row is the SDK's stated trade-off (docs/sdk.md, Delivery): by default a batch sent as the
+page hides leaves storage at once when the endpoint has been answering, so a failure that only the
+closed page could have read loses it; keeping every such batch would send nearly every page's last
+batch twice. \`keepUntilAcked: true\` chooses duplicates (counted once by the queries) instead.
+
 ## Status codes seen by the fault clients
 
 | run | ${[...new Set([...Object.keys(f.statuses), ...Object.keys(c.statuses)])].join(' | ')} |
@@ -126,8 +155,8 @@ retries it like a network error. No request was answered with another 5xx.
 ## Reproduce
 
 \`\`\`
-npx tsx local/reliability.ts            # everything, then rewrites this file (about 10 minutes)
-npm run test:long                       # the fault, crash and load tests alone
+npm run reliability                     # everything, then rewrites this file (about an hour)
+npm run test:long                       # the fault, crash, load and SDK delivery tests alone
 npx jest test/integration/faults.test.ts  # the 300-event guard that npm test runs
 \`\`\`
 `;
