@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--quick] [--e2e] [--queries] [--queries-10m] [--anchors] [--no-write]
+ * npm run bench -- [--quick] [--e2e] [--queries] [--queries-10m] [--anchors] [--only-slow] [--no-write]
  *
  * Runs the benchmarks and writes bench/results.json and bench/results.md (committed) plus the
  * same tables on the terminal. By default only the fast ones run (pipeline, stage breakdown, cold
@@ -9,6 +9,7 @@
  *   --queries-10m  the same over 10 M events (several minutes and a few GB of temp space)
  *   --anchors      npm-installs other trackers and measures them (needs the registry)
  *   --quick        fewer rounds: a smoke run, not figures to publish
+ *   --only-slow    keep the fast sections from results.json; run only the flagged slow ones
  * Sections not re-run keep their previous values (with their own date) in results.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -153,13 +154,13 @@ export function renderMarkdown(r: Results): string {
   if (r.e2e) {
     const e = r.e2e.value;
     out.push(`\n## End to end through the local stack (${r.e2e.measured_at}, \`${COMMANDS.e2e}\`)\n`);
-    out.push(`${e.seconds} s, ${e.connections} connections, ${e.batch} events/request on 127.0.0.1 (serverless offline + Firehose stand-in + gzip to disk, all on the same cores as autocannon): ${int(e.requests_2xx)} requests answered 200 (${e.non_2xx} other, ${e.errors} errors, ${e.timeouts} timeouts), ${int(e.events_per_s)} events/s; latency p50 ${e.latency_ms.p50.toFixed(1)} ms, p95 ${e.latency_ms.p95.toFixed(1)} ms, p99 ${e.latency_ms.p99.toFixed(1)} ms, max ${e.latency_ms.max.toFixed(0)} ms. ${int(e.events_accepted)} events accepted, ${int(e.events_on_disk)} rows on disk, ${e.accepted_missing_on_disk} accepted events missing.\n`);
+    out.push(`${e.seconds} s, ${e.connections} connections, ${e.batch} events/request on 127.0.0.1 (serverless offline + Firehose stand-in + gzip to disk, all on the same cores as autocannon): ${int(e.requests_2xx)} requests answered 200 (${e.non_2xx} other, ${e.errors} errors, ${e.timeouts} timeouts), ${int(e.events_per_s)} events/s; latency p50 ${e.latency_ms.p50.toFixed(1)} ms, p95 ${e.latency_ms.p95.toFixed(1)} ms, p99 ${e.latency_ms.p99.toFixed(1)} ms, max ${e.latency_ms.max.toFixed(0)} ms. ${int(e.events_accepted)} events accepted, ${int(e.events_on_disk)} rows on disk, ${e.accepted_missing_on_disk} accepted events missing. Warm-up (${e.connections} simultaneous requests on cold instances): ${e.warmup_non_200 ?? 0} not answered 200.\n`);
   }
   for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
     const q = r[key];
     if (!q) continue;
     out.push(`\n## Saved queries on DuckDB, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
-    out.push(`${int(q.value.stored_rows)} rows in ${int(q.value.objects)} gzip objects over ${q.value.days} days (simulated in ${q.value.simulate_s.toFixed(0)} s); each query over the whole range, median of ${q.value.runs} warm runs [min-max] ms.\n`);
+    out.push(`${int(q.value.stored_rows)} rows in ${int(q.value.objects)} gzip objects over ${q.value.days} days (simulated in ${q.value.simulate_s.toFixed(0)} s); each query over the whole range, ${q.value.runs === 1 ? 'one run' : `median of ${q.value.runs} runs [min-max]`}, ms.\n`);
     out.push(markdownTable(['query', 'ms'], Object.entries(q.value.queries).map(([n, x]) => [n, `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`])));
   }
   return `${out.join('\n')}\n`;
@@ -169,7 +170,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' }, e2e: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
-      anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, help: { type: 'boolean' },
+      anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -182,17 +183,26 @@ async function main(): Promise<void> {
   const today = new Date().toISOString().slice(0, 10);
   const m = machine();
 
-  log('pipeline: interleaved rounds of JSON floor / pipeline / straightforward ...');
-  const pipeline = runPipelineBench({ rounds: quick ? 3 : 9, msPerCell: quick ? 100 : 200, log });
-  log('breakdown ...');
-  const breakdown = BATCH_SIZES.map((b) => runBreakdown(b, { rounds: quick ? 3 : 7 }));
-  log('cold start: building the Lambda bundle ...');
-  const { bytes } = await buildBundle();
-  const cold = measureColdStart(quick ? 7 : 21);
-  log('SDK sizes ...');
-  const sdk = sdkSizes();
-  log('cost model ...');
-  const cost = costReport({ measured: measure({ timeMs: quick ? 150 : 400 }) });
+  // --only-slow: keep the fast sections (and their date and machine) from results.json.
+  const reuse = values['only-slow'] === true && previous.pipeline && previous.breakdown && previous.bundle && previous.sdk && previous.cost;
+  let pipeline: PipelineBench, breakdown: Breakdown[], bytes: number, cold: ColdStart, sdk: Results['sdk'], cost: CostReport;
+  if (reuse) {
+    ({ pipeline, breakdown, sdk, cost } = previous as Results);
+    ({ bytes, cold_start: cold } = (previous as Results).bundle);
+    log(`reusing the fast sections measured ${previous.measured_at}`);
+  } else {
+    log('pipeline: interleaved rounds of JSON floor / pipeline / straightforward ...');
+    pipeline = runPipelineBench({ rounds: quick ? 3 : 9, msPerCell: quick ? 100 : 200, log });
+    log('breakdown ...');
+    breakdown = BATCH_SIZES.map((b) => runBreakdown(b, { rounds: quick ? 3 : 7 }));
+    log('cold start: building the Lambda bundle ...');
+    ({ bytes } = await buildBundle());
+    cold = measureColdStart(quick ? 7 : 21);
+    log('SDK sizes ...');
+    sdk = sdkSizes();
+    log('cost model ...');
+    cost = costReport({ measured: measure({ timeMs: quick ? 150 : 400 }) });
+  }
 
   const anchors = values.anchors ? await runAnchors(log) : readAnchors();
   // A slow bench that fails (the local stack did not start, say) is reported, not fatal for the rest.
@@ -210,7 +220,7 @@ async function main(): Promise<void> {
   const queries_10m = values['queries-10m'] ? await attempt('queries-10m', () => runQueryBench({ events: 10_000_000, runs: 1, log })) : previous.queries_10m;
 
   const results: Results = {
-    measured_at: today, machine: m, quick,
+    measured_at: reuse ? previous.measured_at! : today, machine: reuse ? previous.machine! : m, quick: reuse ? previous.quick! : quick,
     pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
     cost_per_million_events_usd: cost.cost_per_million_events_usd,
     pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, queries_1m, queries_10m,
