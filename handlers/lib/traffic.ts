@@ -102,3 +102,43 @@ function cleanUrl(url: URL, raw: string, privacy: UrlPrivacy): string {
   }
   return url.href;
 }
+
+// Most events of a request, and most requests of a site, share a handful of url+referrer pairs;
+// parsing them costs two WHATWG URL parses each. Bounded like the User-Agent cache (oldest-first
+// eviction); keys longer than about one 2,048-character URL are never cached, so the cache holds at most
+// ATTRIBUTION_CACHE_LIMIT x ATTRIBUTION_CACHE_MAX_KEY characters.
+/** Entries kept by attributeCached (oldest evicted first). */
+export const ATTRIBUTION_CACHE_LIMIT = 1_000;
+const ATTRIBUTION_CACHE_MAX_KEY = 2_100;
+const attributionCache = new Map<string, Readonly<Attribution>>();
+let cachedFor: UrlPrivacy | undefined;
+
+/**
+ * {@link attribute} with a bounded cache per url+referrer pair. The result is frozen and shared
+ * between callers: read it, do not change it. The cache belongs to one privacy configuration and
+ * starts over when called with another one (the same configuration object is used for the life of
+ * a Lambda instance).
+ *
+ * @example
+ * const a = attributeCached(ev.url, ev.referrer, config); // a.source, a.medium, a.url ...
+ */
+export function attributeCached(rawUrl: string | undefined, rawReferrer: string | undefined, privacy: UrlPrivacy): Readonly<Attribution> {
+  if (privacy !== cachedFor) {
+    attributionCache.clear();
+    cachedFor = privacy;
+  }
+  // The url's length makes the key unambiguous (a url may itself contain the separator); `-` marks
+  // an absent url, which attribute() stores differently from an empty one.
+  const key = rawUrl === undefined ? `-${rawReferrer ?? ''}` : `${rawUrl.length}:${rawUrl}${rawReferrer ?? ''}`;
+  const hit = attributionCache.get(key);
+  if (hit) return hit;
+  const a = Object.freeze(attribute(rawUrl, rawReferrer, privacy));
+  if (key.length <= ATTRIBUTION_CACHE_MAX_KEY) {
+    if (attributionCache.size >= ATTRIBUTION_CACHE_LIMIT) attributionCache.delete(attributionCache.keys().next().value as string);
+    attributionCache.set(key, a);
+  }
+  return a;
+}
+
+/** Entries currently cached by attributeCached (for tests of its bound). */
+export const attributionCacheSize = (): number => attributionCache.size;

@@ -1,0 +1,143 @@
+/**
+ * The pipeline's speed shortcuts must give exactly what the plain code gives:
+ *   isoTime (handlers/lib/enrich.ts)            === new Date(ms).toISOString()
+ *   attributeCached (handlers/lib/traffic.ts)   deep-equals attribute(), stays bounded, per config
+ *   visitorHash via crypto.hash                 === the documented sha256 formula (stored data joins)
+ */
+import { createHash, createHmac } from 'node:crypto';
+import fc from 'fast-check';
+import { isoTime, visitorHash } from '../../handlers/lib/enrich';
+import { attribute, attributeCached, attributionCacheSize, ATTRIBUTION_CACHE_LIMIT, type UrlPrivacy } from '../../handlers/lib/traffic';
+
+// ECMAScript's time range: +-8.64e15 ms around the epoch.
+const MAX_MS = 8.64e15;
+
+describe('isoTime', () => {
+  it('property: equals toISOString for any valid time, also in runs within one hour', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -MAX_MS, max: MAX_MS }),
+        // Offsets that stay in the cached hour, cross its edges, or jump far away.
+        fc.array(fc.oneof(fc.integer({ min: -3_600_000, max: 3_600_000 }), fc.integer({ min: -1e13, max: 1e13 })), { maxLength: 20 }),
+        (start, steps) => {
+          let t = start;
+          for (const step of [0, ...steps]) {
+            t = Math.min(MAX_MS, Math.max(-MAX_MS, t + step));
+            if (isoTime(t) !== new Date(t).toISOString()) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('formats every millisecond, second and minute boundary of an hour like toISOString', () => {
+    // Prepare: an hour that is cached after the first call
+    const hour = Date.UTC(2026, 10, 22, 10);
+    const offsets = [0, 1, 9, 10, 99, 100, 999, 1_000, 59_999, 60_000, 600_000, 3_599_999, 3_600_000];
+    // Act + Assess
+    for (const o of offsets) expect(isoTime(hour + o)).toBe(new Date(hour + o).toISOString());
+  });
+
+  it('formats years outside 0000-9999 and fractional times like toISOString', () => {
+    for (const t of [Date.UTC(10_000, 0, 1), Date.UTC(-1, 0, 1), -1, 1.5, Date.UTC(2026, 0, 1) + 0.25]) {
+      expect(isoTime(t)).toBe(new Date(t).toISOString());
+    }
+  });
+
+  it('throws RangeError for an invalid time, as toISOString does', () => {
+    expect(() => isoTime(Number.NaN)).toThrow(RangeError);
+    expect(() => isoTime(MAX_MS + 1)).toThrow(RangeError);
+  });
+});
+
+describe('attributeCached', () => {
+  const keepAll: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: false };
+  const dropSome: UrlPrivacy = { dropQueryParams: new Set(['email', 'token']), dropQueryString: false };
+  const dropAll: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: true };
+
+  // URLs built from pieces that change attribution, plus the separator characters a cache key could confuse.
+  const piece = fc.constantFrom('', 'www.', 'google.', 'mail.', 'shop.example', 'x.com', '/p', '?', '&', '=', 'utm_source', 'utm_medium',
+    'gclid', 'email', 'token', 'a@b.c', '#h', '\n', ':', '1', '%20', 'ü', ' ');
+  const rawUrl = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(''),
+    fc.tuple(fc.constantFrom('https://', 'http://', 'ftp://', ''), fc.array(piece, { maxLength: 10 })).map(([s, p]) => s + p.join('')),
+  );
+
+  it('property: deep-equals attribute() for every url, referrer and privacy setting, hit or miss', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(rawUrl, rawUrl, fc.constantFrom(keepAll, dropSome, dropAll)), { minLength: 1, maxLength: 30 }), (calls) => {
+        // Each call is made twice so the second one is answered from the cache.
+        for (const [u, r, p] of [...calls, ...calls]) expect(attributeCached(u, r, p)).toEqual(attribute(u, r, p));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('keeps pairs apart whose url and referrer run together into the same text', () => {
+    // Prepare: pairs a key of plain concatenation, or of url + newline + referrer, would confuse
+    const pairs: [string, string | undefined][] = [
+      ['https://a.example/', 'https://b.example/'], ['https://a.example/https://b.example/', undefined],
+      ['https://a.example/\nx', 'https://b.example/'], ['https://a.example/', 'x\nhttps://b.example/'],
+    ];
+    // Act + Assess: each answer is the uncached one, whatever was cached before it
+    for (const [u, r] of pairs) expect(attributeCached(u, r, keepAll)).toEqual(attribute(u, r, keepAll));
+  });
+
+  it('starts over when the privacy settings change, so a cached url never skips a filter', () => {
+    // Prepare: cache the url under settings that keep the query string
+    const url = 'https://shop.example/p?email=a@b.c&utm_source=x';
+    expect(attributeCached(url, undefined, keepAll).url).toBe(url);
+    // Act
+    const filtered = attributeCached(url, undefined, dropSome);
+    // Assess
+    expect(filtered.url).toBe('https://shop.example/p?utm_source=x');
+  });
+
+  it('returns a frozen result, so one event cannot change another event\'s attribution', () => {
+    const a = attributeCached('https://shop.example/?utm_source=x', undefined, keepAll);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(() => { (a as { source: string }).source = 'changed'; }).toThrow(TypeError);
+  });
+
+  it('holds at most ATTRIBUTION_CACHE_LIMIT entries, evicting the oldest first', () => {
+    // Prepare: start from an empty cache (a new settings object clears it)
+    const privacy: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: false };
+    const first = 'https://shop.example/0';
+    const firstResult = attributeCached(first, undefined, privacy);
+    // Act: three times as many distinct pairs as the limit
+    for (let i = 1; i < 3 * ATTRIBUTION_CACHE_LIMIT; i++) attributeCached(`https://shop.example/${i}`, undefined, privacy);
+    // Assess: bounded, the newest is a hit (same object), the oldest was evicted (a new object)
+    expect(attributionCacheSize()).toBe(ATTRIBUTION_CACHE_LIMIT);
+    const last = `https://shop.example/${3 * ATTRIBUTION_CACHE_LIMIT - 1}`;
+    expect(attributeCached(last, undefined, privacy)).toBe(attributeCached(last, undefined, privacy));
+    expect(attributeCached(first, undefined, privacy)).not.toBe(firstResult);
+  });
+
+  it('does not cache very long url+referrer pairs, which would make the bound a memory risk', () => {
+    // Prepare
+    const privacy: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: false };
+    attributeCached('https://shop.example/', undefined, privacy);
+    const size = attributionCacheSize();
+    const long = `https://shop.example/${'p'.repeat(2_040)}`;
+    // Act
+    const a = attributeCached(long, long, privacy);
+    // Assess: still correct, not kept
+    expect(a).toEqual(attribute(long, long, privacy));
+    expect(attributionCacheSize()).toBe(size);
+  });
+});
+
+describe('visitorHash', () => {
+  it('is still sha256(daily salt | site | ip | user agent), first 16 hex characters', () => {
+    // Prepare: the formula computed independently, so stored hashes keep joining across releases
+    const secret = 'test-secret';
+    const at = new Date('2026-11-22T10:00:00.000Z');
+    const salt = createHmac('sha256', secret).update('2026-11-22').digest('hex');
+    const expected = createHash('sha256').update(`${salt}|demo|198.51.100.1|Mozilla/5.0 ü`).digest('hex').slice(0, 16);
+    // Act + Assess
+    expect(visitorHash(secret, at, 'demo', '198.51.100.1', 'Mozilla/5.0 ü')).toBe(expected);
+  });
+});
