@@ -69,19 +69,23 @@ export interface RequestFacts {
   visitorHash: string;
 }
 
-const saltCache = new Map<string, string>();
+// The last salt made, with its UTC day number and secret. One process may serve several configs
+// (simulator, benchmarks, a rotated secret), so the secret is part of the key; yesterday's salt is
+// never needed again, so one entry is enough.
+let saltDay = Number.NaN;
+let saltSecret = '';
+let salt = '';
 
-/** Daily salt = HMAC(secret, UTC date). Yesterday's salt is never needed again. */
+/** Daily salt = HMAC(secret, UTC date). */
 export function dailySalt(secret: string, at: Date): string {
+  // Comparing day numbers avoids formatting the date on every request; an invalid Date (NaN) never
+  // matches and throws RangeError from toISOString below, as before.
+  const dayNo = Math.floor(at.getTime() / 86_400_000);
+  if (dayNo === saltDay && secret === saltSecret) return salt;
   const day = at.toISOString().slice(0, 10);
-  // Keyed by secret too: one process may serve several configs (simulator, benchmarks, a rotated secret).
-  const key = `${day}|${secret}`;
-  let salt = saltCache.get(key);
-  if (!salt) {
-    saltCache.clear();
-    salt = createHmac('sha256', secret).update(day).digest('hex');
-    saltCache.set(key, salt);
-  }
+  salt = createHmac('sha256', secret).update(day).digest('hex');
+  saltDay = dayNo;
+  saltSecret = secret;
   return salt;
 }
 

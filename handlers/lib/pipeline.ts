@@ -61,7 +61,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 function decodeBody(input: RequestInput): string {
   const raw = input.body ?? '';
   if (!input.isBase64Encoded) {
-    if (raw.length > LIMITS.maxBodyBytes || Buffer.byteLength(raw) > LIMITS.maxBodyBytes) throw tooLarge();
+    // A UTF-16 unit is at most 3 UTF-8 bytes: bodies under a third of the cap need no byte count.
+    if (raw.length > LIMITS.maxBodyBytes || (raw.length * 3 > LIMITS.maxBodyBytes && Buffer.byteLength(raw) > LIMITS.maxBodyBytes)) throw tooLarge();
     return raw;
   }
   const bytes = Buffer.from(raw, 'base64');

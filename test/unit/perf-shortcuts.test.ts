@@ -3,10 +3,11 @@
  *   isoTime (handlers/lib/enrich.ts)            === new Date(ms).toISOString()
  *   attributeCached (handlers/lib/traffic.ts)   deep-equals attribute(), stays bounded, per config
  *   visitorHash via crypto.hash                 === the documented sha256 formula (stored data joins)
+ *   dailySalt's one-entry cache                 === HMAC(secret, UTC date) for any order of days and secrets
  */
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { isoTime, visitorHash } from '../../handlers/lib/enrich';
+import { dailySalt, isoTime, visitorHash } from '../../handlers/lib/enrich';
 import { attribute, attributeCached, attributionCacheSize, ATTRIBUTION_CACHE_LIMIT, type UrlPrivacy } from '../../handlers/lib/traffic';
 
 // ECMAScript's time range: +-8.64e15 ms around the epoch.
@@ -139,5 +140,28 @@ describe('visitorHash', () => {
     const expected = createHash('sha256').update(`${salt}|demo|198.51.100.1|Mozilla/5.0 ü`).digest('hex').slice(0, 16);
     // Act + Assess
     expect(visitorHash(secret, at, 'demo', '198.51.100.1', 'Mozilla/5.0 ü')).toBe(expected);
+  });
+});
+
+describe('dailySalt', () => {
+  it('property: equals HMAC(secret, UTC date) for any sequence of times and secrets', () => {
+    // Times cluster around a midnight UTC (also the epoch's, where day numbers turn negative) so
+    // consecutive calls cross day boundaries both ways.
+    fc.assert(
+      fc.property(
+        fc.constantFrom(Date.UTC(2026, 10, 22), 0),
+        fc.array(fc.tuple(fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }), fc.constantFrom('s1', 's2', '')), { minLength: 1, maxLength: 20 }),
+        (midnight, calls) => calls.every(([offset, secret]) => {
+          const at = new Date(midnight + offset);
+          return dailySalt(secret, at) === createHmac('sha256', secret).update(at.toISOString().slice(0, 10)).digest('hex');
+        }),
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('throws RangeError for an invalid date, as before the cache', () => {
+    dailySalt('s1', new Date('2026-11-22T10:00:00.000Z'));
+    expect(() => dailySalt('s1', new Date(Number.NaN))).toThrow(RangeError);
   });
 });
