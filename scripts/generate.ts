@@ -22,7 +22,27 @@ function validators(): string {
   const ajv = new Ajv({ code: { source: true, optimize: 1 }, allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   ajv.addSchema(eventSchema as object, 'event');
   ajv.addSchema(batchSchema as object, 'batch');
-  return `/* eslint-disable */\n${HEADER}${standaloneCode(ajv, { validateEvent: 'event', validateBatch: 'batch' })}\n`;
+  return `/* eslint-disable */\n${HEADER}${guardLengthChecks(standaloneCode(ajv, { validateEvent: 'event', validateBatch: 'batch' }))}\n`;
+}
+
+/**
+ * Ajv checks maxLength/minLength by counting code points (ucs2length walks the whole string) on
+ * every string of every event. A string's code points lie between half its UTF-16 length and its
+ * length, so `length <= max` already proves `codepoints <= max` (and `length >= 2 x min` proves
+ * `codepoints >= min`): the count is only taken when the cheap bound cannot decide. Same results.
+ */
+function guardLengthChecks(code: string): string {
+  const fn = /const (func\d+) = require\("ajv\/dist\/runtime\/ucs2length"\)\.default;/.exec(code)?.[1];
+  if (!fn) return code;
+  let guarded = 0;
+  const out = code.replace(new RegExp(`\\b${fn}\\((data\\d*)\\) ([<>]) (\\d+)\\)`, 'g'), (_m, data: string, op: string, n: string) => {
+    guarded++;
+    return op === '>' ? `${data}.length > ${n} && ${fn}(${data}) > ${n})` : `${data}.length < ${2 * Number(n)} && ${fn}(${data}) < ${n})`;
+  });
+  // Every call must have been guarded: a new Ajv code shape should fail here, not slip through.
+  const calls = code.split(`${fn}(`).length - 1;
+  if (guarded !== calls) throw new Error(`generate: guarded ${guarded} of ${calls} ucs2length calls; Ajv's output changed, update guardLengthChecks`);
+  return out;
 }
 
 function botPatterns(): string {
