@@ -104,13 +104,17 @@ function cleanUrl(url: URL, raw: string, privacy: UrlPrivacy): string {
 }
 
 // Most events of a request, and most requests of a site, share a handful of url+referrer pairs;
-// parsing them costs two WHATWG URL parses each. Bounded like the User-Agent cache (oldest-first
-// eviction); keys longer than about one 2,048-character URL are never cached, so the cache holds at most
-// ATTRIBUTION_CACHE_LIMIT x ATTRIBUTION_CACHE_MAX_KEY characters.
-/** Entries kept by attributeCached (oldest evicted first). */
+// parsing them costs two WHATWG URL parses each. Bounded like the User-Agent cache (oldest url
+// evicted first); pairs longer than about one 2,048-character URL are never cached, so the cache
+// holds at most ATTRIBUTION_CACHE_LIMIT x ATTRIBUTION_CACHE_MAX_CHARS characters of keys.
+/** Entries (url+referrer pairs) kept by attributeCached. */
 export const ATTRIBUTION_CACHE_LIMIT = 1_000;
-const ATTRIBUTION_CACHE_MAX_KEY = 2_100;
-const attributionCache = new Map<string, Readonly<Attribution>>();
+const ATTRIBUTION_CACHE_MAX_CHARS = 2_100;
+// url -> referrer -> attribution. Two lookups on the strings as parsed, rather than one on a
+// concatenated key that would have to be built and hashed for every event. An absent url is its
+// own key (attribute() stores it differently from ''); an absent referrer is stored like ''.
+const attributionCache = new Map<string | undefined, Map<string, Readonly<Attribution>>>();
+let attributionEntries = 0;
 let cachedFor: UrlPrivacy | undefined;
 
 /**
@@ -125,20 +129,31 @@ let cachedFor: UrlPrivacy | undefined;
 export function attributeCached(rawUrl: string | undefined, rawReferrer: string | undefined, privacy: UrlPrivacy): Readonly<Attribution> {
   if (privacy !== cachedFor) {
     attributionCache.clear();
+    attributionEntries = 0;
     cachedFor = privacy;
   }
-  // The url's length makes the key unambiguous (a url may itself contain the separator); `-` marks
-  // an absent url, which attribute() stores differently from an empty one.
-  const key = rawUrl === undefined ? `-${rawReferrer ?? ''}` : `${rawUrl.length}:${rawUrl}${rawReferrer ?? ''}`;
-  const hit = attributionCache.get(key);
+  const ref = rawReferrer ?? '';
+  let byReferrer = attributionCache.get(rawUrl);
+  const hit = byReferrer?.get(ref);
   if (hit) return hit;
   const a = Object.freeze(attribute(rawUrl, rawReferrer, privacy));
-  if (key.length <= ATTRIBUTION_CACHE_MAX_KEY) {
-    if (attributionCache.size >= ATTRIBUTION_CACHE_LIMIT) attributionCache.delete(attributionCache.keys().next().value as string);
-    attributionCache.set(key, a);
+  if ((rawUrl?.length ?? 0) + ref.length <= ATTRIBUTION_CACHE_MAX_CHARS) {
+    if (attributionEntries >= ATTRIBUTION_CACHE_LIMIT) {
+      // Map keeps insertion order: the first url is the oldest; drop it with all its referrers.
+      const [oldestUrl, oldest] = attributionCache.entries().next().value as [string | undefined, Map<string, Readonly<Attribution>>];
+      attributionCache.delete(oldestUrl);
+      attributionEntries -= oldest.size;
+      if (oldest === byReferrer) byReferrer = undefined;
+    }
+    if (!byReferrer) {
+      byReferrer = new Map();
+      attributionCache.set(rawUrl, byReferrer);
+    }
+    byReferrer.set(ref, a);
+    attributionEntries++;
   }
   return a;
 }
 
 /** Entries currently cached by attributeCached (for tests of its bound). */
-export const attributionCacheSize = (): number => attributionCache.size;
+export const attributionCacheSize = (): number => attributionEntries;

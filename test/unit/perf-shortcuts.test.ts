@@ -117,6 +117,18 @@ describe('attributeCached', () => {
     expect(attributeCached(first, undefined, privacy)).not.toBe(firstResult);
   });
 
+  it('stays within ATTRIBUTION_CACHE_LIMIT when one url comes with ever new referrers', () => {
+    // Prepare
+    const privacy: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: false };
+    // Act: one page, three times as many distinct referrers as the limit
+    for (let i = 0; i < 3 * ATTRIBUTION_CACHE_LIMIT; i++) {
+      const ref = `https://ref${i}.example/`;
+      expect(attributeCached('https://shop.example/', ref, privacy)).toEqual(attribute('https://shop.example/', ref, privacy));
+      // Assess: bounded after every call, not only at the end
+      expect(attributionCacheSize()).toBeLessThanOrEqual(ATTRIBUTION_CACHE_LIMIT);
+    }
+  });
+
   it('does not cache very long url+referrer pairs, which would make the bound a memory risk', () => {
     // Prepare
     const privacy: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: false };
