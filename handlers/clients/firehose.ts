@@ -4,12 +4,18 @@
  * under `npm start`. The handler never knows which one it talks to.
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { fromEnv } from '@aws-sdk/credential-provider-env';
 import type { SendBatch } from '../lib/retry';
 
 const endpoint = process.env.FIREHOSE_ENDPOINT || undefined;
 
 export const firehose = new FirehoseClient({
   endpoint,
+  // Lambda always hands the function its role's credentials in AWS_ACCESS_KEY_ID /
+  // AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN (local/start.ts sets the first two), so the default
+  // provider chain (SSO, ini files, STS, IMDS...) is dead weight; the bundle stubs it out
+  // (scripts/esbuild-plugins.js), which is only safe because credentials are given here.
+  credentials: fromEnv(),
   // The SDK retries throttling/5xx of the whole call; deliverWithRetry retries failed records.
   maxAttempts: 2,
 });
