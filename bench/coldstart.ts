@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { parseDocument, type Tags } from 'yaml';
 import { median } from './pipeline';
 
@@ -20,7 +20,7 @@ const cfnTags: Tags = ['GetAtt', 'Sub', 'Ref', 'Join', 'Select', 'Split', 'If', 
 
 interface SlsEsbuild {
   bundle?: boolean; minify?: boolean; sourcemap?: boolean; target?: string; platform?: 'node'; format?: 'cjs' | 'esm';
-  mainFields?: string[]; exclude?: string[];
+  mainFields?: string[]; exclude?: string[]; plugins?: string;
 }
 
 /** The parts of serverless.yml the benchmarks and the cost model follow. */
@@ -48,6 +48,8 @@ export function esbuildOptionsFromServerless(): BuildOptions & { entry: string }
     mainFields: e.mainFields,
     // exclude: [] means nothing is external: the AWS SDK is bundled.
     external: e.exclude ?? [],
+    // serverless-esbuild requires custom.esbuild.plugins relative to the service folder.
+    plugins: e.plugins ? (require(join(root, e.plugins)) as Plugin[]) : undefined,
   };
 }
 
