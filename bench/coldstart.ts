@@ -37,6 +37,7 @@ export function readServerless(): ServerlessFacts {
   return parseDocument(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: cfnTags }).toJS() as ServerlessFacts;
 }
 
+/** esbuild options equivalent to serverless.yml custom.esbuild, including its plugins file. */
 export function esbuildOptionsFromServerless(): BuildOptions & { entry: string } {
   const doc = readServerless();
   const e = doc.custom.esbuild;
@@ -53,6 +54,7 @@ export function esbuildOptionsFromServerless(): BuildOptions & { entry: string }
   };
 }
 
+/** Builds the Lambda bundle into bench/out/ingest.js as serverless-esbuild would; returns its size. */
 export async function buildBundle(): Promise<{ bytes: number; options: Record<string, unknown> }> {
   mkdirSync(OUT_DIR, { recursive: true });
   const { entry, ...options } = esbuildOptionsFromServerless();
