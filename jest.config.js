@@ -9,5 +9,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   // Integration and browser tests start real processes; two cores.
   maxWorkers: 2,
-  testTimeout: 60_000,
+  // Starting the local stack (esbuild + serverless offline) alone can take 30 s on two busy cores.
+  testTimeout: 120_000,
 };

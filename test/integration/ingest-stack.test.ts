@@ -122,5 +122,6 @@ describe('local stack: stopping and crashing', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+    // Two stack starts (esbuild + serverless offline each): well over a minute on two busy cores.
+  }, 180_000);
 });
