@@ -6,11 +6,14 @@
 import { createHmac, hash } from 'node:crypto';
 import { LIMITS, type ClickstreamEvent } from '../../schema/event';
 import type { PipelineConfig } from './config';
-import { attributeCached } from './traffic';
+import { attributeCached, type Attribution } from './traffic';
 import type { UserAgentInfo } from './useragent';
 
-/** One stored row (schema/columns.ts EVENT_COLUMNS); undefined fields are omitted from the JSON. */
-export interface StoredEvent {
+/**
+ * One stored row (schema/columns.ts EVENT_COLUMNS); undefined fields are omitted from the JSON.
+ * The URL and traffic-source columns are traffic.ts's Attribution.
+ */
+export interface StoredEvent extends Attribution {
   event_id: string;
   type: string;
   name?: string;
@@ -22,11 +25,6 @@ export interface StoredEvent {
   anonymous_id: string;
   session_id: string;
   user_id?: string;
-  url?: string;
-  host?: string;
-  path?: string;
-  referrer?: string;
-  referrer_host?: string;
   title?: string;
   element?: string;
   duration_ms?: number;
@@ -43,16 +41,6 @@ export interface StoredEvent {
   os_version?: string;
   device_type: string;
   is_bot: boolean;
-  source: string;
-  medium: string;
-  campaign?: string;
-  utm_source?: string;
-  utm_medium?: string;
-  utm_campaign?: string;
-  utm_term?: string;
-  utm_content?: string;
-  click_id_type?: string;
-  referrer_type: string;
   visitor_hash: string;
   schema_version: number;
 }
