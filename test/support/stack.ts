@@ -69,6 +69,19 @@ export function readRows(dir: string): Record<string, unknown>[] {
   });
 }
 
+/** Stacks started by this test file and not yet stopped (process group leaders). */
+const live = new Set<number>();
+const killAll = () => {
+  for (const pid of live) {
+    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+  }
+  live.clear();
+};
+// A test that times out never reaches its own stop(): end what it left when the file is done, and
+// when the worker exits, so no stack outlives the test run.
+if (typeof afterAll === 'function') afterAll(killAll);
+process.once('exit', killAll);
+
 export async function startLocalStack(opts: StartOptions = {}): Promise<LocalStack> {
   const work = mkdtempSync(join(tmpdir(), 'clickstream-stack-'));
   const dataDir = opts.dataDir ?? join(work, 'data');
@@ -93,6 +106,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'start.ts')], {
     cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (child.pid) live.add(child.pid);
   let output = '';
   const ready = new Promise<{ apiUrl: string; demoUrl: string; firehoseUrl: string }>((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`local stack did not start in 120 s:\n${output.slice(-4000)}`)), 120_000);
@@ -113,6 +127,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
       await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 15_000); })]);
       clearTimeout(timer);
     }
+    if (child.pid) live.delete(child.pid);
   };
   let urls: { apiUrl: string; demoUrl: string; firehoseUrl: string };
   try {
