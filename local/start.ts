@@ -8,9 +8,9 @@
  * Ctrl-C stops the API, then writes every buffered record: nothing acknowledged is lost.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { FirehoseStandIn, parseFaults } from './firehose/server';
+import { freePort } from './net';
 import { readStreams } from './serverless-config';
 import { startStatic } from './static';
 
@@ -19,15 +19,6 @@ const port = Number(env.PORT ?? 3000);
 const dataDir = resolve(env.LOCAL_DATA_DIR ?? '.data');
 const bufferSeconds = env.LOCAL_BUFFER_SECONDS ? Number(env.LOCAL_BUFFER_SECONDS) : undefined;
 const STAGE = 'local';
-
-function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
-    });
-  });
-}
 
 async function waitForApi(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,11 +5,11 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FaultConfig } from '../../local/firehose/server';
+import { freePort } from '../../local/net';
 
 export type { FaultConfig };
 
@@ -39,14 +39,7 @@ export interface LocalStack {
 
 const root = join(__dirname, '..', '..');
 
-export function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer().once('error', fail).listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
-    });
-  });
-}
+export { freePort };
 
 function listFiles(dir: string): string[] {
   let out: string[] = [];
