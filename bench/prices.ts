@@ -5,7 +5,6 @@
  * cross-checked on PRICES_CHECKED against the AWS whitepaper "Best Practices for Designing Amazon API
  * Gateway Private APIs" (cost optimization table) and third-party summaries. When AWS changes a
  * price, edit it here and re-run `npm run cost`; nothing else holds a price.
- * (local/athena-local/athena.ts keeps its own ATHENA_PRICING for the --athena cost line; both say $5/TB.)
  */
 
 export const PRICES_CHECKED = '2026-11-23';

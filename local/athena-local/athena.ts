@@ -7,16 +7,14 @@ import {
   type ColumnInfo, type Row as AthenaRow,
 } from '@aws-sdk/client-athena';
 import { stripComments, type Cell, type ResultSet } from './duckdb';
+import { PRICES, PRICES_CHECKED, TB } from '../../bench/prices';
 import type { SavedQuery } from './queries';
 
-/**
- * Athena (engine v2/v3, SQL queries) list price: $5.00 per TB scanned, at least 10 MB per query.
- * Source: aws.amazon.com/athena/pricing, checked 2026-11-23 (us-east-1, unchanged since 2017).
- */
-export const ATHENA_PRICING = { usdPerTB: 5, minBytesPerQuery: 10 * 1024 * 1024, checked: '2026-11-23' } as const;
+/** Athena's list price, from the one file that holds prices (bench/prices.ts). */
+export const ATHENA_PRICING = { usdPerTB: PRICES.athena.perTB, minBytesPerQuery: PRICES.athena.minBytesPerQuery, checked: PRICES_CHECKED } as const;
 
 export function athenaCostUsd(bytesScanned: number): number {
-  return (Math.max(bytesScanned, ATHENA_PRICING.minBytesPerQuery) / 1e12) * ATHENA_PRICING.usdPerTB;
+  return (Math.max(bytesScanned, ATHENA_PRICING.minBytesPerQuery) / TB) * ATHENA_PRICING.usdPerTB;
 }
 
 export class AthenaQueryError extends Error {

@@ -39,7 +39,8 @@ describe('runOnAthena', () => {
     expect(r.columns).toEqual(['path', 'page_views', 'visitors']);
     expect(r.rows).toEqual([['/', 10, 7], ['/menu.html', 4, 3]]);
     expect(r.bytesScanned).toBe(2_500_000_000);
-    expect(r.costUsd).toBeCloseTo(0.0125, 10);
+    // Billed per TB as AWS bills storage and scans: 2^40 bytes (bench/prices.ts TB).
+    expect(r.costUsd).toBeCloseTo((2_500_000_000 / 1024 ** 4) * 5, 10);
   });
 
   it('passes funnel steps after the dates, unused ones empty, quotes escaped', async () => {
@@ -57,8 +58,8 @@ describe('runOnAthena', () => {
 
   it('charges at least 10 MB per query at $5/TB', () => {
     expect(ATHENA_PRICING.usdPerTB).toBe(5);
-    expect(athenaCostUsd(0)).toBeCloseTo((10 * 1024 * 1024 / 1e12) * 5, 15);
-    expect(athenaCostUsd(1e12)).toBe(5);
+    expect(athenaCostUsd(0)).toBeCloseTo((10 * 1024 * 1024 / 1024 ** 4) * 5, 15);
+    expect(athenaCostUsd(1024 ** 4)).toBe(5);
   });
 });
 
@@ -76,7 +77,7 @@ describe('npm run query -- --athena', () => {
     expect(input.WorkGroup).toBe('clickstream-prod');
     expect(input.QueryExecutionContext?.Database).toBe('clickstream_prod');
     expect(o.out).toBe('path,page_views,visitors\n/,10,7\n/menu.html,4,3\n');
-    expect(o.err).toContain('scanned 2500.00 MB, cost $0.012500 at $5/TB');
+    expect(o.err).toContain('scanned 2500.00 MB, cost $0.011369 at $5/TB');
   });
 
   it('needs a workgroup', async () => {
