@@ -133,6 +133,12 @@ had not seen the 503 within 30 s (the handler's own retries are slow under load)
 under 'failing-first', the case they then were. "Stored twice" rows are extra copies on disk; the
 saved queries count each event_id once.
 
+The copies in the offline row come from the harness, not from a real offline browser: playwright's
+\`setOffline\` is DevTools network emulation, and Chromium runs a closing page's pagehide outside
+it, so the page's last send can reach the server while the page, having seen a failure, also keeps
+the batch stored for the next page. Seen in test/browser/sdk.test.ts, which now cuts the
+connection for real instead (an endpoint that closes every socket).
+
 | case | what fails | events | delivered | share | stored twice |
 |---|---|---|---|---|---|
 ${modeRow('offline', 'browser offline when the tab closes', d.offline)}
