@@ -5,8 +5,8 @@
  * enrichment could otherwise be fed objects a previous run had touched).
  */
 import { performance } from 'node:perf_hooks';
-import { visitorHash, enrichEvent, type RequestFacts, type StoredEvent } from '../handlers/lib/enrich';
-import { packRecords } from '../handlers/lib/pack';
+import { visitorHash, enrichLine, type RequestFacts } from '../handlers/lib/enrich';
+import { packLines } from '../handlers/lib/pack';
 import type { PipelineConfig } from '../handlers/lib/pipeline';
 import { parseUserAgent } from '../handlers/lib/useragent';
 import { checkEnvelope, checkEvent } from '../handlers/lib/validate';
@@ -41,14 +41,14 @@ function runUpTo(upto: number, req: BenchRequest, config: PipelineConfig): void 
     visitorHash: visitorHash(config.saltSecret, receivedAt, env.value.site_id, req.sourceIp, req.userAgent),
   };
   if (upto === 2) { sink += facts.visitorHash.length; return; }
-  const rows: StoredEvent[] = [];
+  const lines: string[] = [];
   for (const c of checked) {
     if (!c.ok) throw new Error(c.reason);
-    const e = enrichEvent(c.value, facts, config);
-    if (e.ok) rows.push(e.row);
+    const e = enrichLine(c.value, facts, config);
+    if (e.ok) lines.push(e.line);
   }
-  if (upto === 3) { sink += rows.length; return; }
-  sink += packRecords(rows).length;
+  if (upto === 3) { sink += lines.length; return; }
+  sink += packLines(lines).length;
 }
 
 function timeUs(upto: number, reqs: BenchRequest[], config: PipelineConfig, ms: number): number {

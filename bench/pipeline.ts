@@ -1,11 +1,11 @@
 /**
- * Handler pipeline throughput (no network): processRequest + packRecords on realistic bodies,
+ * Handler pipeline throughput (no network): processRequest + packLines on realistic bodies,
  * against (a) the floor, plain JSON.parse + one JSON.stringify per event of the same bodies, and
  * (b) a straightforward handler (bench/alternative.ts). Variants and batch sizes are interleaved
  * in every round so drift (thermal, GC, other processes) hits all of them alike; medians over rounds.
  */
 import { performance } from 'node:perf_hooks';
-import { packRecords } from '../handlers/lib/pack';
+import { packLines, packRecords } from '../handlers/lib/pack';
 import { processRequest, type PipelineConfig } from '../handlers/lib/pipeline';
 import { naiveHandle } from './alternative';
 import { benchConfig, makeRequests, type BenchRequest } from './fixtures';
@@ -22,7 +22,7 @@ export interface Stat {
 export interface BatchResult {
   batch: number;
   events_per_s: Record<Variant, Stat>;
-  /** Median wall time of one request through processRequest + packRecords, microseconds. */
+  /** Median wall time of one request through processRequest + packLines, microseconds. */
   pipeline_us_per_request: number;
   ratio_vs_json_floor: number;
   ratio_straightforward_vs_json_floor: number;
@@ -59,7 +59,7 @@ function runOnce(variant: Variant, req: BenchRequest, config: PipelineConfig): v
         body: req.body, contentType: 'text/plain;charset=UTF-8', userAgent: req.userAgent, sourceIp: req.sourceIp,
         origin: 'https://www.example.com', requestId: 'bench', receivedAt: new Date(),
       }, config);
-      const records = packRecords(r.events);
+      const records = packLines(r.lines);
       if (r.rejects.length) packRecords(r.rejects);
       sink += records.length;
       return;

@@ -134,7 +134,7 @@ export function renderMarkdown(r: Results): string {
   out.push('\nRatios are taken within each round (same conditions), then the median. The floor is JSON.parse of the body plus one JSON.stringify per event.\n');
   out.push('## Where the pipeline\'s time goes (us/request, share)\n');
   out.push(markdownTable(['events/request', ...STAGES], r.breakdown.map((b) => [String(b.batch), ...STAGES.map((st) => `${b.us_per_request[st].toFixed(1)} (${pct(b.share[st])})`)])));
-  out.push('\nparse = JSON.parse + envelope schema; validate = per-event compiled Ajv; facts = User-Agent (cached) + visitor hash; enrich = per-event row building (time correction, URL/UTM attribution); pack = NDJSON serialisation into Firehose records.\n');
+  out.push('\nparse = JSON.parse + envelope schema; validate = per-event compiled Ajv; facts = User-Agent (cached) + visitor hash; enrich = per-event stored row as its NDJSON line (time correction, URL/UTM attribution, JSON of the event\'s own columns with the request\'s and the URL\'s columns spliced in as JSON made once); pack = joining lines into Firehose records.\n');
   const cs = r.bundle.cold_start;
   out.push(`## Lambda bundle and cold start\n\nBundle ${int(r.bundle.bytes)} B (serverless.yml custom.esbuild). Whole-process time over ${cs.runs} alternating runs: \`node -e "require(bundle)"\` ${cs.require_ms.median.toFixed(1)} ms [${cs.require_ms.min.toFixed(1)}-${cs.require_ms.max.toFixed(1)}], \`node -e ''\` ${cs.empty_ms.median.toFixed(1)} ms [${cs.empty_ms.min.toFixed(1)}-${cs.empty_ms.max.toFixed(1)}]: ratio ${cs.cold_start_ratio.toFixed(2)}x.\n`);
   if (r.anchors) {

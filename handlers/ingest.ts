@@ -13,7 +13,7 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { sendTo } from './clients/firehose';
 import { configFromEnv, requireEnv } from './lib/config';
-import { packRecords } from './lib/pack';
+import { packLines, packRecords } from './lib/pack';
 import { originAllowed, processRequest, type IngestResponse } from './lib/pipeline';
 import { deliverWithRetry } from './lib/retry';
 
@@ -43,10 +43,10 @@ async function ingest(event: APIGatewayProxyEventV2, context: Context): Promise<
   const policy = { baseMs: 50, capMs: 1_000, maxAttempts: 6, timeLeftMs: () => context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS };
 
   const [delivered, rejected] = await Promise.all([
-    result.events.length ? deliverWithRetry(packRecords(result.events), sendEvents, policy) : undefined,
+    result.lines.length ? deliverWithRetry(packLines(result.lines), sendEvents, policy) : undefined,
     result.rejects.length ? deliverWithRetry(packRecords(result.rejects), sendRejects, policy) : undefined,
   ]);
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, result.events.length);
+  metrics.addMetric('EventsAccepted', MetricUnit.Count, result.lines.length);
   metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejects.length);
   if (rejected?.failed) logger.error('rejects could not be delivered', { ...rejected, rows: result.rejects });
   if (delivered?.failed) {

@@ -55,6 +55,8 @@ export interface RequestFacts {
   receivedAtIso: string;
   ua: UserAgentInfo;
   visitorHash: string;
+  /** The request's columns as a JSON fragment, [plain, webdriver]: made by the first event that needs one. */
+  fragments?: [string?, string?];
 }
 
 // The last salt made, with its UTC day number and secret. One process may serve several configs
@@ -124,9 +126,49 @@ export function isoTime(ms: number): string {
 }
 
 export type Enriched = { ok: true; row: StoredEvent } | { ok: false; reason: string };
+export type EnrichedLine = { ok: true; line: string } | { ok: false; reason: string };
 
-/** Validated event + request facts -> stored row, or a rejection for checks the schema cannot express. */
-export function enrichEvent(ev: ClickstreamEvent, facts: RequestFacts, config: PipelineConfig): Enriched {
+/** `{"a":1,"b":2}` -> `"a":1,"b":2`: an object's members, to splice into another object's JSON. */
+const members = (o: object) => JSON.stringify(o).slice(1, -1);
+
+/**
+ * The columns every event of a request shares, as a JSON fragment made once per request (twice
+ * when some events carry the SDK's webdriver hint, which makes them bots).
+ */
+function requestFragment(facts: RequestFacts, webdriver: boolean): string {
+  const cache = (facts.fragments ??= []);
+  const i = webdriver ? 1 : 0;
+  const ua = facts.ua;
+  return (cache[i] ??= members({
+    site_id: facts.siteId,
+    sent_at: facts.sentAt,
+    received_at: facts.receivedAtIso,
+    browser: ua.browser,
+    browser_version: ua.browser_version,
+    os: ua.os,
+    os_version: ua.os_version,
+    device_type: webdriver ? 'bot' : ua.device_type,
+    is_bot: ua.is_bot || webdriver,
+    visitor_hash: facts.visitorHash,
+    schema_version: 1,
+  }));
+}
+
+// attributeCached shares one frozen Attribution per url+referrer pair, so its JSON is made once too.
+const attributionFragments = new WeakMap<Readonly<Attribution>, string>();
+function attributionFragment(a: Readonly<Attribution>): string {
+  let f = attributionFragments.get(a);
+  if (f === undefined) attributionFragments.set(a, (f = members(a)));
+  return f;
+}
+
+/**
+ * Validated event + request facts -> the stored row as one NDJSON line (no newline), or a rejection
+ * for checks the schema cannot express. Only the event's own columns are serialized per event; the
+ * request's and the url+referrer's columns (more than half of a row, with the longest strings) are
+ * spliced in as JSON made once. Undefined columns are omitted, as JSON.stringify omits them.
+ */
+export function enrichLine(ev: ClickstreamEvent, facts: RequestFacts, config: PipelineConfig): EnrichedLine {
   const tsMs = Date.parse(ev.ts);
   if (Number.isNaN(tsMs)) return { ok: false, reason: 'ts is not a valid instant' };
   const eventMs = tsMs + facts.skewMs;
@@ -139,55 +181,33 @@ export function enrichEvent(ev: ClickstreamEvent, facts: RequestFacts, config: P
     if (properties.length > LIMITS.maxPropertiesBytes) return { ok: false, reason: `properties is ${properties.length} bytes serialized; the limit is ${LIMITS.maxPropertiesBytes}` };
   }
 
-  const a = attributeCached(ev.url, ev.referrer, config);
-  const ua = facts.ua;
-  return {
-    ok: true,
-    row: {
-      event_id: ev.event_id.toLowerCase(),
-      type: ev.type,
-      name: ev.name,
-      site_id: facts.siteId,
-      event_time: isoTime(eventMs),
-      ts: ev.ts,
-      sent_at: facts.sentAt,
-      received_at: facts.receivedAtIso,
-      anonymous_id: ev.anonymous_id,
-      session_id: ev.session_id,
-      user_id: ev.user_id && config.hashUserId ? userIdHash(config.saltSecret, ev.user_id) : ev.user_id,
-      url: a.url,
-      host: a.host,
-      path: a.path,
-      referrer: a.referrer,
-      referrer_host: a.referrer_host,
-      title: ev.title,
-      element: ev.element,
-      duration_ms: ev.duration_ms,
-      scroll_depth: ev.scroll_depth,
-      properties,
-      screen: ev.screen,
-      viewport: ev.viewport,
-      language: ev.language,
-      timezone: ev.timezone,
-      sdk: ev.sdk,
-      browser: ua.browser,
-      browser_version: ua.browser_version,
-      os: ua.os,
-      os_version: ua.os_version,
-      device_type: ev.webdriver ? 'bot' : ua.device_type,
-      is_bot: ua.is_bot || ev.webdriver === true,
-      source: a.source,
-      medium: a.medium,
-      campaign: a.campaign,
-      utm_source: a.utm_source,
-      utm_medium: a.utm_medium,
-      utm_campaign: a.utm_campaign,
-      utm_term: a.utm_term,
-      utm_content: a.utm_content,
-      click_id_type: a.click_id_type,
-      referrer_type: a.referrer_type,
-      visitor_hash: facts.visitorHash,
-      schema_version: 1,
-    },
-  };
+  const own = JSON.stringify({
+    event_id: ev.event_id.toLowerCase(),
+    type: ev.type,
+    name: ev.name,
+    event_time: isoTime(eventMs),
+    ts: ev.ts,
+    anonymous_id: ev.anonymous_id,
+    session_id: ev.session_id,
+    user_id: ev.user_id && config.hashUserId ? userIdHash(config.saltSecret, ev.user_id) : ev.user_id,
+    title: ev.title,
+    element: ev.element,
+    duration_ms: ev.duration_ms,
+    scroll_depth: ev.scroll_depth,
+    properties,
+    screen: ev.screen,
+    viewport: ev.viewport,
+    language: ev.language,
+    timezone: ev.timezone,
+    sdk: ev.sdk,
+  });
+  // Both fragments are never empty (referrer_type, source and medium; site_id and the rest).
+  const shared = `${attributionFragment(attributeCached(ev.url, ev.referrer, config))},${requestFragment(facts, ev.webdriver === true)}}`;
+  return { ok: true, line: `${own.slice(0, -1)},${shared}` };
+}
+
+/** {@link enrichLine}, read back as the row a query sees. */
+export function enrichEvent(ev: ClickstreamEvent, facts: RequestFacts, config: PipelineConfig): Enriched {
+  const r = enrichLine(ev, facts, config);
+  return r.ok ? { ok: true, row: JSON.parse(r.line) as StoredEvent } : r;
 }

@@ -22,6 +22,16 @@ export const FIREHOSE_LIMITS = {
  * @throws RangeError when one row alone is over the limit.
  */
 export function packRecords(rows: readonly object[], maxRecordBytes: number = FIREHOSE_LIMITS.maxRecordBytes): Buffer[] {
+  return packLines(rows.map((r) => JSON.stringify(r)), maxRecordBytes);
+}
+
+/**
+ * {@link packRecords} for rows already serialized (one JSON text each, no newline), as the
+ * pipeline makes them.
+ *
+ * @throws RangeError when one row alone is over the limit.
+ */
+export function packLines(rows: readonly string[], maxRecordBytes: number = FIREHOSE_LIMITS.maxRecordBytes): Buffer[] {
   const records: Buffer[] = [];
   let parts: string[] = [];
   // Bytes of parts[0, counted) are known exactly; parts[counted, end) hold `pendingChars` characters.
@@ -29,7 +39,7 @@ export function packRecords(rows: readonly object[], maxRecordBytes: number = FI
   let bytes = 0;
   let pendingChars = 0;
   for (const row of rows) {
-    const line = `${JSON.stringify(row)}\n`;
+    const line = `${row}\n`;
     if (bytes + 3 * (pendingChars + line.length) <= maxRecordBytes) {
       parts.push(line);
       pendingChars += line.length;

@@ -5,7 +5,7 @@
  */
 import { LIMITS } from '../../schema/event';
 import type { PipelineConfig } from './config';
-import { enrichEvent, isoTime, visitorHash, type RequestFacts, type StoredEvent } from './enrich';
+import { enrichLine, isoTime, visitorHash, type RequestFacts, type StoredEvent } from './enrich';
 import { BadRequestError, ForbiddenError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 import { parseUserAgent } from './useragent';
 import { checkEnvelope, checkEvent } from './validate';
@@ -46,7 +46,10 @@ export type IngestResponse = { accepted: number; rejected: Rejection[] } | { err
 export interface PipelineResult {
   status: number;
   response: IngestResponse;
-  events: StoredEvent[];
+  /** The accepted events as stored: one NDJSON line each, without the newline (packLines). */
+  lines: string[];
+  /** The same rows read back as objects (parsed on first use: the handler only needs `lines`). */
+  readonly events: StoredEvent[];
   rejects: RejectRow[];
   /** The site, once known: the handler answers CORS only for allowed origins of a known site. */
   siteId?: string;
@@ -145,7 +148,7 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       visitorHash: visitorHash(config.saltSecret, input.receivedAt, siteId, input.sourceIp ?? '', userAgent),
     };
 
-    const events: StoredEvent[] = [];
+    const lines: string[] = [];
     const rejects: RejectRow[] = [];
     const rejected: Rejection[] = [];
     const seen = new Set<string>();
@@ -157,10 +160,10 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
         if (seen.has(id)) {
           reason = 'duplicate event_id in this batch';
         } else {
-          const enriched = enrichEvent(checked.value, facts, config);
+          const enriched = enrichLine(checked.value, facts, config);
           if (enriched.ok) {
             seen.add(id);
-            events.push(enriched.row);
+            lines.push(enriched.line);
             return;
           }
           reason = enriched.reason;
@@ -176,18 +179,24 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
         event: snippet(raw), request_id: input.requestId,
       });
     });
-    return { status: 200, response: { accepted: events.length, rejected }, events, rejects, siteId };
+    return withRows({ status: 200, response: { accepted: lines.length, rejected }, lines, rejects, siteId });
   } catch (err) {
     if (!(err instanceof HttpError)) throw err;
-    return {
+    return withRows({
       status: err.statusCode,
       response: { error: err.message },
-      events: [],
+      lines: [],
       rejects: [{
         received_at: receivedAtIso, site_id: siteId, event_index: -1, reason: err.message,
         event: input.body === undefined ? undefined : snippet(input.body.slice(0, REJECT_SNIPPET_BYTES)), request_id: input.requestId,
       }],
       siteId,
-    };
+    });
   }
+}
+
+/** Adds the lazily parsed `events` view of `lines`. */
+function withRows(r: Omit<PipelineResult, 'events'>): PipelineResult {
+  let rows: StoredEvent[] | undefined;
+  return Object.defineProperty(r, 'events', { enumerable: true, get: () => (rows ??= r.lines.map((l) => JSON.parse(l) as StoredEvent)) }) as PipelineResult;
 }

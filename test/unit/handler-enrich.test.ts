@@ -4,8 +4,9 @@
  * visitor hash uses a daily salt so the raw IP is never stored.
  */
 import { configFromEnv } from '../../handlers/lib/config';
-import { dailySalt, enrichEvent, visitorHash, type RequestFacts } from '../../handlers/lib/enrich';
+import { dailySalt, enrichEvent, enrichLine, visitorHash, type RequestFacts } from '../../handlers/lib/enrich';
 import { isBotUserAgent, parseUserAgent } from '../../handlers/lib/useragent';
+import { EVENT_COLUMNS } from '../../schema/columns';
 import { LIMITS, type ClickstreamEvent } from '../../schema/event';
 
 const SECRET = 'unit-test-secret-0123456789';
@@ -96,6 +97,47 @@ describe('enrichEvent: times', () => {
 });
 
 describe('enrichEvent: stored row', () => {
+  /** Keys of a JSON object text, in order and with repeats (JSON.parse would keep only the last of a repeat). */
+  const keysOf = (line: string) => {
+    const keys: string[] = [];
+    JSON.parse(line, function (this: unknown, k: string, v: unknown) {
+      if (this && typeof this === 'object' && !Array.isArray(this) && k !== '') keys.push(k);
+      return v;
+    });
+    return keys;
+  };
+
+  it('serializes one flat JSON object per event: every schema column at most once, nothing else', () => {
+    // Prepare: every optional client field set, and a webdriver event next to a plain one of the same request
+    const f = facts();
+    const full = event({
+      type: 'click', name: 'menu', user_id: 'u', title: 't', element: 'e', duration_ms: 5, scroll_depth: 50,
+      properties: { a: 1 }, screen: '1x1', viewport: '1x1', language: 'en', timezone: 'UTC', sdk: 's',
+      referrer: 'https://news.example/a?b=c', url: 'https://www.shop.example/p?utm_source=s&utm_medium=m&utm_campaign=c&utm_term=t&utm_content=x&gclid=1',
+    });
+    const columns = EVENT_COLUMNS.map((c) => c.name);
+    for (const ev of [full, { ...full, webdriver: true }, event()]) {
+      // Act
+      const r = enrichLine(ev, f, config);
+      if (!r.ok) throw new Error(r.reason);
+      // Assess
+      const keys = keysOf(r.line);
+      expect(keys.length).toBe(new Set(keys).size);
+      expect(columns).toEqual(expect.arrayContaining(keys));
+      expect(r.line).not.toContain('\n');
+    }
+    const all = enrichLine(full, f, config);
+    expect(all.ok && keysOf(all.line).sort()).toEqual([...columns].sort());
+  });
+
+  it('marks a webdriver event as a bot without changing the other events of its request', () => {
+    const f = facts();
+    const bot = enriched(event({ webdriver: true }), f);
+    const person = enriched(event(), f);
+    expect([bot.device_type, bot.is_bot]).toEqual(['bot', true]);
+    expect([person.device_type, person.is_bot]).toEqual(['desktop', false]);
+  });
+
   it('keeps the client fields, normalises event_id and adds the server columns', () => {
     // Act
     const row = enriched(event({ title: 'Lamp', referrer: 'https://www.google.com/', screen: '390x844', language: 'en-GB', user_id: 'u-1' }));
