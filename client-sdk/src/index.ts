@@ -82,6 +82,8 @@ let reported = 0;
 let depth = 0;
 /** Outside the sample: consent cannot bring the visitor back in. */
 let unsampled = false;
+/** The browser's time zone, looked up once: a new Intl.DateTimeFormat per event was most of track()'s cost. */
+let tz = '';
 
 const now = () => Date.now();
 const forever = () => new Promise<never>(() => {});
@@ -204,7 +206,7 @@ function ev(type: Ev['type'], x?: Partial<Ev>): Ev {
     screen: screen.width + 'x' + screen.height,
     viewport: innerWidth + 'x' + innerHeight,
     language: navigator.language,
-    timezone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+    timezone: tz,
     sdk: 'clickstream-js/' + __CS_VERSION__,
     ...x,
   } as Ev;
@@ -271,6 +273,7 @@ export const init = safe((opts: Options) => {
   }
   if (__CS_PRIVACY__ && o.cookieless) ls = undefined;
   tabKey = P + 'q.' + uuid();
+  tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
   state = 'granted';
   if (__CS_PRIVACY__) {
     const n = navigator as Navigator & { globalPrivacyControl?: boolean };
