@@ -1,12 +1,14 @@
 /**
- * npm run bench -- [--quick] [--e2e] [--queries] [--queries-10m] [--anchors] [--only-slow] [--no-write]
+ * npm run bench -- [--quick] [--e2e] [--sdk-cost] [--queries] [--queries-10m] [--anchors] [--only-slow] [--no-write]
  *
  * Runs the benchmarks and writes bench/results.json and bench/results.md (committed) plus the
  * same tables on the terminal. By default only the fast ones run (pipeline, stage breakdown, cold
  * start, SDK sizes, cost model): a few minutes on two busy cores. The flags add the slow ones:
  *   --e2e          autocannon through the local stack (10 s, 50 connections, 20 events/request)
- *   --queries      every saved query on DuckDB over 1 M simulated events
- *   --queries-10m  the same over 10 M events (several minutes and a few GB of temp space)
+ *   --sdk-cost     the browser SDK's main-thread cost per event in headless Chromium (about 5 min)
+ *   --queries      every saved query on DuckDB over 1 M simulated events, as gzip JSON and as
+ *                  Parquet, with the bytes Athena would scan (about 25 min)
+ *   --queries-10m  the same over 10 M events (hours, and several GB of temp space)
  *   --anchors      npm-installs other trackers and measures them (needs the registry)
  *   --quick        fewer rounds: a smoke run, not figures to publish
  *   --only-slow    keep the fast sections from results.json; run only the flagged slow ones
@@ -23,8 +25,9 @@ import { runBreakdown, STAGES, type Breakdown } from './breakdown';
 import { buildBundle, measureColdStart, type ColdStart } from './coldstart';
 import { costReport, formatCost, measure, type CostReport } from './cost';
 import { runE2e, type E2eResult } from './e2e';
-import { BATCH_SIZES, runPipelineBench, type PipelineBench } from './pipeline';
+import { BATCH_SIZES, median, runPipelineBench, type PipelineBench } from './pipeline';
 import { runQueryBench, type QueryBench } from './queries';
+import { runSdkCost, type SdkCost } from './sdk-cost';
 
 const root = join(__dirname, '..');
 const RESULTS_JSON = join(__dirname, 'results.json');
@@ -58,6 +61,7 @@ export interface Results {
   cost: CostReport;
   anchors?: AnchorsFile;
   e2e?: Dated<E2eResult>;
+  sdk_cost?: Dated<SdkCost>;
   queries_1m?: Dated<QueryBench>;
   queries_10m?: Dated<QueryBench>;
   commands: Record<string, string>;
@@ -71,6 +75,7 @@ const COMMANDS = {
   cost: 'npm run cost -- --events-per-month 10000000',
   anchors: 'npm run bench -- --anchors',
   e2e: 'npm run bench -- --e2e',
+  sdk_cost: 'npm run bench -- --only-slow --sdk-cost',
   queries_1m: 'npm run bench -- --queries',
   queries_10m: 'npm run bench -- --queries-10m',
 };
@@ -108,9 +113,20 @@ export function summaryRows(r: Results): string[][] {
     const e = r.e2e.value;
     rows.push([`end to end, local stack (${e.connections} conn, ${e.batch} events/request, ${e.seconds} s; ${r.e2e.measured_at})`, `${int(e.events_per_s)} events/s; p50/p95/p99 ${e.latency_ms.p50.toFixed(0)}/${e.latency_ms.p95.toFixed(0)}/${e.latency_ms.p99.toFixed(0)} ms`, 'every accepted event on disk', e.events_accepted === 0 ? 'MISSED: nothing accepted' : e.accepted_missing_on_disk === 0 ? `met (${int(e.events_accepted)} events)` : `MISSED: ${e.accepted_missing_on_disk} missing`, COMMANDS.e2e]);
   }
+  if (r.sdk_cost) {
+    const c = r.sdk_cost.value;
+    const f = c.builds.full.track_us;
+    rows.push([`SDK main thread per track() in Chromium, full build (median of ${c.rounds} rounds; ${r.sdk_cost.measured_at})`, `${f.median.toFixed(1)} us [${f.min.toFixed(1)}-${f.max.toFixed(1)}]; core ${c.builds.core.track_us.median.toFixed(1)} us`, 'none set', '', COMMANDS.sdk_cost]);
+  }
   for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
     const q = r[key];
-    if (q) rows.push([`all ${Object.keys(q.value.queries).length} saved queries on DuckDB, ${label} simulated events (${q.measured_at})`, `${(q.value.total_median_ms / 1000).toFixed(1)} s total (slowest ${Object.entries(q.value.queries).sort((a, b) => b[1].median - a[1].median)[0]?.[0]})`, '', '', COMMANDS[key]]);
+    if (!q) continue;
+    rows.push([`all ${Object.keys(q.value.queries).length} saved queries on DuckDB, ${label} simulated events (${q.measured_at})`, `${(q.value.total_median_ms / 1000).toFixed(1)} s total (slowest ${Object.entries(q.value.queries).sort((a, b) => b[1].median - a[1].median)[0]?.[0]})`, '', '', COMMANDS[key]]);
+    const b = q.value.bytes_scanned;
+    if (b) {
+      const ratios = Object.values(b).map((x) => x.parquet / x.json_gzip);
+      rows.push([`bytes Athena would scan per query, Parquet / gzip JSON, ${label} events`, `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x (median ${median(ratios).toFixed(2)}x)`, '', '', COMMANDS[key]]);
+    }
   }
   return rows;
 }
@@ -161,7 +177,28 @@ export function renderMarkdown(r: Results): string {
     if (!q) continue;
     out.push(`\n## Saved queries on DuckDB, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
     out.push(`${int(q.value.stored_rows)} rows in ${int(q.value.objects)} gzip objects over ${q.value.days} days (simulated in ${q.value.simulate_s.toFixed(0)} s); each query over the whole range, ${q.value.runs === 1 ? 'one run' : `median of ${q.value.runs} runs [min-max]`}, ms.\n`);
-    out.push(markdownTable(['query', 'ms'], Object.entries(q.value.queries).map(([n, x]) => [n, `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`])));
+    const v = q.value;
+    const ms = (x: { median: number; min: number; max: number } | undefined) => (x ? (v.runs === 1 ? x.median.toFixed(0) : `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`) : '');
+    const mb = (x: number | undefined) => (x === undefined ? '' : (x / 1e6).toFixed(1));
+    if (v.events_bytes && v.bytes_scanned && v.queries_parquet) {
+      const e = v.events_bytes;
+      out.push(`The same objects converted one to one to Parquet (Snappy; what \`dataFormat=parquet\` writes, one object per 60 s buffer) in ${e.convert_s.toFixed(0)} s: ${int(e.parquet_objects)} objects, ${mb(e.parquet)} MB against ${mb(e.json_gzip)} MB of gzip JSON. Bytes scanned is what Athena bills: gzip JSON objects are read whole (every query here spans the whole range); for Parquet, DuckDB's total_bytes_read with its caches off (footers plus the column chunks a query names). data_quality also reads the rejects (gzip JSON in both designs).\n`);
+      out.push(markdownTable(['query', 'gzip JSON ms', 'Parquet ms', 'gzip JSON MB scanned', 'Parquet MB scanned', 'Parquet / JSON bytes'], Object.entries(v.queries).map(([n, x]) => {
+        const bs = v.bytes_scanned![n];
+        return [n, ms(x), ms(v.queries_parquet![n]), mb(bs?.json_gzip), mb(bs?.parquet), bs ? `${(bs.parquet / bs.json_gzip).toFixed(2)}x` : ''];
+      })));
+    } else {
+      out.push(markdownTable(['query', 'ms'], Object.entries(v.queries).map(([n, x]) => [n, ms(x)])));
+    }
+  }
+  if (r.sdk_cost) {
+    const c = r.sdk_cost.value;
+    const st = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(1)} [${x.min.toFixed(1)}-${x.max.toFixed(1)}]`;
+    out.push(`\n## Browser SDK main-thread cost (${r.sdk_cost.measured_at}, \`${COMMANDS.sdk_cost}\`)\n`);
+    out.push(`Headless Chromium ${c.chromium_version}, the built IIFE behind the real loader, default options, a stand-in collector answering 200 (bench/sdk-cost.ts). Microseconds of main thread, median of ${c.rounds} rounds [min-max], ${int(c.events_per_sample)} events per sample, timer step ${c.timer_resolution_us} us. ${int(c.events_received)} of ${int(c.events_tracked)} tracked events reached the collector.\n`);
+    out.push(markdownTable(['build', 'track(), a batch at a time', 'track(), all in one task', 'flush() of 20', 'pushState (SPA navigation)', 'page()'],
+      (['full', 'core'] as const).map((b) => { const x = c.builds[b]; return [b, st(x.track_us), st(x.track_burst_us), st(x.flush_us), st(x.push_state_us), st(x.page_view_us)]; })));
+    out.push(`\nFor scale, on the same pages: an empty function in the same loop ${st(c.baseline_us)}; the browser's own history.pushState ${st(c.reference_us.native_push_state)}.\n`);
   }
   return `${out.join('\n')}\n`;
 }
@@ -169,7 +206,7 @@ export function renderMarkdown(r: Results): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
+      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
       anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -216,6 +253,7 @@ async function main(): Promise<void> {
     }
   };
   const e2e = values.e2e ? await attempt('e2e', () => runE2e({ log })) : previous.e2e;
+  const sdk_cost = values['sdk-cost'] ? await attempt('sdk-cost', () => runSdkCost({ rounds: quick ? 3 : 9, log })) : previous.sdk_cost;
   const queries_1m = values.queries ? await attempt('queries', () => runQueryBench({ events: 1_000_000, log })) : previous.queries_1m;
   const queries_10m = values['queries-10m'] ? await attempt('queries-10m', () => runQueryBench({ events: 10_000_000, runs: 1, log })) : previous.queries_10m;
 
@@ -223,7 +261,7 @@ async function main(): Promise<void> {
     measured_at: reuse ? previous.measured_at! : today, machine: reuse ? previous.machine! : m, quick: reuse ? previous.quick! : quick,
     pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
     cost_per_million_events_usd: cost.cost_per_million_events_usd,
-    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, queries_1m, queries_10m,
+    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, sdk_cost, queries_1m, queries_10m,
     commands: COMMANDS,
   };
 
