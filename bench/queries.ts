@@ -1,18 +1,28 @@
 /**
- * Query time on simulated data: the seeded simulator (local/simulator) writes about `events`
- * events as Firehose would into a temporary folder, then every saved query in athena-queries/
- * runs on DuckDB (local/athena-local) over the whole range, `runs` times each; medians with
- * min/max. This times the local engine on this machine, not Athena (which bills bytes scanned).
+ * Query time and bytes scanned on simulated data: the seeded simulator (local/simulator) writes
+ * about `events` events as Firehose would into a temporary folder, every saved query in
+ * athena-queries/ runs on DuckDB (local/athena-local) over the whole range, `runs` times each
+ * (medians with min/max); then the same objects converted to Parquet (bench/parquet.ts, what
+ * `dataFormat=parquet` writes) and the same queries again.
+ *
+ * Bytes scanned is what Athena bills. For gzip JSON it reads every object of the partitions a
+ * query touches, whole: here every query spans the whole range, so the sum of the object sizes
+ * (data_quality adds the rejects objects). For Parquet it reads the footers and only the column
+ * chunks a query names: measured as DuckDB's total_bytes_read with its file and metadata caches
+ * off. DuckDB counts a gzip object as its 10-byte header only, so the rejects that data_quality
+ * also reads (gzip JSON in both designs) are added at their full size on the Parquet side too; its
+ * 10 bytes per rejects object stay in, a rounding error.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openLocalAthena } from '../local/athena-local/duckdb';
-import { queryNames, runSaved } from '../local/athena-local/queries';
+import { openLocalAthena, type EventsFormat, type LocalAthena } from '../local/athena-local/duckdb';
+import { loadQuery, queryNames, runSaved } from '../local/athena-local/queries';
 import { DEFAULT_OPTIONS } from '../local/simulator/generate';
 import { rangeOf, simulate } from '../local/simulator/index';
 import { DEMO_FUNNEL } from '../local/simulator/truth';
+import { bytesOf, convertToParquet, objectsUnder } from './parquet';
 import { median, type Stat } from './pipeline';
 
 /** Events per simulated visitor at the simulator's defaults (measured: about 8.8). */
@@ -28,43 +38,97 @@ export interface QueryBench {
   /** Per saved query, wall time in ms. */
   queries: Record<string, Stat>;
   total_median_ms: number;
+  /** Sizes of what Firehose would have written (events/ only), bytes. */
+  events_bytes?: { json_gzip: number; parquet: number; parquet_objects: number; convert_s: number };
+  /** Per saved query, bytes Athena would scan: gzip JSON (object sizes) and Parquet (measured). */
+  bytes_scanned?: Record<string, { json_gzip: number; parquet: number }>;
+  /** Per saved query on the Parquet objects, wall time in ms. */
+  queries_parquet?: Record<string, Stat>;
+  total_median_ms_parquet?: number;
 }
 
-export async function runQueryBench(opts: { events?: number; runs?: number; log?: (s: string) => void } = {}): Promise<QueryBench> {
+/** Every saved query `runs` times; `bytes` (if given) reads the bytes scanned after each run. */
+async function timeQueries(db: LocalAthena, from: string, to: string, runs: number, log?: (s: string) => void, label = '', bytes?: () => number) {
+  const times: Record<string, Stat> = {};
+  const scanned: Record<string, number> = {};
+  for (const name of queryNames()) {
+    const steps = name === 'funnel' ? DEMO_FUNNEL : [];
+    // DuckDB re-reads and decompresses the objects on every run (no result cache), so the first
+    // run is not special; on 1 M events one run of all queries takes minutes already.
+    const xs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t = performance.now();
+      await runSaved(db, name, from, to, steps);
+      xs.push(performance.now() - t);
+      if (bytes) scanned[name] = bytes();
+    }
+    times[name] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+    log?.(`queries${label}: ${name} ${times[name]!.median.toFixed(0)} ms`);
+  }
+  return { times, scanned, total: Object.values(times).reduce((s, q) => s + q.median, 0) };
+}
+
+/** Does the saved query read the rejects table? (Only data_quality does today.) */
+const readsRejects = (name: string) => /\brejects\b/.test(loadQuery(name).sql.replace(/--[^\n]*/g, ''));
+
+export async function runQueryBench(opts: { events?: number; runs?: number; parquet?: boolean; log?: (s: string) => void } = {}): Promise<QueryBench> {
   const target = opts.events ?? 1_000_000;
   const runs = opts.runs ?? 1;
+  const log = opts.log;
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-bench-q-'));
+  const pqDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-pq-'));
   try {
     const sim = { ...DEFAULT_OPTIONS, end: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), visitors: Math.ceil(target / EVENTS_PER_VISITOR) };
     const t0 = performance.now();
     const result = simulate(sim, dir);
     const simulate_s = (performance.now() - t0) / 1000;
-    opts.log?.(`queries: simulated ${result.deliveries.events.length} rows in ${simulate_s.toFixed(1)} s`);
+    log?.(`queries: simulated ${result.deliveries.events.length} rows in ${simulate_s.toFixed(1)} s`);
     const { from, to } = rangeOf(sim);
-    const db = await openLocalAthena(dir);
-    const queries: Record<string, Stat> = {};
+    const jsonBytes = bytesOf(objectsUnder(join(dir, 'events'), '.gz'));
+    const rejectsBytes = bytesOf(objectsUnder(join(dir, 'rejects'), '.gz'));
+
+    const open = async (d: string, format: EventsFormat) => openLocalAthena(d, format);
+    const db = await open(dir, 'json');
+    let json: Awaited<ReturnType<typeof timeQueries>>;
     try {
-      for (const name of queryNames()) {
-        const steps = name === 'funnel' ? DEMO_FUNNEL : [];
-        // DuckDB re-reads and decompresses the gzip objects on every run (no result cache), so the
-        // first run is not special; on 1 M events one run of all queries takes minutes already.
-        const xs: number[] = [];
-        for (let i = 0; i < runs; i++) {
-          const t = performance.now();
-          await runSaved(db, name, from, to, steps);
-          xs.push(performance.now() - t);
-        }
-        queries[name] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
-        opts.log?.(`queries: ${name} ${queries[name]!.median.toFixed(0)} ms`);
-      }
+      json = await timeQueries(db, from, to, runs, log);
     } finally {
       db.close();
     }
-    return {
+    const out: QueryBench = {
       target_events: target, stored_rows: result.deliveries.events.length, objects: result.objects.events, simulate_s,
-      days: sim.days, runs, queries, total_median_ms: Object.values(queries).reduce((s, q) => s + q.median, 0),
+      days: sim.days, runs, queries: json.times, total_median_ms: json.total,
     };
+    if (opts.parquet === false) return out;
+
+    const t1 = performance.now();
+    const parquetObjects = await convertToParquet(join(dir, 'events'), join(pqDir, 'events'), log);
+    const convert_s = (performance.now() - t1) / 1000;
+    symlinkSync(join(dir, 'rejects'), join(pqDir, 'rejects'));
+    const parquetBytes = bytesOf(objectsUnder(join(pqDir, 'events'), '.parquet'));
+    log?.(`queries: ${parquetObjects} objects converted to Parquet in ${convert_s.toFixed(1)} s (${parquetBytes} B; gzip JSON ${jsonBytes} B)`);
+    const pq = await open(pqDir, 'parquet');
+    let parquet: Awaited<ReturnType<typeof timeQueries>>;
+    try {
+      const profile = join(pqDir, 'profile.json');
+      // Caches off, so every run reads from the files what Athena would read from S3.
+      for (const sql of ['SET enable_external_file_cache = false', 'SET parquet_metadata_cache = false', "PRAGMA enable_profiling = 'json'",
+        `PRAGMA profiling_output = '${profile}'`, `SET custom_profiling_settings = '{"TOTAL_BYTES_READ": "true"}'`]) await pq.connection.run(sql);
+      const measured = () => (JSON.parse(readFileSync(profile, 'utf8')) as { total_bytes_read: number }).total_bytes_read;
+      parquet = await timeQueries(pq, from, to, runs, log, ' (parquet)', measured);
+    } finally {
+      pq.close();
+    }
+    out.events_bytes = { json_gzip: jsonBytes, parquet: parquetBytes, parquet_objects: parquetObjects, convert_s };
+    out.bytes_scanned = Object.fromEntries(queryNames().map((name) => {
+      const rejects = readsRejects(name) ? rejectsBytes : 0;
+      return [name, { json_gzip: jsonBytes + rejects, parquet: parquet.scanned[name]! + rejects }];
+    }));
+    out.queries_parquet = parquet.times;
+    out.total_median_ms_parquet = parquet.total;
+    return out;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    rmSync(pqDir, { recursive: true, force: true });
   }
 }

@@ -43,20 +43,27 @@ export function duckColumns(columns: readonly Column[]): string {
   return `{${columns.map((c) => `${sqlString(c.name)}: ${sqlString(DUCK_TYPES[c.type])}`).join(', ')}}`;
 }
 
-function hasObjects(dir: string): boolean {
+/** How Firehose writes `events/`: gzip NDJSON (the default) or Parquet (`dataFormat=parquet`). */
+export type EventsFormat = 'json' | 'parquet';
+const EXTENSION: Record<EventsFormat, string> = { json: '.gz', parquet: '.parquet' };
+
+function hasObjects(dir: string, ext = '.gz'): boolean {
   if (!existsSync(dir)) return false;
   for (const entry of readdirSync(dir)) {
     const p = join(dir, entry);
-    if (statSync(p).isDirectory() ? hasObjects(p) : entry.endsWith('.gz')) return true;
+    if (statSync(p).isDirectory() ? hasObjects(p, ext) : entry.endsWith(ext)) return true;
   }
   return false;
 }
 
-function tableSql(name: string, dir: string, columns: readonly Column[]): string {
+function tableSql(name: string, dir: string, columns: readonly Column[], format: EventsFormat = 'json'): string {
   // Firehose names objects <stream>-1-<stamp>-<uuid>.gz under dt=/hour= folders (arrival time).
-  const glob = sqlString(join(dir, '*', '*', '*.gz'));
+  const glob = sqlString(join(dir, '*', '*', `*${EXTENSION[format]}`));
+  const partitions = "hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}";
+  // Parquet carries its column types (written from the same schema, see bench/parquet.ts).
+  if (format === 'parquet') return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${glob}, ${partitions})`;
   return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_json(${glob}, format = 'newline_delimited', compression = 'gzip',
-    hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}, columns = ${duckColumns(columns)})`;
+    ${partitions}, columns = ${duckColumns(columns)})`;
 }
 
 /** The view files, in name order (a later view may read an earlier one). */
@@ -113,18 +120,20 @@ export async function openEngine(): Promise<LocalAthena> {
 
 /**
  * Opens DuckDB over `dataDir` with `events`, `rejects` and the views of athena-queries/views/.
+ * `events/` holds gzip NDJSON objects, or Parquet ones with `eventsFormat` 'parquet' (the
+ * benchmark's conversion; the local stack always writes JSON). `rejects/` is always gzip NDJSON.
  * Throws LocalDataError when there are no event objects: an empty result would look like "no
  * traffic" rather than "wrong folder".
  */
-export async function openLocalAthena(dataDir: string): Promise<LocalAthena> {
+export async function openLocalAthena(dataDir: string, eventsFormat: EventsFormat = 'json'): Promise<LocalAthena> {
   const eventsDir = join(dataDir, 'events');
-  if (!hasObjects(eventsDir)) {
+  if (!hasObjects(eventsDir, EXTENSION[eventsFormat])) {
     throw new LocalDataError(`no event objects under ${eventsDir}: run \`npm start\` and send traffic, or \`npm run simulate\` (set LOCAL_DATA_DIR to use another folder)`);
   }
   const engine = await openEngine();
   const { connection } = engine;
   try {
-    await connection.run(tableSql('events', eventsDir, EVENT_COLUMNS));
+    await connection.run(tableSql('events', eventsDir, EVENT_COLUMNS, eventsFormat));
     const rejectsDir = join(dataDir, 'rejects');
     if (hasObjects(rejectsDir)) {
       await connection.run(tableSql('rejects', rejectsDir, REJECT_COLUMNS));
