@@ -71,14 +71,14 @@ async function timeQueries(db: LocalAthena, from: string, to: string, runs: numb
 /** Does the saved query read the rejects table? (Only data_quality does today.) */
 const readsRejects = (name: string) => /\brejects\b/.test(loadQuery(name).sql.replace(/--[^\n]*/g, ''));
 
-export async function runQueryBench(opts: { events?: number; runs?: number; parquet?: boolean; log?: (s: string) => void } = {}): Promise<QueryBench> {
+export async function runQueryBench(opts: { events?: number; days?: number; runs?: number; parquet?: boolean; log?: (s: string) => void } = {}): Promise<QueryBench> {
   const target = opts.events ?? 1_000_000;
   const runs = opts.runs ?? 1;
   const log = opts.log;
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-bench-q-'));
   const pqDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-pq-'));
   try {
-    const sim = { ...DEFAULT_OPTIONS, end: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), visitors: Math.ceil(target / EVENTS_PER_VISITOR) };
+    const sim = { ...DEFAULT_OPTIONS, days: opts.days ?? DEFAULT_OPTIONS.days, end: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), visitors: Math.ceil(target / EVENTS_PER_VISITOR) };
     const t0 = performance.now();
     const result = simulate(sim, dir);
     const simulate_s = (performance.now() - t0) / 1000;

@@ -8,6 +8,8 @@
  *   --sdk-cost     the browser SDK's main-thread cost per event in headless Chromium (about 5 min)
  *   --queries      every saved query on DuckDB over 1 M simulated events, as gzip JSON and as
  *                  Parquet, with the bytes Athena would scan (about 25 min)
+ *   --queries-dense  the same 1 M events over 3 days: as many events per 60 s object as 10 M a
+ *                  month would write, which is what decides Parquet against gzip JSON
  *   --queries-10m  the same over 10 M events (hours, and several GB of temp space)
  *   --anchors      npm-installs other trackers and measures them (needs the registry)
  *   --quick        fewer rounds: a smoke run, not figures to publish
@@ -64,6 +66,7 @@ export interface Results {
   sdk_cost?: Dated<SdkCost>;
   queries_1m?: Dated<QueryBench>;
   queries_10m?: Dated<QueryBench>;
+  queries_dense?: Dated<QueryBench>;
   commands: Record<string, string>;
 }
 
@@ -78,7 +81,10 @@ const COMMANDS = {
   sdk_cost: 'npm run bench -- --only-slow --sdk-cost',
   queries_1m: 'npm run bench -- --queries',
   queries_10m: 'npm run bench -- --queries-10m',
+  queries_dense: 'npm run bench -- --only-slow --queries-dense',
 };
+/** The query runs: results key and how the tables name them. */
+const QUERY_RUNS = [['queries_1m', '1 M'], ['queries_dense', '1 M in 3 days (the density of 10 M a month)'], ['queries_10m', '10 M']] as const;
 
 /** Our SDK's sizes, from client-sdk/build.mjs --size (it builds and prints min, gzip, brotli). */
 export function sdkSizes(): SdkSize[] | { error: string } {
@@ -118,7 +124,7 @@ export function summaryRows(r: Results): string[][] {
     const f = c.builds.full.track_us;
     rows.push([`SDK main thread per track() in Chromium, full build (median of ${c.rounds} rounds; ${r.sdk_cost.measured_at})`, `${f.median.toFixed(1)} us [${f.min.toFixed(1)}-${f.max.toFixed(1)}]; core ${c.builds.core.track_us.median.toFixed(1)} us`, 'none set', '', COMMANDS.sdk_cost]);
   }
-  for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
+  for (const [key, label] of QUERY_RUNS) {
     const q = r[key];
     if (!q) continue;
     rows.push([`all ${Object.keys(q.value.queries).length} saved queries on DuckDB, ${label} simulated events (${q.measured_at})`, `${(q.value.total_median_ms / 1000).toFixed(1)} s total (slowest ${Object.entries(q.value.queries).sort((a, b) => b[1].median - a[1].median)[0]?.[0]})`, '', '', COMMANDS[key]]);
@@ -172,7 +178,7 @@ export function renderMarkdown(r: Results): string {
     out.push(`\n## End to end through the local stack (${r.e2e.measured_at}, \`${COMMANDS.e2e}\`)\n`);
     out.push(`${e.seconds} s, ${e.connections} connections, ${e.batch} events/request on 127.0.0.1 (serverless offline + Firehose stand-in + gzip to disk, all on the same cores as autocannon): ${int(e.requests_2xx)} requests answered 200 (${e.non_2xx} other, ${e.errors} errors, ${e.timeouts} timeouts), ${int(e.events_per_s)} events/s; latency p50 ${e.latency_ms.p50.toFixed(1)} ms, p95 ${e.latency_ms.p95.toFixed(1)} ms, p99 ${e.latency_ms.p99.toFixed(1)} ms, max ${e.latency_ms.max.toFixed(0)} ms. ${int(e.events_accepted)} events accepted, ${int(e.events_on_disk)} rows on disk, ${e.accepted_missing_on_disk} accepted events missing. Warm-up (${e.connections} simultaneous requests on cold instances): ${e.warmup_non_200 ?? 0} not answered 200.\n`);
   }
-  for (const [key, label] of [['queries_1m', '1 M'], ['queries_10m', '10 M']] as const) {
+  for (const [key, label] of QUERY_RUNS) {
     const q = r[key];
     if (!q) continue;
     out.push(`\n## Saved queries on DuckDB, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
@@ -206,7 +212,7 @@ export function renderMarkdown(r: Results): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
+      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-dense': { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
       anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -255,13 +261,14 @@ async function main(): Promise<void> {
   const e2e = values.e2e ? await attempt('e2e', () => runE2e({ log })) : previous.e2e;
   const sdk_cost = values['sdk-cost'] ? await attempt('sdk-cost', () => runSdkCost({ rounds: quick ? 3 : 9, log })) : previous.sdk_cost;
   const queries_1m = values.queries ? await attempt('queries', () => runQueryBench({ events: 1_000_000, log })) : previous.queries_1m;
+  const queries_dense = values['queries-dense'] ? await attempt('queries-dense', () => runQueryBench({ events: 1_000_000, days: 3, log })) : previous.queries_dense;
   const queries_10m = values['queries-10m'] ? await attempt('queries-10m', () => runQueryBench({ events: 10_000_000, runs: 1, log })) : previous.queries_10m;
 
   const results: Results = {
     measured_at: reuse ? previous.measured_at! : today, machine: reuse ? previous.machine! : m, quick: reuse ? previous.quick! : quick,
     pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
     cost_per_million_events_usd: cost.cost_per_million_events_usd,
-    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, sdk_cost, queries_1m, queries_10m,
+    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, sdk_cost, queries_1m, queries_dense, queries_10m,
     commands: COMMANDS,
   };
 
