@@ -84,7 +84,7 @@ const COMMANDS = {
   queries_dense: 'npm run bench -- --only-slow --queries-dense',
 };
 /** The query runs: results key and how the tables name them. */
-const QUERY_RUNS = [['queries_1m', '1 M'], ['queries_dense', '1 M in 3 days (the density of 10 M a month)'], ['queries_10m', '10 M']] as const;
+const QUERY_RUNS = [['queries_1m', '1 M'], ['queries_dense', '1 M in 3 days (denser objects)'], ['queries_10m', '10 M']] as const;
 
 /** Our SDK's sizes, from client-sdk/build.mjs --size (it builds and prints min, gzip, brotli). */
 export function sdkSizes(): SdkSize[] | { error: string } {
@@ -182,7 +182,7 @@ export function renderMarkdown(r: Results): string {
     const q = r[key];
     if (!q) continue;
     out.push(`\n## Saved queries on DuckDB, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
-    out.push(`${int(q.value.stored_rows)} rows in ${int(q.value.objects)} gzip objects over ${q.value.days} days (simulated in ${q.value.simulate_s.toFixed(0)} s); each query over the whole range, ${q.value.runs === 1 ? 'one run' : `median of ${q.value.runs} runs [min-max]`}, ms.\n`);
+    out.push(`${int(q.value.stored_rows)} rows in ${int(q.value.objects)} gzip objects over ${q.value.days} days (simulated in ${q.value.simulate_s.toFixed(0)} s): ${int(q.value.stored_rows / q.value.objects)} rows per object, as ${int((q.value.stored_rows / q.value.days) * 30)} events a month would give; each query over the whole range, ${q.value.runs === 1 ? 'one run' : `median of ${q.value.runs} runs [min-max]`}, ms.\n`);
     const v = q.value;
     const ms = (x: { median: number; min: number; max: number } | undefined) => (x ? (v.runs === 1 ? x.median.toFixed(0) : `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`) : '');
     const mb = (x: number | undefined) => (x === undefined ? '' : (x / 1e6).toFixed(1));
