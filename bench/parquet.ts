@@ -4,27 +4,16 @@
  * the same name and partition folder. One object per 60 s buffer either way, because Firehose
  * flushes on the interval before a small site fills the 64 MB a conversion needs.
  */
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { duckColumns, sqlString } from '../local/athena-local/duckdb';
 import { EVENT_COLUMNS } from '../schema/columns';
 
-/** Files under `dir` ending in `ext`, recursively. */
+/** Files under `dir` ending in `ext`, recursively (none when `dir` does not exist). */
 export function objectsUnder(dir: string, ext: string): string[] {
-  const out: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return out;
-  }
-  for (const n of names) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) out.push(...objectsUnder(p, ext));
-    else if (n.endsWith(ext)) out.push(p);
-  }
-  return out;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(ext)).map((f) => join(dir, f));
 }
 
 /** Sum of the sizes of `files`, in bytes. */

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openLocalAthena, type EventsFormat, type LocalAthena } from '../local/athena-local/duckdb';
+import { openLocalAthena, type LocalAthena } from '../local/athena-local/duckdb';
 import { loadQuery, queryNames, runSaved } from '../local/athena-local/queries';
 import { DEFAULT_OPTIONS } from '../local/simulator/generate';
 import { rangeOf, simulate } from '../local/simulator/index';
@@ -87,8 +87,7 @@ export async function runQueryBench(opts: { events?: number; days?: number; runs
     const jsonBytes = bytesOf(objectsUnder(join(dir, 'events'), '.gz'));
     const rejectsBytes = bytesOf(objectsUnder(join(dir, 'rejects'), '.gz'));
 
-    const open = async (d: string, format: EventsFormat) => openLocalAthena(d, format);
-    const db = await open(dir, 'json');
+    const db = await openLocalAthena(dir, 'json');
     let json: Awaited<ReturnType<typeof timeQueries>>;
     try {
       json = await timeQueries(db, from, to, runs, log);
@@ -107,7 +106,7 @@ export async function runQueryBench(opts: { events?: number; days?: number; runs
     symlinkSync(join(dir, 'rejects'), join(pqDir, 'rejects'));
     const parquetBytes = bytesOf(objectsUnder(join(pqDir, 'events'), '.parquet'));
     log?.(`queries: ${parquetObjects} objects converted to Parquet in ${convert_s.toFixed(1)} s (${parquetBytes} B; gzip JSON ${jsonBytes} B)`);
-    const pq = await open(pqDir, 'parquet');
+    const pq = await openLocalAthena(pqDir, 'parquet');
     let parquet: Awaited<ReturnType<typeof timeQueries>>;
     try {
       const profile = join(pqDir, 'profile.json');

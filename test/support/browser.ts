@@ -24,8 +24,7 @@ export interface PageServer {
 
 /**
  * Test pages at any path, with `?opts=<json>` merged into the demo's SDK config, `?core=1` for the
- * core build, `?csp=1` for a strict Content-Security-Policy and `?sdk=0` for a page without the SDK
- * (to look at the origin's storage without touching it). A real server rather than
+ * core build and `?csp=1` for a strict Content-Security-Policy. A real server rather than
  * playwright's route(): request interception drops keepalive requests made while a page unloads,
  * which is exactly what the tests check.
  */
@@ -35,7 +34,6 @@ export async function startPageServer(stack: LocalStack): Promise<PageServer> {
     const q = new URL(req.url || '/', 'http://x').searchParams;
     const opts = q.get('opts') || '{}';
     res.setHeader('content-type', 'text/html');
-    if (q.get('sdk') == '0') return void res.end('<!doctype html><title>no SDK</title>');
     // A strict policy: no eval, no inline code but the nonced snippet, no inline styles, only the API to connect to.
     if (q.get('csp')) res.setHeader('content-security-policy', `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.publicApiUrl}`);
     res.end(`<!doctype html><html><head><title>SDK test page</title><script src="${stack.demoUrl}/config.js"></script>
