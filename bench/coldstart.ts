@@ -68,6 +68,9 @@ export const COLD_ENV = {
   REJECTS_STREAM_NAME: 'bench-rejects',
   VISITOR_SALT_SECRET: 'bench-visitor-salt-not-a-secret',
   AWS_REGION: 'us-east-1',
+  // The AWS SDK warns once, at client construction, on Node < 22 (these machines run Node 20); the
+  // Lambda runs nodejs22.x, where it does not. Measured about 4 ms of the bundle's load here.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 function timeNode(code: string): number {

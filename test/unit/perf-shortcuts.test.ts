@@ -4,11 +4,16 @@
  *   attributeCached (handlers/lib/traffic.ts)   deep-equals attribute(), stays bounded, per config
  *   visitorHash via crypto.hash                 === the documented sha256 formula (stored data joins)
  *   dailySalt's one-entry cache                 === HMAC(secret, UTC date) for any order of days and secrets
+ *   enrichLine's written-out JSON               === JSON.stringify of the same row, for any event checkEvent passes
  */
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
-import { dailySalt, isoTime, visitorHash } from '../../handlers/lib/enrich';
+import { configFromEnv } from '../../handlers/lib/config';
+import { dailySalt, enrichLine, isoTime, userIdHash, visitorHash, type RequestFacts } from '../../handlers/lib/enrich';
 import { attribute, attributeCached, attributionCacheSize, ATTRIBUTION_CACHE_LIMIT, type UrlPrivacy } from '../../handlers/lib/traffic';
+import { parseUserAgent } from '../../handlers/lib/useragent';
+import { checkEvent } from '../../handlers/lib/validate';
+import { EVENT_TYPES, type ClickstreamEvent } from '../../schema/event';
 
 // ECMAScript's time range: +-8.64e15 ms around the epoch.
 const MAX_MS = 8.64e15;
@@ -175,5 +180,82 @@ describe('dailySalt', () => {
   it('throws RangeError for an invalid date, as before the cache', () => {
     dailySalt('s1', new Date('2026-11-22T10:00:00.000Z'));
     expect(() => dailySalt('s1', new Date(Number.NaN))).toThrow(RangeError);
+  });
+});
+
+describe('enrichLine', () => {
+  const receivedAtMs = Date.UTC(2026, 10, 22, 10);
+  const facts = (): RequestFacts => ({
+    siteId: 'demo', sentAt: '2026-11-22T09:59:59.000Z', skewMs: 1_000, receivedAtMs, receivedAtIso: new Date(receivedAtMs).toISOString(),
+    ua: parseUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1'),
+    visitorHash: '0123456789abcdef',
+  });
+  /** The row as one object through JSON.stringify: what enrichLine wrote before it wrote JSON itself. */
+  function reference(ev: ClickstreamEvent, f: RequestFacts, config: ReturnType<typeof configFromEnv>, userId: string | undefined): string {
+    const webdriver = ev.webdriver === true;
+    return JSON.stringify({
+      event_id: ev.event_id.toLowerCase(), type: ev.type, name: ev.name, event_time: new Date(Date.parse(ev.ts) + f.skewMs).toISOString(), ts: ev.ts,
+      anonymous_id: ev.anonymous_id, session_id: ev.session_id, user_id: userId, title: ev.title, element: ev.element,
+      duration_ms: ev.duration_ms, scroll_depth: ev.scroll_depth, properties: ev.properties === undefined ? undefined : JSON.stringify(ev.properties),
+      screen: ev.screen, viewport: ev.viewport, language: ev.language, timezone: ev.timezone, sdk: ev.sdk,
+      ...attribute(ev.url, ev.referrer, config),
+      site_id: f.siteId, sent_at: f.sentAt, received_at: f.receivedAtIso, browser: f.ua.browser, browser_version: f.ua.browser_version,
+      os: f.ua.os, os_version: f.ua.os_version, device_type: webdriver ? 'bot' : f.ua.device_type, is_bot: f.ua.is_bot || webdriver,
+      visitor_hash: f.visitorHash, schema_version: 1,
+    });
+  }
+  // Text with what JSON escapes: quotes, backslashes, control characters, lone surrogates, U+2028.
+  const text = (maxLength: number) => fc.option(fc.oneof(
+    fc.string({ unit: 'binary', maxLength }),
+    fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u2028', '\ud800', '\udfff', 'é', '😀', 'a', '<'), maxLength: Math.min(maxLength, 30) }),
+  ), { nil: undefined });
+  const size = fc.option(fc.tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 99_999 })).map(([w, h]) => `${w}x${h}`), { nil: undefined });
+  const scalarValue = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+  const arbEvent = fc.record({
+    event_id: fc.tuple(fc.uuid({ version: [4, 7] }), fc.boolean()).map(([u, upper]) => (upper ? u.toUpperCase() : u)),
+    type: fc.constantFrom(...EVENT_TYPES),
+    name: fc.option(fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }), { nil: undefined }),
+    // Within the accepted window (30 days back, 5 minutes ahead), in the forms the schema allows.
+    ts: fc.tuple(fc.integer({ min: receivedAtMs - 29 * 86_400_000, max: receivedAtMs + 60_000 }), fc.constantFrom('Z', '+02:00', '-05:30')).map(([ms, zone]) =>
+      (zone === 'Z' ? new Date(ms).toISOString() : `${new Date(ms - (zone === '+02:00' ? -7_200_000 : 19_800_000)).toISOString().slice(0, 23)}${zone}`)),
+    anonymous_id: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+    session_id: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+    user_id: text(256),
+    url: fc.option(fc.webUrl({ withQueryParameters: true, withFragments: true }), { nil: undefined }),
+    referrer: text(200),
+    title: text(512),
+    element: text(256),
+    duration_ms: fc.option(fc.integer({ min: 0, max: 86_400_000 }), { nil: undefined }),
+    scroll_depth: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+    properties: fc.option(fc.dictionary(fc.stringMatching(/^[A-Za-z_$][A-Za-z0-9_$.:-]{0,10}$/), fc.oneof(scalarValue, fc.array(scalarValue, { maxLength: 3 })), { maxKeys: 5 }), { nil: undefined }),
+    screen: size,
+    viewport: size,
+    language: text(35),
+    timezone: text(64),
+    sdk: text(64),
+    webdriver: fc.option(fc.boolean(), { nil: undefined }),
+  }, { requiredKeys: ['event_id', 'type', 'ts', 'anonymous_id', 'session_id'] });
+
+  it('property: writes exactly the JSON that JSON.stringify makes of the same row, for any event checkEvent passes', () => {
+    for (const hashUserId of [false, true]) {
+      const config = configFromEnv({ VISITOR_SALT_SECRET: 'perf-shortcuts-secret-0123', USER_ID_HASH: String(hashUserId) });
+      let checked = 0;
+      fc.assert(
+        fc.property(arbEvent, (raw) => {
+          const c = checkEvent(JSON.parse(JSON.stringify(raw)));
+          if (!c.ok) return true; // the pipeline never enriches what the schema rejects
+          checked++;
+          const f = facts();
+          const r = enrichLine(c.value, f, config);
+          if (!r.ok) return true;
+          const userId = c.value.user_id && hashUserId ? userIdHash(config.saltSecret, c.value.user_id) : c.value.user_id;
+          expect(r.line).toBe(reference(c.value, f, config, userId));
+          return true;
+        }),
+        { numRuns: 400 },
+      );
+      // Most generated events must reach the comparison, or the property says little.
+      expect(checked).toBeGreaterThan(200);
+    }
   });
 });
