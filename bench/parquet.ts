@@ -4,17 +4,12 @@
  * the same name and partition folder. One object per 60 s buffer either way, because Firehose
  * flushes on the interval before a small site fills the 64 MB a conversion needs.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { duckColumns, sqlString } from '../local/athena-local/duckdb';
+import { objectsUnder } from '../local/firehose/layout';
 import { EVENT_COLUMNS } from '../schema/columns';
-
-/** Files under `dir` ending in `ext`, recursively (none when `dir` does not exist). */
-export function objectsUnder(dir: string, ext: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith(ext)).map((f) => join(dir, f));
-}
 
 /** Sum of the sizes of `files`, in bytes. */
 export const bytesOf = (files: readonly string[]): number => files.reduce((s, f) => s + statSync(f).size, 0);

@@ -22,7 +22,8 @@ import { loadQuery, queryNames, runSaved } from '../local/athena-local/queries';
 import { DEFAULT_OPTIONS } from '../local/simulator/generate';
 import { rangeOf, simulate } from '../local/simulator/index';
 import { DEMO_FUNNEL } from '../local/simulator/truth';
-import { bytesOf, convertToParquet, objectsUnder } from './parquet';
+import { objectsUnder } from '../local/firehose/layout';
+import { bytesOf, convertToParquet } from './parquet';
 import { median, type Stat } from './pipeline';
 
 /** Events per simulated visitor at the simulator's defaults over 30 days (measured: about 8.8). */

@@ -3,10 +3,11 @@
  * few macros for the Trino functions DuckDB lacks, so the saved queries in athena-queries/ run
  * unchanged. Column types come from schema/columns.ts, never from a hand-made list.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS, REJECT_COLUMNS, type Column, type GlueType } from '../../schema/columns';
+import { objectsUnder } from '../firehose/layout';
 
 export const QUERIES_DIR = resolve(__dirname, '../../athena-queries');
 export const VIEWS_DIR = join(QUERIES_DIR, 'views');
@@ -46,15 +47,6 @@ export function duckColumns(columns: readonly Column[]): string {
 /** How Firehose writes `events/`: gzip NDJSON (the default) or Parquet (`dataFormat=parquet`). */
 export type EventsFormat = 'json' | 'parquet';
 const EXTENSION: Record<EventsFormat, string> = { json: '.gz', parquet: '.parquet' };
-
-function hasObjects(dir: string, ext = '.gz'): boolean {
-  if (!existsSync(dir)) return false;
-  for (const entry of readdirSync(dir)) {
-    const p = join(dir, entry);
-    if (statSync(p).isDirectory() ? hasObjects(p, ext) : entry.endsWith(ext)) return true;
-  }
-  return false;
-}
 
 function tableSql(name: string, dir: string, columns: readonly Column[], format: EventsFormat = 'json'): string {
   // Firehose names objects <stream>-1-<stamp>-<uuid>.gz under dt=/hour= folders (arrival time).
@@ -127,7 +119,7 @@ export async function openEngine(): Promise<LocalAthena> {
  */
 export async function openLocalAthena(dataDir: string, eventsFormat: EventsFormat = 'json'): Promise<LocalAthena> {
   const eventsDir = join(dataDir, 'events');
-  if (!hasObjects(eventsDir, EXTENSION[eventsFormat])) {
+  if (objectsUnder(eventsDir, EXTENSION[eventsFormat]).length === 0) {
     throw new LocalDataError(`no event objects under ${eventsDir}: run \`npm start\` and send traffic, or \`npm run simulate\` (set LOCAL_DATA_DIR to use another folder)`);
   }
   const engine = await openEngine();
@@ -135,7 +127,7 @@ export async function openLocalAthena(dataDir: string, eventsFormat: EventsForma
   try {
     await connection.run(tableSql('events', eventsDir, EVENT_COLUMNS, eventsFormat));
     const rejectsDir = join(dataDir, 'rejects');
-    if (hasObjects(rejectsDir)) {
+    if (objectsUnder(rejectsDir, '.gz').length > 0) {
       await connection.run(tableSql('rejects', rejectsDir, REJECT_COLUMNS));
     } else {
       // No rejected event yet is normal: an empty table with the right columns keeps data_quality running.

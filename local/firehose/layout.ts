@@ -6,6 +6,8 @@
  * !{firehose:error-output-type}. (Firehose developer guide, "Custom Prefixes for Amazon S3 Objects".)
  */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
 
@@ -42,4 +44,17 @@ export function objectKey(opts: { prefix: string; stream: string; version?: numb
   const { prefix, stream, version = 1, at, gzip } = opts;
   const stamp = formatTimestamp('yyyy-MM-dd-HH-mm-ss', at);
   return `${evaluatePrefix(prefix, { at, errorOutputType: opts.errorOutputType })}${stream}-${version}-${stamp}-${randomUUID()}${gzip ? '.gz' : ''}`;
+}
+
+/**
+ * The objects under a folder of this layout, at any depth, as full paths in name order: files whose
+ * name ends in `ext` (any file when ''), never the stand-in's half-written `.tmp` files. A missing
+ * folder has none.
+ */
+export function objectsUnder(dir: string, ext = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith(ext) && !d.name.endsWith('.tmp'))
+    .map((d) => join(d.parentPath, d.name))
+    .sort();
 }

@@ -4,11 +4,12 @@
  * and browser tests. stop() ends only the process it started (and its process group).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FaultConfig } from '../../local/firehose/server';
+import { objectsUnder } from '../../local/firehose/layout';
 import { freePort } from '../../local/net';
 
 export type { FaultConfig };
@@ -41,21 +42,9 @@ const root = join(__dirname, '..', '..');
 
 export { freePort };
 
-function listFiles(dir: string): string[] {
-  let out: string[] = [];
-  let names: string[];
-  try { names = readdirSync(dir); } catch { return out; }
-  for (const n of names) {
-    const p = join(dir, n);
-    if (statSync(p).isDirectory()) out = out.concat(listFiles(p));
-    else if (!n.endsWith('.tmp')) out.push(p);
-  }
-  return out.sort();
-}
-
 /** All rows stored under a prefix folder (gzip NDJSON objects, as Firehose writes them). */
 export function readRows(dir: string): Record<string, unknown>[] {
-  return listFiles(dir).flatMap((f) => {
+  return objectsUnder(dir).flatMap((f) => {
     const raw = readFileSync(f);
     const text = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
     return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
