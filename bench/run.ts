@@ -81,7 +81,7 @@ const COMMANDS = {
   e2e: 'npm run bench -- --e2e',
   sdk_cost: 'npm run bench -- --only-slow --sdk-cost',
   queries_1m: 'npm run bench -- --queries',
-  queries_10m: 'npm run bench -- --queries-10m',
+  queries_10m: 'npm run bench -- --only-slow --queries-10m',
   queries_dense: 'npm run bench -- --only-slow --queries-dense',
 };
 /** The query runs: results key and how the tables name them. */
