@@ -128,13 +128,6 @@ export function isoTime(ms: number): string {
 export type Enriched = { ok: true; row: StoredEvent } | { ok: false; reason: string };
 export type EnrichedLine = { ok: true; line: string } | { ok: false; reason: string };
 
-/** `,"key":"value"` with the value as JSON, or nothing for undefined (as JSON.stringify omits it). */
-const text = (key: string, v: string | undefined) => (v === undefined ? '' : `,"${key}":${JSON.stringify(v)}`);
-/** {@link text} for a value that needs no escaping (checked by the schema's pattern). */
-const raw = (key: string, v: string | undefined) => (v === undefined ? '' : `,"${key}":"${v}"`);
-/** {@link text} for a schema-bounded integer (its decimal form is its JSON). */
-const int = (key: string, v: number | undefined) => (v === undefined ? '' : `,"${key}":${v}`);
-
 /** `{"a":1,"b":2}` -> `"a":1,"b":2`: an object's members, to splice into another object's JSON. */
 const members = (o: object) => JSON.stringify(o).slice(1, -1);
 
@@ -188,20 +181,29 @@ export function enrichLine(ev: ClickstreamEvent, facts: RequestFacts, config: Pi
     if (properties.length > LIMITS.maxPropertiesBytes) return { ok: false, reason: `properties is ${properties.length} bytes serialized; the limit is ${LIMITS.maxPropertiesBytes}` };
   }
 
-  // The event's own columns, in the order JSON.stringify would give the same object. Written out,
-  // not stringified from an object: event_id (UUID pattern, lowercased), type (enum), ts (instant
-  // pattern), screen and viewport (WxH digits) and event_time (ours) can hold nothing JSON escapes,
-  // because checkEvent ran; the integers are bounded; every other string goes through JSON.stringify.
-  const userId = ev.user_id && config.hashUserId ? userIdHash(config.saltSecret, ev.user_id) : ev.user_id;
-  const own =
-    `{"event_id":"${ev.event_id.toLowerCase()}","type":"${ev.type}"${text('name', ev.name)},"event_time":"${isoTime(eventMs)}","ts":"${ev.ts}"` +
-    `,"anonymous_id":${JSON.stringify(ev.anonymous_id)},"session_id":${JSON.stringify(ev.session_id)}${text('user_id', userId)}` +
-    `${text('title', ev.title)}${text('element', ev.element)}${int('duration_ms', ev.duration_ms)}${int('scroll_depth', ev.scroll_depth)}` +
-    `${text('properties', properties)}${raw('screen', ev.screen)}${raw('viewport', ev.viewport)}` +
-    `${text('language', ev.language)}${text('timezone', ev.timezone)}${text('sdk', ev.sdk)}`;
+  const own = JSON.stringify({
+    event_id: ev.event_id.toLowerCase(),
+    type: ev.type,
+    name: ev.name,
+    event_time: isoTime(eventMs),
+    ts: ev.ts,
+    anonymous_id: ev.anonymous_id,
+    session_id: ev.session_id,
+    user_id: ev.user_id && config.hashUserId ? userIdHash(config.saltSecret, ev.user_id) : ev.user_id,
+    title: ev.title,
+    element: ev.element,
+    duration_ms: ev.duration_ms,
+    scroll_depth: ev.scroll_depth,
+    properties,
+    screen: ev.screen,
+    viewport: ev.viewport,
+    language: ev.language,
+    timezone: ev.timezone,
+    sdk: ev.sdk,
+  });
   // Both fragments are never empty (referrer_type, source and medium; site_id and the rest).
   const shared = `${attributionFragment(attributeCached(ev.url, ev.referrer, config))},${requestFragment(facts, ev.webdriver === true)}}`;
-  return { ok: true, line: `${own},${shared}` };
+  return { ok: true, line: `${own.slice(0, -1)},${shared}` };
 }
 
 /** {@link enrichLine}, read back as the row a query sees. */

@@ -4,7 +4,7 @@
  *   attributeCached (handlers/lib/traffic.ts)   deep-equals attribute(), stays bounded, per config
  *   visitorHash via crypto.hash                 === the documented sha256 formula (stored data joins)
  *   dailySalt's one-entry cache                 === HMAC(secret, UTC date) for any order of days and secrets
- *   enrichLine's written-out JSON               === JSON.stringify of the same row, for any event checkEvent passes
+ *   enrichLine's spliced JSON fragments         === JSON.stringify of the whole row, for any event checkEvent passes
  */
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
