@@ -123,5 +123,7 @@ describe('local stack: stopping and crashing', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
     // Two stack starts (esbuild + serverless offline each): well over a minute on two busy cores.
-  }, 180_000);
+    // Each start gives up after 120 s with the stack's own output, so the test waits longer than
+    // two of those: a slow start then fails with that output instead of a bare jest timeout.
+  }, 300_000);
 });
