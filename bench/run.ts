@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [--quick] [--e2e] [--sdk-cost] [--queries] [--queries-10m] [--anchors] [--only-slow] [--no-write]
+ * npm run bench -- [--quick] [--e2e] [--sdk-cost] [--queries] [--queries-dense] [--queries-10m] [--anchors] [--only-slow] [--no-write]
  *
  * Runs the benchmarks and writes bench/results.json and bench/results.md (committed) plus the
  * same tables on the terminal. By default only the fast ones run (pipeline, stage breakdown, cold
