@@ -9,6 +9,12 @@ import type { SendBatch } from '../lib/retry';
 
 const endpoint = process.env.FIREHOSE_ENDPOINT || undefined;
 
+/**
+ * Per attempt, milliseconds: to open the connection, and for the answer once the request is sent.
+ * `throwOnRequestTimeout`: without it the SDK only logs a warning when requestTimeout passes.
+ */
+export const FIREHOSE_TIMEOUTS = { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true } as const;
+
 export const firehose = new FirehoseClient({
   endpoint,
   // Lambda always hands the function its role's credentials in AWS_ACCESS_KEY_ID /
@@ -18,6 +24,10 @@ export const firehose = new FirehoseClient({
   credentials: fromEnv(),
   // The SDK retries throttling/5xx of the whole call; deliverWithRetry retries failed records.
   maxAttempts: 2,
+  // Bound every attempt. Without a timeout a connection that never answers holds the request until
+  // the Lambda times out (and for ever under serverless offline's --noTimeout): no 503, no retry by
+  // the SDK in the browser. PutRecordBatch normally answers in tens of milliseconds.
+  requestHandler: FIREHOSE_TIMEOUTS,
 });
 
 export const sendTo = (stream: string): SendBatch => async (records) => {
