@@ -49,6 +49,9 @@ async function main() {
     env: {
       ...env,
       FIREHOSE_ENDPOINT: fh.url,
+      // Its own build folder: `npm run package` deletes .esbuild/ (the default) wholesale, which
+      // would take the handler away from a running stack.
+      CLICKSTREAM_BUILD_DIR: env.CLICKSTREAM_BUILD_DIR ?? join('.local-build', 'offline'),
       // The SDK signs requests; the stand-in does not check signatures.
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local', AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
       AWS_REGION: env.AWS_REGION ?? 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',

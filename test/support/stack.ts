@@ -68,7 +68,8 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
   const work = mkdtempSync(join(tmpdir(), 'clickstream-stack-'));
   const dataDir = opts.dataDir ?? join(work, 'data');
   const port = await freePort();
-  const buildDir = join('.esbuild', `stack-${process.pid}-${port}`);
+  // Not under .esbuild/: `osls package` (the infra tests, `npm run package`) deletes that folder wholesale.
+  const buildDir = join('.local-build', `stack-${process.pid}-${port}`);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     PORT: String(port),
@@ -79,7 +80,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     // serverless v3-family CLIs write ~/.serverless and /tmp/<service>-*: keep them in our folder.
     HOME: work,
     TMPDIR: work,
-    // Relative to the service folder (serverless-esbuild joins it there); .esbuild/ is git-ignored.
+    // Relative to the service folder (serverless-esbuild joins it there); .local-build/ is git-ignored.
     CLICKSTREAM_BUILD_DIR: buildDir,
     ...(opts.bufferSeconds !== undefined ? { LOCAL_BUFFER_SECONDS: String(opts.bufferSeconds) } : {}),
     ...(opts.faults ? { LOCAL_FIREHOSE_FAULTS: Object.entries(opts.faults).map(([k, v]) => `${k}=${v}`).join(',') } : {}),
