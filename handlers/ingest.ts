@@ -14,7 +14,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { sendTo } from './clients/firehose';
 import { configFromEnv, requireEnv } from './lib/config';
 import { packLines, packRecords } from './lib/pack';
-import { originAllowed, processRequest, type IngestResponse } from './lib/pipeline';
+import { processRequest, type IngestResponse } from './lib/pipeline';
 import { deliverWithRetry } from './lib/retry';
 
 // Read once: a misconfigured function fails its cold start, not a request.
@@ -26,20 +26,26 @@ const metrics = new Metrics();
 // Leave room to answer before the Lambda timeout; API Gateway's own limit is 30 s.
 const ANSWER_MARGIN_MS = 1_000;
 
-const json = (statusCode: number, body: IngestResponse, headers: Record<string, string>): APIGatewayProxyStructuredResultV2 => ({
+const json = (statusCode: number, body: IngestResponse, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
 
-async function ingest(event: APIGatewayProxyEventV2, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
+/**
+ * What API Gateway really sends, whatever @types/aws-lambda says: `body` is null for an empty POST
+ * (HTTP and REST APIs, and serverless offline), and headers may be missing.
+ */
+export type HttpApiEvent = Omit<APIGatewayProxyEventV2, 'body' | 'headers'> & { body?: string | null; headers?: APIGatewayProxyEventV2['headers'] };
+
+async function ingest(event: HttpApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
   const h = event.headers ?? {};
   const result = processRequest({
-    body: event.body, isBase64Encoded: event.isBase64Encoded, contentType: h['content-type'], userAgent: h['user-agent'],
+    body: event.body ?? undefined, isBase64Encoded: event.isBase64Encoded, contentType: h['content-type'], userAgent: h['user-agent'],
     sourceIp: event.requestContext?.http?.sourceIp, origin: h.origin, requestId: event.requestContext?.requestId, receivedAt: new Date(),
   }, config);
-  // Echo CORS for allowed origins so the SDK can read the status (API Gateway's CORS config does the same on AWS).
-  const cors: Record<string, string> = originAllowed(result.siteId, h.origin, config) ? { 'access-control-allow-origin': h.origin as string, 'access-control-expose-headers': 'retry-after', vary: 'Origin' } : {};
+  // No CORS headers here: API Gateway answers CORS from serverless.yml (provider.httpApi.cors) and
+  // ignores an integration's own; the local stack's stand-in does the same (local/api-gateway.ts).
   const policy = { baseMs: 50, capMs: 1_000, maxAttempts: 6, timeLeftMs: () => context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS };
 
   const [delivered, rejected] = await Promise.all([
@@ -52,10 +58,11 @@ async function ingest(event: APIGatewayProxyEventV2, context: Context): Promise<
   if (delivered?.failed) {
     metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
     logger.error('events could not be delivered', { ...delivered });
-    return json(503, { error: 'events could not be stored right now; retry later' }, { ...cors, 'retry-after': '1' });
+    // Readable by a page only because serverless.yml lists retry-after in exposedResponseHeaders.
+    return json(503, { error: 'events could not be stored right now; retry later' }, { 'retry-after': '1' });
   }
-  if (result.status !== 200) logger.info('request rejected', { status: result.status, reason: result.response });
-  return json(result.status, result.response, cors);
+  if (result.status !== 200) logger.info('request rejected', { status: result.status, siteId: result.siteId, reason: result.response });
+  return json(result.status, result.response);
 }
 
 export const handler = middy(ingest)

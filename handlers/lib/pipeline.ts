@@ -15,7 +15,8 @@ export type { PipelineConfig } from './config';
 export type { StoredEvent } from './enrich';
 
 export interface RequestInput {
-  body: string | undefined;
+  /** null is what API Gateway and serverless offline pass for an empty body. */
+  body: string | null | undefined;
   isBase64Encoded?: boolean;
   contentType?: string;
   userAgent?: string;
@@ -51,7 +52,7 @@ export interface PipelineResult {
   /** The same rows read back as objects (parsed on first use: the handler only needs `lines`). */
   readonly events: StoredEvent[];
   rejects: RejectRow[];
-  /** The site, once known: the handler answers CORS only for allowed origins of a known site. */
+  /** The site, once known (for logs). */
   siteId?: string;
 }
 
@@ -107,11 +108,6 @@ function checkSite(siteId: string, origin: string | undefined, config: PipelineC
   } else if (!rule.origins.some((re) => re.test(origin))) {
     throw new ForbiddenError(`origin ${origin} is not allowed for site '${siteId}'`);
   }
-}
-
-export function originAllowed(siteId: string | undefined, origin: string | undefined, config: PipelineConfig): boolean {
-  if (!siteId || !origin) return false;
-  return config.sites.get(siteId)?.origins.some((re) => re.test(origin)) ?? false;
 }
 
 function snippet(value: unknown): string {
@@ -188,7 +184,7 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       lines: [],
       rejects: [{
         received_at: receivedAtIso, site_id: siteId, event_index: -1, reason: err.message,
-        event: input.body === undefined ? undefined : snippet(input.body.slice(0, REJECT_SNIPPET_BYTES)), request_id: input.requestId,
+        event: input.body == null ? undefined : snippet(input.body.slice(0, REJECT_SNIPPET_BYTES)), request_id: input.requestId,
       }],
       siteId,
     });

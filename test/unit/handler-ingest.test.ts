@@ -110,9 +110,20 @@ describe('POST /v1/events from a browser', () => {
     expect(stored).not.toContain('jane');
   });
 
-  it('echoes CORS headers for an allowed origin, so the SDK can read the status', async () => {
+  it('sets no CORS headers of its own: API Gateway answers CORS and ignores an integration\'s', async () => {
     const res = await invoke(fixture('post-events-browser'));
-    expect(res.headers).toMatchObject({ 'access-control-allow-origin': 'https://www.shop.example', 'access-control-expose-headers': 'retry-after', vary: 'Origin' });
+    expect(Object.keys(res.headers ?? {}).filter((k) => k.toLowerCase().startsWith('access-control-'))).toEqual([]);
+  });
+
+  it('answers 400, not 500, to an empty POST, whose body API Gateway passes as null', async () => {
+    // Prepare: what an HTTP API (and serverless offline) sends for a POST without a body
+    const event = { ...fixture('post-events-browser'), body: null, isBase64Encoded: false };
+    // Act
+    const res = await invoke(event as unknown as ReturnType<typeof fixture>);
+    // Assess
+    expect(res.statusCode).toBe(400);
+    expect(JSON.parse(res.body as string)).toEqual({ error: 'body is empty: send {"site_id", "sent_at", "events": [...]}' });
+    expect(rowsIn(callsTo(ENV.REJECTS_STREAM_NAME))).toEqual([expect.objectContaining({ event_index: -1, reason: expect.stringContaining('body is empty') })]);
   });
 
   it('keeps valid events of a mixed batch and sends the rejected ones, with reasons, to the rejects stream', async () => {
@@ -211,9 +222,9 @@ describe('delivery to Firehose', () => {
       .resolves({ FailedPutCount: 1, RequestResponses: [{ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }] });
     // Act
     const res = await invoke(fixture('post-events-browser'));
-    // Assess: retryable status, a hint when to retry, CORS so the SDK can read both
+    // Assess: retryable status and a hint when to retry (a page reads it through API Gateway's exposedResponseHeaders)
     expect(res.statusCode).toBe(503);
-    expect(res.headers).toMatchObject({ 'retry-after': '1', 'access-control-allow-origin': 'https://www.shop.example' });
+    expect(res.headers).toMatchObject({ 'retry-after': '1' });
     expect(JSON.parse(res.body as string)).toEqual({ error: 'events could not be stored right now; retry later' });
     // Bounded: the handler's policy allows 6 attempts
     expect(callsTo(ENV.EVENTS_STREAM_NAME)).toHaveLength(6);
