@@ -24,6 +24,13 @@ function lookup(root: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
 }
 
+/** `${param:name}`: the stage's params, then params.default (the framework's rule). */
+function param(doc: Record<string, unknown>, stage: string, name: string): unknown {
+  const value = lookup(doc, `params.${stage}.${name}`) ?? lookup(doc, `params.default.${name}`);
+  if (value === undefined) throw new Error(`serverless.yml: param ${name} has no value for stage ${stage}`);
+  return value;
+}
+
 function resolve(value: unknown, doc: Record<string, unknown>, stage: string): unknown {
   if (typeof value !== 'string') return value;
   let out: unknown = value;
@@ -33,6 +40,7 @@ function resolve(value: unknown, doc: Record<string, unknown>, stage: string): u
       const [ref] = expr.split(',').map((s) => s.trim());
       if (ref === 'sls:stage' || ref === "opt:stage") return stage;
       if (ref?.startsWith('self:')) return lookup(doc, ref.slice(5));
+      if (ref?.startsWith('param:')) return param(doc, stage, ref.slice(6));
       throw new Error(`serverless.yml: variable \${${expr}} is not supported by the local stack`);
     };
     out = whole ? sub(whole[1] as string) : out.replace(/\$\{([^{}]+)\}/g, (_, e: string) => String(sub(e)));
@@ -40,8 +48,11 @@ function resolve(value: unknown, doc: Record<string, unknown>, stage: string): u
   return out;
 }
 
-export function readStreams(stage: string, file = join(__dirname, '..', 'serverless.yml')): StreamConfig[] {
-  const doc = parseDocument(readFileSync(file, 'utf8'), { customTags: cfnTags }).toJS() as Record<string, unknown>;
+const SERVERLESS_YML = join(__dirname, '..', 'serverless.yml');
+const readDoc = (file: string) => parseDocument(readFileSync(file, 'utf8'), { customTags: cfnTags }).toJS() as Record<string, unknown>;
+
+export function readStreams(stage: string, file = SERVERLESS_YML): StreamConfig[] {
+  const doc = readDoc(file);
   const resources = (lookup(doc, 'resources.Resources') ?? {}) as Record<string, { Type?: string; Properties?: Record<string, unknown> }>;
   const streams: StreamConfig[] = [];
   for (const r of Object.values(resources)) {
@@ -61,4 +72,65 @@ export function readStreams(stage: string, file = join(__dirname, '..', 'serverl
   }
   if (streams.length === 0) throw new Error('serverless.yml defines no AWS::KinesisFirehose::DeliveryStream');
   return streams;
+}
+
+/** provider.httpApi.cors as API Gateway applies it (the framework's names). */
+export interface CorsConfig {
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  exposedResponseHeaders: string[];
+  allowCredentials: boolean;
+  maxAge?: number;
+}
+
+export interface HttpApiConfig {
+  /** undefined when serverless.yml configures no CORS (API Gateway then passes the integration's headers through). */
+  cors?: CorsConfig;
+  /** The function's timeout (provider.timeout; the framework's default is 6 s). */
+  timeoutSeconds: number;
+}
+
+/**
+ * `${file(./scripts/x.js):name}`: what the framework does for a JS file, for the resolvers this
+ * file uses (they take `{ resolveVariable }`).
+ */
+async function resolveFileVariable(value: unknown, doc: Record<string, unknown>, stage: string): Promise<unknown> {
+  if (typeof value !== 'string') return value;
+  const m = /^\$\{file\(([^)]+)\):([A-Za-z0-9_]+)\}$/.exec(value);
+  if (!m) return resolve(value, doc, stage);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the framework loads these CommonJS resolvers the same way
+  const exported = (require(join(__dirname, '..', m[1] as string)) as Record<string, unknown>)[m[2] as string];
+  if (typeof exported !== 'function') return exported;
+  return (exported as (o: { resolveVariable: (v: string) => Promise<unknown> }) => unknown)({
+    resolveVariable: async (v: string) => resolve(`\${${v}}`, doc, stage),
+  });
+}
+
+const missing = (key: string): never => {
+  throw new Error(`serverless.yml: set ${key} explicitly; the local API Gateway stand-in does not derive it`);
+};
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v === undefined ? [] : [String(v)]);
+
+/** The HTTP API settings the local API Gateway stand-in (local/api-gateway.ts) imitates. */
+export async function readHttpApi(stage: string, file = SERVERLESS_YML): Promise<HttpApiConfig> {
+  const doc = readDoc(file);
+  const timeoutSeconds = Number(resolve(lookup(doc, 'provider.timeout') ?? 6, doc, stage));
+  const cors = lookup(doc, 'provider.httpApi.cors') as Record<string, unknown> | boolean | undefined;
+  if (!cors) return { timeoutSeconds };
+  // `cors: true` is the framework's shorthand for allow-all.
+  const c = cors === true ? {} : cors;
+  const get = async (key: string) => resolveFileVariable(c[key], doc, stage);
+  return {
+    timeoutSeconds,
+    cors: {
+      allowedOrigins: list(await get('allowedOrigins') ?? '*'),
+      // The framework derives unset methods from the routes; the stand-in does not, so it refuses.
+      allowedMethods: list(await get('allowedMethods') ?? missing('provider.httpApi.cors.allowedMethods')),
+      allowedHeaders: list(await get('allowedHeaders') ?? ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent', 'X-Amzn-Trace-Id']),
+      exposedResponseHeaders: list(await get('exposedResponseHeaders')),
+      allowCredentials: (await get('allowCredentials')) === true,
+      maxAge: c.maxAge === undefined ? undefined : Number(await get('maxAge')),
+    },
+  };
 }

@@ -1,17 +1,21 @@
 /**
  * `npm start`: the whole pipeline on one machine, no AWS account.
- *   API       serverless offline (same serverless.yml, same handler), stage `local`   PORT (3000)
+ *   API       local/api-gateway.ts (API Gateway's CORS, error and timeout answers) in front of
+ *             serverless offline (same serverless.yml, same handler), stage `local`   PORT (3000)
  *   Firehose  local/firehose/server.ts, configured from serverless.yml, into LOCAL_DATA_DIR (.data)
  *   Demo      the restaurant site with the SDK                                          DEMO_PORT (8080)
  * Settings: LOCAL_BUFFER_SECONDS (default: the streams' IntervalInSeconds), LOCAL_FIREHOSE_FAULTS
  * ("throttle=0.2,partial=0.2,5xx=0.1"), FIREHOSE_PORT (0 = any free port).
+ * It builds the SDK first, so the demo site serves a current client-sdk/dist/.
  * Ctrl-C stops the API, then writes every buffered record: nothing acknowledged is lost.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { startApiGateway } from './api-gateway';
 import { FirehoseStandIn, parseFaults } from './firehose/server';
 import { freePort } from './net';
-import { readStreams } from './serverless-config';
+import { readHttpApi, readStreams } from './serverless-config';
 import { startStatic } from './static';
 
 const env = process.env;
@@ -35,15 +39,31 @@ async function waitForApi(url: string, child: ChildProcess, timeoutMs = 120_000)
   throw new Error(`serverless offline did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * The demo site loads /sdk/clickstream.min.js from client-sdk/dist/, which a fresh clone does not
+ * have. An over-budget build still writes its files (build.mjs checks sizes after writing): start
+ * with a warning then, rather than refuse to run while someone works on the SDK.
+ */
+function buildSdk(root: string): void {
+  const r = spawnSync(process.execPath, [join(root, 'client-sdk', 'build.mjs')], { cwd: root, encoding: 'utf8' });
+  if (r.status === 0) return;
+  const sdk = join(root, 'client-sdk', 'dist', 'clickstream.min.js');
+  if (!existsSync(sdk)) throw new Error(`the browser SDK did not build, so the demo site could not record anything:\n${r.stderr || r.stdout}`);
+  console.warn(`warning: client-sdk build reported a problem; serving what it wrote:\n${(r.stderr || r.stdout).trim()}`);
+}
+
 async function main() {
+  const root = join(__dirname, '..');
+  buildSdk(root);
   const firehose = new FirehoseStandIn({ dataDir, streams: readStreams(STAGE), bufferSeconds, faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS) });
   const fh = await firehose.listen(Number(env.FIREHOSE_PORT ?? 0));
   const apiUrl = `http://localhost:${port}`;
   const demo = await startStatic({ port: Number(env.DEMO_PORT ?? 8080), apiUrl, dataDir });
 
-  const root = join(__dirname, '..');
+  // Offline listens on a private port; only the API Gateway stand-in faces clients.
+  const offlinePort = await freePort();
   const offline = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'offline', 'start',
-    '--stage', STAGE, '--httpPort', String(port), '--lambdaPort', String(await freePort()), '--localEnvironment', '--noTimeout'], {
+    '--stage', STAGE, '--host', '127.0.0.1', '--httpPort', String(offlinePort), '--lambdaPort', String(await freePort()), '--localEnvironment'], {
     cwd: root,
     stdio: ['ignore', env.LOCAL_QUIET ? 'ignore' : 'inherit', 'inherit'],
     env: {
@@ -56,13 +76,18 @@ async function main() {
       AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local', AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
       AWS_REGION: env.AWS_REGION ?? 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off',
+      // The AWS SDK warns on Node < 22 about its releases after January 2027; the Lambda runs
+      // nodejs22.x, and the lockfile pins releases that run on 20 (README "Node versions").
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
+  let gateway: Awaited<ReturnType<typeof startApiGateway>> | undefined;
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    await gateway?.close();
     if (offline.exitCode === null && offline.pid) {
       offline.kill('SIGTERM');
       await new Promise((r) => { offline.once('exit', r); setTimeout(r, 5000); });
@@ -76,7 +101,8 @@ async function main() {
   process.on('SIGTERM', () => void stop(0));
   offline.on('exit', (code) => { if (!stopping) { console.error(`serverless offline exited (${code})`); void stop(1); } });
 
-  await waitForApi(`${apiUrl}/v1/events`, offline);
+  await waitForApi(`http://127.0.0.1:${offlinePort}/v1/events`, offline);
+  gateway = await startApiGateway({ port, target: `http://127.0.0.1:${offlinePort}`, http: await readHttpApi(STAGE) });
   if (fh.replayed) console.log(`replayed ${fh.replayed} acknowledged records from the write-ahead log`);
   console.log(`\nClickstream local stack is up:
   API       POST ${apiUrl}/v1/events   (site_id "demo")

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readHttpApi } from '../../local/serverless-config';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
 const event = (overrides: Record<string, unknown> = {}) => ({
@@ -75,10 +76,20 @@ describe('local stack: ingest end to end', () => {
     expect((await post(stack, ok, { origin: 'https://evil.example' })).status).toBe(403);
   });
 
-  test('an allowed browser origin gets CORS headers so the SDK can read the answer', async () => {
+  test('CORS comes from serverless.yml, as API Gateway answers it: the preflight, the origin and the readable headers', async () => {
+    const { cors } = await readHttpApi('local');
+    // Act: a preflight (a page posting application/json) and a simple POST from a page
+    const preflight = await fetch(`${stack.apiUrl}/v1/events`, {
+      method: 'OPTIONS', headers: { origin: 'http://localhost:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
     const res = await post(stack, { site_id: 'demo', sent_at: new Date().toISOString(), events: [event()] }, { origin: 'http://localhost:8080' });
+    // Assess: the stage's configuration, not whatever the handler might set
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe(cors!.allowedMethods.join(','));
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(cors!.allowedHeaders.join(','));
     expect(res.status).toBe(200);
-    expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8080');
+    expect(res.headers.get('access-control-allow-origin')).toBe(cors!.allowedOrigins.includes('*') ? '*' : 'http://localhost:8080');
+    expect(res.headers.get('access-control-expose-headers')).toBe(cors!.exposedResponseHeaders.join(',') || null);
   });
 
   test('injected Firehose partial failures and throttling are retried: every accepted event is stored', async () => {
