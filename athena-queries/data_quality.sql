@@ -13,7 +13,10 @@
 --   bots                 count(DISTINCT event_id) flagged is_bot (crawler User-Agent or webdriver)
 --   p50/p95_latency_seconds  percentiles of received_at - event_time of each event's first copy:
 --                        how late events reach the collector (offline queues, page-hide flushes).
---                        approx_percentile on Athena; exact (quantile_disc) on local DuckDB
+--                        approx_percentile on Athena; exact (quantile_disc) on local DuckDB.
+--                        Milliseconds are CAST to DOUBLE before dividing: Trino types a literal
+--                        like 1000.0 as DECIMAL(5,1), and bigint / DECIMAL(5,1) keeps one
+--                        decimal place, so latencies would come back rounded to 0.1 s
 -- Partitions read: dt from the day before `from` to 3 days after `to`, joined on dt; the parameters sit
 -- in range_days' WHERE clause only (see daily_active_users for both).
 WITH range_days AS (
@@ -43,8 +46,8 @@ daily AS (
          count(*) AS accepted,
          sum(x.copies - 1) AS duplicates,
          count_if(x.is_bot) AS bots,
-         round(approx_percentile(date_diff('millisecond', from_iso8601_timestamp(x.event_time), from_iso8601_timestamp(x.received_at)) / 1000.0, 0.5), 3) AS p50_latency_seconds,
-         round(approx_percentile(date_diff('millisecond', from_iso8601_timestamp(x.event_time), from_iso8601_timestamp(x.received_at)) / 1000.0, 0.95), 3) AS p95_latency_seconds
+         round(approx_percentile(CAST(date_diff('millisecond', from_iso8601_timestamp(x.event_time), from_iso8601_timestamp(x.received_at)) AS DOUBLE) / 1000, 0.5), 3) AS p50_latency_seconds,
+         round(approx_percentile(CAST(date_diff('millisecond', from_iso8601_timestamp(x.event_time), from_iso8601_timestamp(x.received_at)) AS DOUBLE) / 1000, 0.95), 3) AS p95_latency_seconds
   FROM per_event x CROSS JOIN params p
   WHERE CAST(from_iso8601_timestamp(x.event_time) AS DATE) BETWEEN p.date_from AND p.date_to
   GROUP BY CAST(CAST(from_iso8601_timestamp(x.event_time) AS DATE) AS VARCHAR)

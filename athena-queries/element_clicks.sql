@@ -44,7 +44,7 @@ clicks AS (
 SELECT coalesce(nullif(element, ''), '(unnamed)') AS element,
        count(*) AS clicks,
        count(DISTINCT anonymous_id) AS visitors,
-       round(avg(duration_ms) / 1000.0, 2) AS avg_time_spent_seconds
+       round(avg(duration_ms) / 1000, 2) AS avg_time_spent_seconds
 FROM clicks
 GROUP BY coalesce(nullif(element, ''), '(unnamed)')
 ORDER BY clicks DESC, element

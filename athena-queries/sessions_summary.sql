@@ -60,7 +60,7 @@ in_range AS (
 SELECT CAST(session_date AS VARCHAR) AS dt,
        count(DISTINCT session_id) AS sessions,
        round(CAST(sum(bounced) AS DOUBLE) / count(*), 4) AS bounce_rate,
-       round(avg(date_diff('millisecond', started, ended)) / 1000.0, 1) AS avg_session_seconds,
+       round(avg(date_diff('millisecond', started, ended)) / 1000, 1) AS avg_session_seconds,
        round(avg(page_views), 2) AS pages_per_session
 FROM in_range
 GROUP BY session_date

@@ -96,6 +96,10 @@ export async function openEngine(): Promise<LocalAthena> {
   const connection = await instance.connect();
   // Athena reports event times in UTC; DuckDB would use the machine's zone for TIMESTAMPTZ -> DATE.
   await connection.run("SET TimeZone = 'UTC'");
+  // Trino's `/` on two integers truncates (7 / 2 = 3); DuckDB's gives 3.5 unless this is set.
+  // Without it a count / count written by mistake would look right here and be 0 on Athena.
+  // (Decimal literals, which DuckDB cannot type as Trino does, are caught by trino-types.ts.)
+  await connection.run('SET integer_division = true');
   for (const m of TRINO_MACROS) await connection.run(m);
   return {
     connection,
