@@ -6,15 +6,15 @@
  *   Demo      the restaurant site with the SDK                                          DEMO_PORT (8080)
  * Settings: LOCAL_BUFFER_SECONDS (default: the streams' IntervalInSeconds), LOCAL_FIREHOSE_FAULTS
  * ("throttle=0.2,partial=0.2,5xx=0.1"), FIREHOSE_PORT (0 = any free port).
- * It builds the SDK first, so the demo site serves a current client-sdk/dist/.
+ * It builds the SDK first when client-sdk/dist/ is missing or stale, so the demo site can record.
  * Ctrl-C stops the API, then writes every buffered record: nothing acknowledged is lost.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { startApiGateway } from './api-gateway';
 import { FirehoseStandIn, parseFaults } from './firehose/server';
 import { freePort } from './net';
+import { ensureSdkBuilt } from './sdk-build';
 import { readHttpApi, readStreams } from './serverless-config';
 import { startStatic } from './static';
 
@@ -39,22 +39,9 @@ async function waitForApi(url: string, child: ChildProcess, timeoutMs = 120_000)
   throw new Error(`serverless offline did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
-/**
- * The demo site loads /sdk/clickstream.min.js from client-sdk/dist/, which a fresh clone does not
- * have. An over-budget build still writes its files (build.mjs checks sizes after writing): start
- * with a warning then, rather than refuse to run while someone works on the SDK.
- */
-function buildSdk(root: string): void {
-  const r = spawnSync(process.execPath, [join(root, 'client-sdk', 'build.mjs')], { cwd: root, encoding: 'utf8' });
-  if (r.status === 0) return;
-  const sdk = join(root, 'client-sdk', 'dist', 'clickstream.min.js');
-  if (!existsSync(sdk)) throw new Error(`the browser SDK did not build, so the demo site could not record anything:\n${r.stderr || r.stdout}`);
-  console.warn(`warning: client-sdk build reported a problem; serving what it wrote:\n${(r.stderr || r.stdout).trim()}`);
-}
-
 async function main() {
   const root = join(__dirname, '..');
-  buildSdk(root);
+  ensureSdkBuilt(join(root, 'client-sdk'));
   const firehose = new FirehoseStandIn({ dataDir, streams: readStreams(STAGE), bufferSeconds, faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS) });
   const fh = await firehose.listen(Number(env.FIREHOSE_PORT ?? 0));
   const apiUrl = `http://localhost:${port}`;

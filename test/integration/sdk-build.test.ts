@@ -1,0 +1,46 @@
+/**
+ * `npm start` on a fresh clone: client-sdk/dist/ does not exist (it is built, not committed), and
+ * the demo site's /sdk/clickstream.min.js was a 404, so the demo recorded nothing. The start script
+ * builds the SDK when dist/ is missing or older than its sources, and leaves a current one alone.
+ * Runs on a copy of client-sdk/ inside the checkout (so build.mjs finds esbuild in node_modules).
+ */
+import { cpSync, mkdtempSync, mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureSdkBuilt, SDK_OUTPUTS, sdkIsStale } from '../../local/sdk-build';
+
+const root = join(__dirname, '..', '..');
+
+describe('the SDK build npm start runs', () => {
+  let sdk: string;
+  let work: string;
+  beforeAll(() => {
+    mkdirSync(join(root, '.local-build'), { recursive: true });
+    work = mkdtempSync(join(root, '.local-build', 'sdk-build-test-'));
+    sdk = join(work, 'client-sdk');
+    // Sources only, as in a fresh clone.
+    for (const f of ['src', 'build.mjs', 'package.json']) cpSync(join(root, 'client-sdk', f), join(sdk, f), { recursive: true });
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  test('builds a missing dist/, then leaves a current one alone, then rebuilds after a source changes', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    expect(sdkIsStale(sdk)).toBe(true);
+
+    // Fresh clone: built, every output there.
+    expect(ensureSdkBuilt(sdk, warn)).toBe('built');
+    const built = SDK_OUTPUTS.map((f) => statSync(join(sdk, 'dist', f)).mtimeMs);
+    expect(built.every((t) => t > 0)).toBe(true);
+
+    // Nothing changed: no rebuild (another stack may be serving these files).
+    expect(ensureSdkBuilt(sdk, warn)).toBe('fresh');
+    expect(SDK_OUTPUTS.map((f) => statSync(join(sdk, 'dist', f)).mtimeMs)).toEqual(built);
+
+    // A source edited after the build: rebuilt.
+    const later = new Date(Math.max(...built) + 1);
+    utimesSync(join(sdk, 'src', 'index.ts'), later, later);
+    expect(sdkIsStale(sdk)).toBe(true);
+    expect(ensureSdkBuilt(sdk, warn)).toBe('built');
+    expect(sdkIsStale(sdk)).toBe(false);
+  }, 60_000);
+});
