@@ -1,10 +1,11 @@
 /**
- * The deployable template, proven offline: `osls package --stage dev` twice (the default and
- * `--param dataFormat=parquet`), then assertions on the CloudFormation JSON they write.
+ * The deployable template, proven offline: `osls package --stage dev` three times (the default,
+ * `--param dataFormat=parquet`, and non-default capacity params in another region), then assertions
+ * on the CloudFormation JSON they write.
  * Most tests read the effective template (conditions evaluated: test/infra/effective.ts), so values
- * inside `Fn::If` branches are checked too. INFRA_TEMPLATE=path (and INFRA_TEMPLATE_PARQUET=path)
- * skip packaging and check those files instead (used to confirm these tests fail on a template with
- * a resource or guard removed).
+ * inside `Fn::If` branches are checked too. INFRA_TEMPLATE=path (and INFRA_TEMPLATE_PARQUET=path,
+ * INFRA_TEMPLATE_PARAMS=path) skip packaging and check those files instead (used to confirm these
+ * tests fail on a template with a resource or guard removed).
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -15,8 +16,12 @@ import { runInNewContext } from 'node:vm';
 import { EVENT_COLUMNS, PARTITION_COLUMNS, REJECT_COLUMNS } from '../../schema/columns';
 import { batchSchema } from '../../schema/event';
 import { backoffMs } from '../../handlers/lib/retry';
+import { packLines } from '../../handlers/lib/pack';
+import { processRequest } from '../../handlers/lib/pipeline';
+import { benchConfig, makeRequests } from '../../bench/fixtures';
 import { objectKey } from '../../local/firehose/layout';
 import { readStreams } from '../../local/serverless-config';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadSpec, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
 
@@ -25,11 +30,21 @@ type Json = any;
 interface Template extends CfnTemplate { Outputs: Record<string, Json> }
 
 const root = join(__dirname, '..', '..');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless resolvers
+const quota = require('../../scripts/cfn-params.js') as {
+  REQUEST_SHAPE: { eventsPerRequest: number; bytesPerEvent: number; recordsPerRequest: number };
+  firehoseQuota: (region: string, mibPerSecond?: number) => { mibPerSecond: number; requestsPerSecond: number; recordsPerSecond: number };
+  throttleOf: (p: { region: string; throttleRate?: unknown; throttleBurst?: unknown; firehoseMiBps?: unknown }) => { rate: number; burst: number };
+  reservedConcurrencyOf: (raw: unknown) => number | '';
+};
 /** As packaged with the default params (conditions unevaluated). */
 let raw: Template;
 /** Effective templates: what CloudFormation creates with the default params and with dataFormat=parquet. */
 let template: Template;
 let parquet: Template;
+/** Effective template of PARAMS_VARIANT: a reservation, an alarm e-mail, a region with the 1 MiB/s Firehose quota. */
+let withParams: Template;
+const PARAMS_VARIANT = ['--region', 'eu-central-1', '--param', 'reservedConcurrency=20', '--param', 'alarmEmail=ops@example.com'];
 let tmp: string | undefined;
 
 async function osPackage(dir: string, name: string, extra: string[]): Promise<Template> {
@@ -52,6 +67,7 @@ beforeAll(async () => {
     const p = process.env.INFRA_TEMPLATE_PARQUET ? read(process.env.INFRA_TEMPLATE_PARQUET) : raw;
     template = effectiveTemplate(raw);
     parquet = effectiveTemplate(p);
+    withParams = effectiveTemplate(process.env.INFRA_TEMPLATE_PARAMS ? read(process.env.INFRA_TEMPLATE_PARAMS) : raw);
     return;
   }
   tmp = mkdtempSync(join(tmpdir(), 'clickstream-infra-'));
@@ -59,10 +75,12 @@ beforeAll(async () => {
   // serverless-esbuild copies through <service>/.serverless, so parallel runs in one checkout race.
   const json = await osPackage(tmp, 'json', []);
   const pq = await osPackage(tmp, 'parquet', ['--param', 'dataFormat=parquet']);
+  const params = await osPackage(tmp, 'params', PARAMS_VARIANT);
   raw = json;
   template = effectiveTemplate(json);
   parquet = effectiveTemplate(pq);
-}, 150_000);
+  withParams = effectiveTemplate(params);
+}, 200_000);
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -83,6 +101,7 @@ describe('CloudFormation spec', () => {
     expect(validateTemplate(raw, spec)).toEqual([]);
     expect(validateTemplate(template, spec)).toEqual([]);
     expect(validateTemplate(parquet, spec)).toEqual([]);
+    expect(validateTemplate(withParams, spec)).toEqual([]);
   });
 
   test('the spec check catches a misspelled nested property and an unknown top-level one', () => {
@@ -176,6 +195,10 @@ describe('S3 and Firehose', () => {
     expect(JSON.stringify(deny.Resource)).toContain(`${bucket}.Arn}/*`);
   });
 
+  test('the framework\'s deployment bucket has full Block Public Access too', () => {
+    expect(res('ServerlessDeploymentBucket').Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+  });
+
   test('data bucket lifecycle: transition and expiry from params', () => {
     const rule = (res('DataBucket').Properties.LifecycleConfiguration.Rules as Json[]).find((r) => r.Id === 'raw-data');
     expect(rule).toMatchObject({ Status: 'Enabled', ExpirationInDays: 35, Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] });
@@ -197,9 +220,14 @@ describe('S3 and Firehose', () => {
 });
 
 describe('API and Lambda', () => {
-  test('Lambda: reserved concurrency from params, created after the salt secret it resolves', () => {
+  test('Lambda: no reserved concurrency by default (accounts with a 10-execution quota can deploy), the param when set', () => {
+    // PutFunctionConcurrency must leave 100 unreserved: any reservation fails on a new account.
+    expect(res('IngestLambdaFunction').Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    expect(withParams.Resources.IngestLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(20);
+  });
+
+  test('Lambda: created after the salt secret it resolves', () => {
     const fn = res('IngestLambdaFunction');
-    expect(fn.Properties.ReservedConcurrentExecutions).toBe(10); // params.dev
     expect(fn.DependsOn).toContain('VisitorSaltSecret');
     expect(JSON.stringify(fn.Properties.Environment.Variables.VISITOR_SALT_SECRET)).toContain('{{resolve:secretsmanager:clickstream-dev-visitor-salt}}');
     expect(fn.Properties.Architectures).toEqual(['arm64']);
@@ -246,11 +274,57 @@ describe('API and Lambda', () => {
     expect(timeoutMs).toBeLessThan(integrationMs);
   });
 
-  test('HTTP API: route throttling and a CORS allowlist from params (no wildcard)', () => {
-    expect(res('HttpApiStage').Properties.DefaultRouteSettings).toEqual({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 });
+  test('HTTP API: a CORS allowlist from params (no wildcard)', () => {
     const cors = res('HttpApi').Properties.CorsConfiguration;
     expect(cors.AllowOrigins).toEqual(['https://www.example.com']);
     expect(cors.AllowMethods).toEqual(['POST']);
+  });
+
+  test('HTTP API: CORS exposes retry-after, so the SDK can read the 503/429 back-off (API Gateway drops the Lambda\'s own CORS headers)', () => {
+    const expose = (res('HttpApi').Properties.CorsConfiguration.ExposeHeaders ?? []) as string[];
+    expect(expose.map((h) => h.toLowerCase())).toContain('retry-after');
+    // The header exposed is the one the handler sets on its 503.
+    expect(readFileSync(join(root, 'handlers', 'ingest.ts'), 'utf8')).toMatch(/'retry-after'/);
+  });
+
+  test('HTTP API: throttle derived from the region\'s Firehose Direct PUT quota (5 MiB/s in us-east-1, 1 MiB/s in eu-central-1)', () => {
+    const limits = (t: Template) => t.Resources.HttpApiStage.Properties.DefaultRouteSettings;
+    const expected = (region: string) => {
+      const { rate, burst } = quota.throttleOf({ region });
+      return { ThrottlingRateLimit: rate, ThrottlingBurstLimit: burst };
+    };
+    expect(limits(template)).toEqual(expected('us-east-1'));
+    expect(limits(withParams)).toEqual(expected('eu-central-1'));
+    expect(limits(template)).toEqual({ ThrottlingRateLimit: 262, ThrottlingBurstLimit: 262 });
+    expect(limits(withParams)).toEqual({ ThrottlingRateLimit: 52, ThrottlingBurstLimit: 52 });
+  });
+
+  test('HTTP API throttle x measured bytes of 20-event requests stays within the stream\'s Firehose quota', () => {
+    // Real rows: bench fixtures through the handler's pipeline and packing, as the Lambda sends them.
+    const config = benchConfig();
+    const perRequest = makeRequests(200, quota.REQUEST_SHAPE.eventsPerRequest, Date.parse('2026-11-22T10:00:00Z'), 11).map((q) => {
+      const r = processRequest({ body: q.body, contentType: 'text/plain', userAgent: q.userAgent, sourceIp: q.sourceIp, origin: 'https://www.example.com', receivedAt: new Date('2026-11-22T10:00:05Z') }, config);
+      expect(r.lines).toHaveLength(quota.REQUEST_SHAPE.eventsPerRequest);
+      return packLines(r.lines);
+    });
+    // One record (one PutRecordBatch entry) per request, as the quota arithmetic assumes.
+    expect(perRequest.every((records) => records.length === quota.REQUEST_SHAPE.recordsPerRequest)).toBe(true);
+    const maxBytes = Math.max(...perRequest.map((records) => records[0]!.length));
+    expect(maxBytes).toBeLessThanOrEqual(quota.REQUEST_SHAPE.eventsPerRequest * quota.REQUEST_SHAPE.bytesPerEvent);
+    for (const t of [template, withParams]) {
+      const region = t === template ? 'us-east-1' : 'eu-central-1';
+      const q = quota.firehoseQuota(region);
+      const rate = t.Resources.HttpApiStage.Properties.DefaultRouteSettings.ThrottlingRateLimit as number;
+      expect(rate * maxBytes).toBeLessThanOrEqual(q.mibPerSecond * 1024 * 1024);
+      expect(rate).toBeLessThanOrEqual(q.requestsPerSecond);
+    }
+  });
+
+  test('the quota arithmetic assumes the SDK\'s default batch size', () => {
+    const sdk = readFileSync(join(root, 'client-sdk', 'src', 'index.ts'), 'utf8');
+    const m = /batchSize: (\d+)/.exec(sdk);
+    if (!m) throw new Error('client-sdk/src/index.ts no longer sets a literal default batchSize: update scripts/cfn-params.js REQUEST_SHAPE and this test');
+    expect(Number(m[1])).toBe(quota.REQUEST_SHAPE.eventsPerRequest);
   });
 });
 
@@ -290,15 +364,26 @@ describe('IAM least privilege', () => {
     expect(problems).toEqual([]);
   });
 
-  test('the ingest Lambda may only put records into the two delivery streams', () => {
+  test('the ingest Lambda may only PutRecordBatch into the two delivery streams (the only call it makes)', () => {
     const firehose = statements().filter(({ where, s }) => where === 'IamRoleLambdaExecution' && list(s.Action).some((a) => String(a).startsWith('firehose:')));
     expect(firehose).toHaveLength(1);
-    expect([...list(firehose[0]?.s.Action)].sort()).toEqual(['firehose:PutRecord', 'firehose:PutRecordBatch']);
+    expect(list(firehose[0]?.s.Action)).toEqual(['firehose:PutRecordBatch']);
     expect(firehose[0]?.s.Resource).toEqual([{ 'Fn::GetAtt': ['EventsDeliveryStream', 'Arn'] }, { 'Fn::GetAtt': ['RejectsDeliveryStream', 'Arn'] }]);
+    const client = readFileSync(join(root, 'handlers', 'clients', 'firehose.ts'), 'utf8');
+    expect(client.match(/\b\w+Command\b/g)?.filter((c) => c !== 'PutRecordBatchCommand') ?? []).toEqual([]);
+  });
+
+  test('Firehose role trust: firehose.amazonaws.com with sts:ExternalId = this account (the documented confused-deputy guard)', () => {
+    const trust = res('FirehoseRole').Properties.AssumeRolePolicyDocument.Statement as Json[];
+    expect(trust).toEqual([{
+      Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'sts:AssumeRole',
+      Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+    }]);
   });
 });
 
 describe('alarms and outputs', () => {
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
   // As packaged: the SNS wiring is a condition, evaluated away in the effective template.
   const alarms = () => Object.values(raw.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
 
@@ -307,7 +392,9 @@ describe('alarms and outputs', () => {
     ['AWS/Lambda', 'Throttles', 'GreaterThanThreshold'],
     ['AWS/Firehose', 'DeliveryToS3.Success', 'LessThanThreshold'],
     ['AWS/Firehose', 'DeliveryToS3.DataFreshness', 'GreaterThanThreshold'],
+    ['AWS/Firehose', 'ThrottledRecords', 'GreaterThanThreshold'],
     ['AWS/ApiGateway', '5xx', 'GreaterThanThreshold'],
+    ['Clickstream', 'DeliveryFailed', 'GreaterThanThreshold'],
   ])('alarm on %s %s', (ns, metric, op) => {
     const a = alarms().find((x) => x.Namespace === ns && x.MetricName === metric);
     expect(a).toBeDefined();
@@ -326,8 +413,34 @@ describe('alarms and outputs', () => {
     expect(watched('Errors')).toEqual([[{ Ref: 'IngestLambdaFunction' }]]);
     expect(watched('Throttles')).toEqual([[{ Ref: 'IngestLambdaFunction' }]]);
     expect(watched('DeliveryToS3.Success')).toEqual(expect.arrayContaining([[{ Ref: 'EventsDeliveryStream' }], [{ Ref: 'RejectsDeliveryStream' }]]));
-    expect(watched('DeliveryToS3.DataFreshness')).toEqual([[{ Ref: 'EventsDeliveryStream' }]]);
+    expect(watched('DeliveryToS3.DataFreshness')).toEqual(expect.arrayContaining([[{ Ref: 'EventsDeliveryStream' }], [{ Ref: 'RejectsDeliveryStream' }]]));
+    expect(watched('ThrottledRecords')).toEqual([[{ Ref: 'EventsDeliveryStream' }]]);
     expect(watched('5xx')).toEqual([[{ Ref: 'HttpApi' }, '$default']]);
+  });
+
+  test('DeliveryFailed alarm: namespace, metric and dimensions exactly as Powertools writes the handler\'s EMF', () => {
+    // Powertools Metrics configured as the deployed function is (its environment), emitting the
+    // metric the handler adds when delivery fails. CloudWatch matches an alarm to a metric only when
+    // namespace, name and the full dimension set are equal.
+    const env = res('IngestLambdaFunction').Properties.Environment.Variables as Record<string, string>;
+    expect(readFileSync(join(root, 'handlers', 'ingest.ts'), 'utf8')).toMatch(/addMetric\('DeliveryFailed'/);
+    const saved = { ...process.env };
+    let emf: Json;
+    try {
+      Object.assign(process.env, { POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE });
+      const metrics = new Metrics();
+      metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
+      emf = metrics.serializeMetrics();
+    } finally {
+      process.env = saved;
+    }
+    const directive = emf._aws.CloudWatchMetrics[0];
+    const emitted = (directive.Dimensions as string[][]).map((names) => names.map((name) => ({ Name: name, Value: emf[name] })));
+    const a = res('IngestDeliveryFailedAlarm').Properties;
+    expect(a.Namespace).toBe(directive.Namespace);
+    expect(directive.Metrics.map((m: Json) => m.Name)).toContain(a.MetricName);
+    expect(emitted).toContainEqual(a.Dimensions);
+    expect(a.Dimensions).toEqual([{ Name: 'service', Value: 'clickstream-ingest' }]);
   });
 
   test('without an alarm e-mail no topic exists and alarms have no actions; with one, all notify it', () => {
@@ -336,10 +449,48 @@ describe('alarms and outputs', () => {
     expect(ofType('AWS::CloudWatch::Alarm').filter(([, r]) => r.Properties.AlarmActions !== undefined)).toEqual([]);
     const withEmail = effectiveTemplate({ ...raw, Conditions: { ...raw.Conditions, HasAlarmEmail: { 'Fn::Equals': ['x', 'x'] } } });
     expect(withEmail.Resources.AlarmEmailSubscription.Properties).toMatchObject({ Protocol: 'email', TopicArn: { Ref: 'AlarmTopic' } });
-    expect(withEmail.Resources.AlarmTopic.Properties.KmsMasterKeyId).toBe('alias/aws/sns');
     const alarmsWith = ofType('AWS::CloudWatch::Alarm', withEmail as Template);
-    expect(alarmsWith.length).toBeGreaterThanOrEqual(6);
+    expect(alarmsWith.length).toBeGreaterThanOrEqual(8);
     for (const [, a] of alarmsWith) expect(a.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    // The same, packaged with --param alarmEmail=...
+    expect(withParams.Resources.AlarmEmailSubscription.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'ops@example.com' });
+    for (const [, a] of ofType('AWS::CloudWatch::Alarm', withParams)) expect(a.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+  });
+
+  test('alarm topic: encrypted with a customer-managed key CloudWatch may use (the AWS-managed alias/aws/sns key cannot be)', () => {
+    const t = withParams.Resources;
+    expect(t.AlarmTopic.Properties.KmsMasterKeyId).toEqual({ Ref: 'AlarmTopicKey' });
+    const key = t.AlarmTopicKey.Properties;
+    expect(key.EnableKeyRotation).toBe(true);
+    const cw = (key.KeyPolicy.Statement as Json[]).filter((st) => st.Principal?.Service === 'cloudwatch.amazonaws.com');
+    expect(cw).toHaveLength(1);
+    expect(cw[0].Effect).toBe('Allow');
+    expect([...list(cw[0].Action)].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
+    expect(cw[0].Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
+    // The account keeps administering the key (without it the key could not be changed or deleted).
+    expect(key.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*' }));
+    // CloudWatch's service principal may publish to the topic, for this account's alarms only.
+    const policy = t.AlarmTopicPolicy.Properties;
+    expect(policy.Topics).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(policy.PolicyDocument.Statement).toContainEqual(expect.objectContaining({
+      Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: 'AlarmTopic' },
+    }));
+    // Nothing of it without an alarm e-mail (the key costs $1 a month).
+    expect(template.Resources.AlarmTopicKey).toBeUndefined();
+    expect(template.Resources.AlarmTopicPolicy).toBeUndefined();
+  });
+
+  test('the runbook (docs/operations.md) covers every alarm, and says a Firehose S3 delivery failing 24 h loses data', () => {
+    const ops = readFileSync(join(root, 'docs', 'operations.md'), 'utf8');
+    const runbook = /## Alarms and what to do\n([\s\S]*?)\n## /.exec(ops)?.[1];
+    if (!runbook) throw new Error('docs/operations.md has no "Alarms and what to do" section');
+    const ids = [...ofType('AWS::CloudWatch::Alarm', withParams), ...ofType('AWS::CloudWatch::Alarm', parquet)].map(([id]) => id);
+    expect([...new Set(ids)].filter((id) => !runbook.includes(id))).toEqual([]);
+    // Firehose keeps failed S3 deliveries for up to 24 h, then they are lost; errors/ is for records
+    // it could not process (developer guide, "Handle data delivery failures"), not for these.
+    const delivery = runbook.split('\n').find((l) => l.includes('DeliverySuccessAlarm')) ?? '';
+    expect(delivery).toMatch(/lost after 24 h/);
+    expect(delivery).not.toMatch(/then writes to `errors\/`/);
   });
 
   test('SNS topic is conditional on an alarm e-mail', () => {
@@ -513,6 +664,25 @@ describe('package-time guards (scripts/)', () => {
     expect(() => cfn.firstSiteIdOf('{"shop":{},"Blog\\"x":{}}', pattern)).toThrow(/do not match/);
     expect(() => cfn.firstSiteIdOf('{}', pattern)).toThrow(/at least one site/);
     expect(() => cfn.firstSiteIdOf('{not json', pattern)).toThrow(/not valid JSON/);
+  });
+
+  test('reservedConcurrency: unset means none; 0 (throttles everything) and non-integers fail the package', () => {
+    expect(quota.reservedConcurrencyOf('')).toBe('');
+    expect(quota.reservedConcurrencyOf(undefined)).toBe('');
+    expect(quota.reservedConcurrencyOf('25')).toBe(25);
+    expect(() => quota.reservedConcurrencyOf('0')).toThrow(/throttle every request/);
+    expect(() => quota.reservedConcurrencyOf('-3')).toThrow(/integer >= 1/);
+    expect(() => quota.reservedConcurrencyOf('2.5')).toThrow(/integer >= 1/);
+  });
+
+  test('throttle: explicit params win; a raised Firehose quota scales the derived rate; bad values fail', () => {
+    expect(quota.throttleOf({ region: 'ap-southeast-2' })).toEqual({ rate: 52, burst: 52 });
+    expect(quota.throttleOf({ region: 'eu-west-1' })).toEqual({ rate: 262, burst: 262 });
+    // After a raise to 10 MiB/s in eu-central-1 (requests scale with it: 10,000/s).
+    expect(quota.throttleOf({ region: 'eu-central-1', firehoseMiBps: '10' })).toEqual({ rate: 524, burst: 524 });
+    expect(quota.throttleOf({ region: 'eu-central-1', throttleRate: '30', throttleBurst: '60' })).toEqual({ rate: 30, burst: 60 });
+    expect(() => quota.throttleOf({ region: 'eu-central-1', throttleRate: 'fast' })).toThrow(/throttleRate/);
+    expect(() => quota.throttleOf({ region: 'eu-central-1', firehoseMiBps: '0' })).toThrow(/firehoseMiBps/);
   });
 
   test('cfnOverrides: sets an existing nested value and keeps its siblings; a missing path fails', () => {
