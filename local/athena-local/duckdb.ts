@@ -15,22 +15,130 @@ export const VIEWS_DIR = join(QUERIES_DIR, 'views');
 const DUCK_TYPES: Record<GlueType, string> = { string: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', double: 'DOUBLE' };
 
 /**
- * Trino functions the saved queries use that DuckDB spells differently. approx_percentile maps to
- * DuckDB's exact quantile_disc: locally we can afford exact, and tests then compare against a
- * known nearest-rank answer.
+ * java.net.URI, which Trino's url_extract_* functions parse with, rejects these characters in every
+ * part of a URI (and a `%` not followed by two hex digits, and a second `#`): Trino then returns
+ * NULL. Anything else outside the subset url_state() accepts is refused with an error, since the
+ * local regex cannot tell what java.net.URI would make of it.
+ */
+const URL_ILLEGAL = String.raw`[\x00-\x20\x7f"<>\\\^\x60{|}]|%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)|#[^#]*#`;
+/** scheme://authority path ?query #fragment, the RFC 2396 shape Trino's docs give. */
+const URL_SHAPE = String.raw`^([A-Za-z][A-Za-z0-9+.-]*)://([^/?#]*)([^?#]*)(\?([^#]*))?(#(.*))?$`;
+/**
+ * The authorities java.net.URI reads as a server (so getHost() is the host as written): an RFC 2396
+ * host name (one label, or labels whose last one starts with a letter, optional trailing dot) or
+ * a dotted-quad IPv4 address, with an optional port. Others (user info, IPv6, `_` in a name) fall
+ * back to a registry authority with no host, or fail: refused locally.
+ */
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?';
+const OCTET = '(25[0-5]|2[0-4][0-9]|[01]?[0-9]?[0-9])';
+const URL_AUTHORITY = `^((${LABEL}\\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?\\.?|${LABEL}\\.?|${OCTET}(\\.${OCTET}){3})(:[0-9]{0,5})?$`;
+
+/** An error the query cannot miss, naming the function and the value Athena may treat otherwise. */
+const refuse = (fn: string, why: string, value: string) =>
+  `error('${fn}: ${why}: ' || ${value} || ' (the local engine refuses what it cannot answer as Athena would)')`;
+
+/**
+ * Trino functions DuckDB lacks or spells differently, as macros that either give Trino's answer or
+ * fail the query with a message: a silently different number locally is worse than an error.
+ * approx_percentile maps to DuckDB's exact quantile_disc: locally we can afford exact, and tests
+ * then compare against a known nearest-rank answer.
+ *
+ * Sources (Trino docs and source, which Athena engine version 3 follows): functions/datetime.md
+ * (from_iso8601_timestamp keeps the input's offset; the MySQL date_format specifiers, `%D %U %u %V
+ * %w %X` unsupported), functions/json.md (json_extract_scalar: the value must be a scalar),
+ * functions/array.md (sequence: -1 day when start > stop, at most 10,000 entries), functions/url.md
+ * and UrlFunctions.java (java.net.URI: NULL for an invalid URI, '' for a missing host, getPath()
+ * decoded, url_extract_parameter splits the raw query on & and the first =, then URL-decodes).
  */
 export const TRINO_MACROS: readonly string[] = [
-  'CREATE OR REPLACE MACRO from_iso8601_timestamp(x) AS CAST(x AS TIMESTAMPTZ)',
-  'CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)',
+  // Trino keeps a +01:00 offset as the value's zone, so hour(), CAST(... AS DATE) and date_format
+  // read the local clock there; DuckDB converts to UTC. Only UTC and zone-less inputs (read in the
+  // session zone, UTC on Athena) agree. The LIKE keeps the common 'Z' case cheap.
+  `CREATE OR REPLACE MACRO from_iso8601_timestamp(x) AS CASE
+     WHEN NOT (x LIKE '%Z') AND regexp_matches(x, 'T[0-9:.,]+[+-][0-9]{2}(:?[0-9]{2})?$') AND NOT regexp_matches(x, '[+-]00(:?00)?$')
+       THEN ${refuse('from_iso8601_timestamp', 'a non-UTC offset stays the value zone on Athena but becomes UTC here', 'x')}
+     ELSE CAST(x AS TIMESTAMPTZ) END`,
+  // DuckDB's json_extract_string returns an array or object as JSON text, Trino returns NULL (also
+  // for JSON null). Trino returns a number as spelled in the document ('1.50', '1e2'); DuckDB
+  // re-prints it ('1.5', '100.0'), so a number whose printed form is not in the document fails.
+  // Paths beyond $.key / [n] (DuckDB also takes JSON pointers and wildcards) are refused.
+  // The path as given when Trino's path language has it, else '$': DuckDB binds a constant path
+  // while planning, and a wildcard one would make every branch below a list.
+  String.raw`CREATE OR REPLACE MACRO trino_json_path(p) AS CASE WHEN regexp_matches(p, '^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*$') THEN p ELSE '$' END`,
+  `CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS CASE
+     WHEN j IS NULL OR p IS NULL THEN NULL
+     WHEN trino_json_path(p) <> p
+       THEN ${refuse('json_extract_scalar', 'only $.key and [n] paths are supported, got', 'p')}
+     WHEN NOT json_valid(j)
+       THEN ${refuse('json_extract_scalar', 'invalid JSON (Trino returns NULL or a value read before the error)', 'j')}
+     WHEN json_type(j, trino_json_path(p)) IS NULL OR json_type(j, trino_json_path(p)) IN ('OBJECT', 'ARRAY', 'NULL') THEN NULL
+     WHEN json_type(j, trino_json_path(p)) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
+          AND NOT regexp_matches(j, '(^|[^0-9.eE+-])' || regexp_escape(json_extract_string(j, trino_json_path(p))) || '([^0-9.eE+-]|$)')
+       THEN ${refuse('json_extract_scalar', 'Athena returns the number as spelled in the document, DuckDB re-prints it', 'json_extract_string(j, trino_json_path(p))')}
+     ELSE json_extract_string(j, trino_json_path(p)) END`,
   'CREATE OR REPLACE MACRO approx_percentile(x, p) AS quantile_disc(x, p)',
   'CREATE OR REPLACE MACRO arbitrary(x) AS any_value(x)',
-  // Trino's sequence(date, date) steps one day; DuckDB's generate_series makes timestamps.
-  "CREATE OR REPLACE MACRO sequence(a, b) AS list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), INTERVAL 1 DAY), x -> CAST(x AS DATE))",
+  // Trino's sequence(date, date) steps one day (minus one when start > stop) and fails past 10,000
+  // entries; DuckDB's generate_series makes timestamps and has no cap.
+  `CREATE OR REPLACE MACRO sequence(a, b) AS CASE
+     WHEN abs(date_diff('day', CAST(a AS DATE), CAST(b AS DATE))) >= 10000
+       THEN ${refuse('sequence', 'result of sequence function must not have more than 10000 entries (Trino fails the query)', "CAST(a AS VARCHAR) || ' to ' || CAST(b AS VARCHAR)")}
+     WHEN CAST(a AS DATE) <= CAST(b AS DATE)
+       THEN list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), INTERVAL 1 DAY), x -> CAST(x AS DATE))
+     ELSE list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), -INTERVAL 1 DAY), x -> CAST(x AS DATE)) END`,
   'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
-  'CREATE OR REPLACE MACRO date_format(t, f) AS strftime(t, f)',
-  "CREATE OR REPLACE MACRO url_extract_host(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/?#:]*)', 1)",
-  "CREATE OR REPLACE MACRO url_extract_path(u) AS regexp_extract(u, '^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*([^?#]*)', 1)",
-  "CREATE OR REPLACE MACRO url_extract_parameter(u, k) AS nullif(regexp_extract(u, '[?&]' || k || '=([^&#]*)', 1), '')",
+  // Trino's date_format takes MySQL specifiers (%i minutes, %s seconds, %W weekday name, ...);
+  // each is translated to its strftime form in one pass over the format's tokens. %f prints the
+  // milliseconds then 000, as Trino truncates to milliseconds. Unsupported ones fail, as on Trino.
+  // A DATE is read as midnight, as Trino coerces it to a timestamp.
+  `CREATE OR REPLACE MACRO date_format(t, f) AS strftime(CAST(t AS TIMESTAMPTZ), array_to_string(list_transform(regexp_extract_all(f, '(?s)%.|[^%]+|%$'), tok -> CASE
+     WHEN NOT starts_with(tok, '%') THEN tok
+     WHEN tok IN ('%a', '%b', '%d', '%H', '%I', '%j', '%m', '%p', '%S', '%Y', '%y', '%%') THEN tok
+     WHEN tok = '%c' THEN '%-m'
+     WHEN tok = '%e' THEN '%-d'
+     WHEN tok = '%f' THEN '%g000'
+     WHEN tok = '%h' THEN '%I'
+     WHEN tok = '%i' THEN '%M'
+     WHEN tok = '%k' THEN '%-H'
+     WHEN tok = '%l' THEN '%-I'
+     WHEN tok = '%M' THEN '%B'
+     WHEN tok = '%r' THEN '%I:%M:%S %p'
+     WHEN tok = '%s' THEN '%S'
+     WHEN tok = '%T' THEN '%H:%M:%S'
+     WHEN tok = '%v' THEN '%V'
+     WHEN tok = '%W' THEN '%A'
+     WHEN tok = '%x' THEN '%G'
+     WHEN tok IN ('%D', '%U', '%u', '%V', '%w', '%X', '%')
+       THEN ${refuse('date_format', 'Trino does not support the specifier', 'tok')}
+     ELSE substr(tok, 2) END), ''))`,
+  // 'ok' when the URL is in the subset the url_extract_* macros answer exactly, 'invalid' when
+  // java.net.URI rejects it (Trino: NULL), 'unsupported' otherwise.
+  `CREATE OR REPLACE MACRO trino_url_state(u) AS CASE
+     WHEN u IS NULL THEN 'invalid'
+     WHEN regexp_matches(u, '${URL_ILLEGAL}') THEN 'invalid'
+     WHEN regexp_matches(u, '[^\\x21-\\x7e]|[\\[\\]@]') OR NOT regexp_matches(u, '${URL_SHAPE}') THEN 'unsupported'
+     WHEN NOT regexp_matches(regexp_extract(u, '${URL_SHAPE}', 2), '${URL_AUTHORITY}') THEN 'unsupported'
+     ELSE 'ok' END`,
+  `CREATE OR REPLACE MACRO url_extract_host(u) AS CASE trino_url_state(u)
+     WHEN 'ok' THEN regexp_extract(regexp_extract(u, '${URL_SHAPE}', 2), '^[^:]*')
+     WHEN 'invalid' THEN NULL
+     ELSE ${refuse('url_extract_host', 'not an absolute ASCII URL with a DNS or IPv4 host', 'u')} END`,
+  // java.net.URI's getPath() is percent-decoded ('+' stays); url_decode fails on invalid UTF-8
+  // where Java would put U+FFFD: loud, not different.
+  `CREATE OR REPLACE MACRO url_extract_path(u) AS CASE trino_url_state(u)
+     WHEN 'ok' THEN url_decode(regexp_extract(u, '${URL_SHAPE}', 3))
+     WHEN 'invalid' THEN NULL
+     ELSE ${refuse('url_extract_path', 'not an absolute ASCII URL with a DNS or IPv4 host', 'u')} END`,
+  // The first `&`-separated pair whose raw name (not decoded) equals k; a name without `=` gives ''.
+  // The value is form-decoded ('+' is a space), as java.net.URLDecoder does.
+  `CREATE OR REPLACE MACRO trino_url_pair(u, k) AS list_filter(string_split(
+     CASE WHEN regexp_extract(u, '${URL_SHAPE}', 4) = '' THEN NULL ELSE regexp_extract(u, '${URL_SHAPE}', 5) END, '&'),
+     a -> split_part(a, '=', 1) = k)[1]`,
+  `CREATE OR REPLACE MACRO url_extract_parameter(u, k) AS CASE trino_url_state(u)
+     WHEN 'ok' THEN CASE WHEN trino_url_pair(u, k) IS NULL THEN NULL WHEN strpos(trino_url_pair(u, k), '=') = 0 THEN ''
+       ELSE url_decode(replace(substr(trino_url_pair(u, k), strpos(trino_url_pair(u, k), '=') + 1), '+', ' ')) END
+     WHEN 'invalid' THEN NULL
+     ELSE ${refuse('url_extract_parameter', 'not an absolute ASCII URL with a DNS or IPv4 host', 'u')} END`,
 ];
 
 export class LocalDataError extends Error {
