@@ -1,0 +1,74 @@
+/**
+ * Custom::AthenaViews (serverless.yml): the deploy itself (re)creates the Athena views of
+ * athena-queries/views/, because Athena marks a view stale once a table it reads changes ("View is
+ * stale; it must be re-created"). Create/Update run each CREATE OR REPLACE VIEW in the stage's
+ * workgroup; Update also drops views no longer listed; Delete drops them best effort and always
+ * answers SUCCESS (a failed delete would block removing the stack). CloudFormation is answered in
+ * every case, before this function's own timeout.
+ */
+import { createHash } from 'node:crypto';
+import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { runStatement } from './clients/athena';
+import { respond, type Outcome } from './clients/cloudformation';
+
+interface View { Name: string; Sql: string }
+interface ViewProps { Database: string; WorkGroup: string; Views: View[] }
+
+const logger = new Logger({ serviceName: 'clickstream-athena-views' });
+// Kept free after the work's deadline to answer CloudFormation (respond() gives up after 5 s).
+export const ANSWER_MARGIN_MS = 8_000;
+
+const dropSql = (v: View) => `DROP VIEW IF EXISTS ${v.Name}`;
+
+async function apply(event: CloudFormationCustomResourceEvent, deadline: number): Promise<void> {
+  const p = event.ResourceProperties as unknown as ViewProps;
+  // Same token for the same step of the same request: a retried invocation does not run it twice.
+  const run = (sql: string, step: string) => runStatement(sql, {
+    database: p.Database, workGroup: p.WorkGroup, deadline, token: createHash('sha256').update(`${event.RequestId}/${step}`).digest('hex'),
+  });
+  if (event.RequestType === 'Delete') {
+    for (const v of p.Views) {
+      await run(dropSql(v), `drop/${v.Name}`).catch((err: unknown) => logger.warn('view not dropped', { view: v.Name, err: String(err) }));
+    }
+    return;
+  }
+  for (const v of p.Views) await run(v.Sql, `create/${v.Name}`);
+  if (event.RequestType === 'Update') {
+    const old = event.OldResourceProperties as unknown as ViewProps;
+    // Another database means another physical id: CloudFormation then deletes the old one itself.
+    const gone = old.Database === p.Database ? old.Views.filter((o) => !p.Views.some((v) => v.Name === o.Name)) : [];
+    for (const v of gone) await run(dropSql(v), `drop/${v.Name}`);
+  }
+}
+
+/** Rejects at `deadline` if `work` has not settled: a hung call must not cost the answer. */
+async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('views not applied before the deadline')), Math.max(0, deadline - Date.now()));
+  });
+  work.catch(() => undefined); // settled later or never: its outcome no longer matters
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
+  const p = event.ResourceProperties as unknown as ViewProps;
+  const physicalResourceId = event.RequestType === 'Delete' ? event.PhysicalResourceId : `athena-views:${p.Database}`;
+  const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
+  let outcome: Outcome;
+  try {
+    await withDeadline(apply(event, deadline), deadline);
+    outcome = { status: 'SUCCESS', physicalResourceId };
+  } catch (err) {
+    logger.error('views not applied', { requestType: event.RequestType, err: String(err) });
+    // Delete never fails: the views go with the Glue database when the stack is removed anyway.
+    outcome = { status: event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED', physicalResourceId, reason: String(err) };
+  }
+  // A failed answer throws: Lambda retries the (idempotent) invocation.
+  await respond(event, outcome);
+}
