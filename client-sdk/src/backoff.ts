@@ -8,7 +8,7 @@ export const retryable = (status: number): boolean => status == 429 || status > 
  */
 export function backoff(attempt: number, random: () => number = Math.random, base = 1000, cap = 60_000): number {
   const w = Math.min(cap, base * 2 ** (attempt - 1));
-  return w / 2 + random() * w / 2;
+  return (w * (1 + random())) / 2;
 }
 
 /**
@@ -17,9 +17,9 @@ export function backoff(attempt: number, random: () => number = Math.random, bas
  * cross-origin page to read it.
  */
 export function retryAfter(header: string | null | undefined, now: number = Date.now()): number {
-  if (!header) return 0;
-  const s = +header;
-  const ms = s >= 0 ? s * 1000 : Date.parse(header) - now;
+  // No separate check for an absent header: null reads as 0 s, and anything unreadable ends as NaN.
+  const s = +header!;
+  const ms = s >= 0 ? s * 1000 : Date.parse(header!) - now;
   // Cap at one hour so a bad header cannot park the queue for the rest of the visit.
   return ms > 0 ? Math.min(ms, 3_600_000) : 0;
 }

@@ -60,7 +60,8 @@ const MAX_BATCH_BYTES = 30_000;
 let o: Options | undefined;
 /** localStorage; undefined when it is blocked or in cookieless mode (then ids live in memory). */
 let ls: Store | undefined;
-let state: ConsentState = 'denied';
+/** Set by init(); only the privacy build's consent() changes it afterwards. */
+let state: ConsentState | undefined;
 let queue: Ev[] = [];
 let flights: Flight[] = [];
 let busy = false;
@@ -97,7 +98,8 @@ const safe =
     }
   };
 const on = (t: EventTarget, name: string, f: (e: any) => void) => t.addEventListener(name, safe(f), { capture: true, passive: true });
-const stored = () => state == 'granted' && !!ls;
+// Only the privacy build's consent() moves the state off 'granted' after init, so the core build reads no state.
+const stored = () => (!__CS_PRIVACY__ || state == 'granted') && !!ls;
 
 function save(key: string, v: unknown) {
   if (stored()) write(ls!, P + key, v);
@@ -115,9 +117,9 @@ function schedule(ms: number) {
 }
 
 function enqueue(e: Ev) {
-  if (state == 'denied') return;
+  if (__CS_PRIVACY__ && state == 'denied') return;
   queue = cap([...queue, e], now());
-  if (state == 'pending') return;
+  if (__CS_PRIVACY__ && state == 'pending') return;
   persist();
   queue.length < o!.batchSize! ? schedule(o!.flushInterval!) : send();
 }
@@ -130,7 +132,7 @@ function enqueue(e: Ev) {
 function send(hide?: boolean) {
   clearTimeout(timer);
   timer = undefined;
-  if (state != 'granted' || !queue.length) return;
+  if ((__CS_PRIVACY__ && state != 'granted') || !queue.length) return;
   // While a batch is in flight its answer schedules the next; during backoff the timer waits for retryAt.
   if (!hide && (busy || retryAt > now())) return busy || schedule(0);
   const e = queue.splice(0, batchSize(queue, o!.batchSize!, MAX_BATCH_BYTES));
@@ -248,7 +250,7 @@ function claim() {
 }
 
 function grant() {
-  state = 'granted';
+  if (__CS_PRIVACY__) state = 'granted';
   save('aid', aid);
   save('uid', uid);
   if (__CS_PRIVACY__ && o!.requireConsent) save('c', 1);
@@ -274,8 +276,8 @@ export const init = safe((opts: Options) => {
   if (__CS_PRIVACY__ && o.cookieless) ls = undefined;
   tabKey = P + 'q.' + uuid();
   tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  state = 'granted';
   if (__CS_PRIVACY__) {
+    state = 'granted';
     const n = navigator as Navigator & { globalPrivacyControl?: boolean };
     if (o.respectDnt != false && (n.globalPrivacyControl || n.doNotTrack == '1')) state = 'denied';
     else if (o.requireConsent && !(ls && read(ls, P + 'c'))) state = 'pending';
@@ -288,8 +290,11 @@ export const init = safe((opts: Options) => {
     for (const c of aid) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
     if ((h >>> 0) / 2 ** 32 >= o.sampleRate) (unsampled = true), (state = 'denied');
   }
-  if (state == 'granted') grant();
-  on(document, 'visibilitychange', () => (document.hidden ? hide() : (since = now())));
+  if (!__CS_PRIVACY__ || state == 'granted') grant();
+  on(document, 'visibilitychange', () => {
+    if (document.hidden) hide();
+    else if (__CS_ENGAGE__ || __CS_CLICKS__) since = now();
+  });
   on(window, 'pagehide', hide);
   on(window, 'online', () => {
     attempt = retryAt = 0;

@@ -18,7 +18,7 @@ export const SESSION_TIMEOUT = 30 * 60_000;
 export function nextSession(prev: Session | undefined, now: number, campaign: string, newId: () => string, timeout = SESSION_TIMEOUT): Session {
   return !prev || !prev.i || now - prev.t > timeout || (campaign && campaign != prev.c)
     ? { i: newId(), t: now, c: campaign }
-    : { i: prev.i, t: now, c: prev.c };
+    : { ...prev, t: now };
 }
 
 /** Campaign key of a query string: UTM source/medium/campaign and ad click ids; '' when none. */
