@@ -1,6 +1,3 @@
-/** Retry rules of wire contract v1: 429, 5xx and network errors are worth a retry; any other 4xx is final. */
-export const retryable = (status: number): boolean => status == 429 || status > 499;
-
 /**
  * Exponential backoff with "equal jitter": half of the window fixed, half random, so tabs that
  * failed together do not come back together, and a retry never fires right away.

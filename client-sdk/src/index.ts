@@ -4,9 +4,10 @@
  * wrapped so nothing ever throws into the host page.
  */
 import type { ClickstreamEvent } from '../../schema/event';
-import { backoff, retryAfter, retryable } from './backoff';
+import { backoff, retryAfter } from './backoff';
 import { batchSize, cap, keys, read, write, type Store } from './outbox';
 import { campaignOf, nextSession, type Session } from './session';
+import { failed } from './transport';
 import { uuid } from './uuid';
 
 type Ev = ClickstreamEvent;
@@ -152,10 +153,11 @@ function send(hide?: boolean) {
     persist();
     schedule(queue.length < o!.batchSize! ? o!.flushInterval! : 0);
   });
+  // sendBeacon shows no answer: a beacon the browser queued counts as delivered, as before.
   if (hide && !('keepalive' in Request.prototype)) done(!navigator.sendBeacon(o!.endpoint, body));
   else
     fetch(o!.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
-      (r) => done(retryable(r.status), retryAfter(r.headers.get('retry-after'))),
+      (r) => r.json().catch(() => {}).then((answer) => done(failed(r, answer), retryAfter(r.headers.get('retry-after')))),
       () => done(1),
     );
   persist();

@@ -3,9 +3,10 @@
  * Firehose stand-in writing .gz objects): what a visitor's browser sends is checked where the
  * analysts read it, in the stored rows.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
-import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, type Browser, type PageServer } from '../support/browser';
+import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, startSdkPageServer, type Browser, type PageServer } from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
@@ -379,5 +380,145 @@ suite('browser SDK in Chromium against the local stack', () => {
     expect(await p.evaluate(() => (window as any).clickstream.q.length)).toBeGreaterThanOrEqual(3);
     expect(errors).toEqual([]);
     expect(sent).toEqual([]);
+  });
+});
+
+/**
+ * A collector of our own on 127.0.0.1 that speaks the wire contract but can misbehave on purpose:
+ * `answer` decides, per POST (numbered from 1), whether to answer properly, answer with something
+ * else, or hold the request open and never answer. Events count as stored only when a proper answer
+ * (200 with `accepted`) carried them, as with the real stack.
+ */
+interface Post {
+  n: number;
+  at: number;
+  ids: string[];
+  names: string[];
+  /** Answers a held request now; false when its connection is already gone. */
+  late?: (status: number, body: string) => boolean;
+}
+type Answer = 'ok' | 'hold' | { status: number; body: string };
+
+interface Collector {
+  endpoint: string;
+  posts: Post[];
+  /** Times each event_id was stored (carried by a request answered properly). */
+  stored: Map<string, number>;
+  close(): void;
+}
+
+async function startCollector(answer: (n: number) => Answer): Promise<Collector> {
+  const posts: Post[] = [];
+  const stored = new Map<string, number>();
+  const server = createHttpServer((req, res) => {
+    // CORS as API Gateway answers an allowed origin; the SDK sends credentials: 'omit'.
+    res.setHeader('access-control-allow-origin', '*');
+    if (req.method != 'POST') return void res.end();
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (raw += c));
+    req.on('end', () => {
+      const events = (JSON.parse(raw) as { events: { event_id: string; name?: string; type: string }[] }).events;
+      const post: Post = { n: posts.length + 1, at: Date.now(), ids: events.map((e) => e.event_id), names: events.map((e) => e.name || e.type) };
+      posts.push(post);
+      const send = (status: number, body: string) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(body);
+      };
+      const a = answer(post.n);
+      if (a == 'hold') post.late = (status, body) => !req.socket.destroyed && (send(status, body), true);
+      else if (a == 'ok') {
+        for (const id of post.ids) stored.set(id, (stored.get(id) || 0) + 1);
+        send(200, JSON.stringify({ accepted: post.ids.length, rejected: [] }));
+      } else send(a.status, a.body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`,
+    posts,
+    stored,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** Polls `cond` every 50 ms until it holds; fails with `what` after `ms`. */
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
+  for (const end = Date.now() + ms; !(await cond()); await sleep(50)) if (Date.now() > end) throw new Error(`${what()} (waited ${ms} ms)`);
+}
+
+suite('browser SDK in Chromium against a collector that answers wrongly or not at all', () => {
+  jest.setTimeout(90_000);
+  let pages: PageServer;
+  const open: (Browser | Collector)[] = [];
+
+  beforeAll(async () => {
+    pages = await startSdkPageServer();
+  });
+  afterEach(async () => {
+    for (const x of open.splice(0)) await x.close();
+  });
+  afterAll(() => pages?.close());
+
+  async function collector(answer: (n: number) => Answer): Promise<Collector> {
+    const c = await startCollector(answer);
+    open.push(c);
+    return c;
+  }
+
+  async function page(c: Collector, opts: object = {}, init?: () => void): Promise<Page> {
+    const b = await launchBrowser();
+    open.push(b);
+    const p = b.ctx.pages()[0] || (await b.ctx.newPage());
+    if (init) await p.addInitScript(init);
+    await p.goto(`${pages.url}/t/a.html?opts=${encodeURIComponent(JSON.stringify({ endpoint: c.endpoint, siteId: 'demo', flushInterval: 300, ...opts }))}`);
+    return p;
+  }
+
+  const track = (p: Page, names: string[]) =>
+    p.evaluate((n) => {
+      for (const x of n) (window as any).clickstream('track', x);
+      (window as any).clickstream('flush');
+    }, names);
+  /** Names of the events this page holds in storage, unsent or unacknowledged. */
+  const storedInPage = (p: Page) =>
+    p.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith('cs_q.'))
+        .flatMap((k) => (JSON.parse(localStorage.getItem(k)!) as { name?: string; type: string }[]).map((e) => e.name || e.type)),
+    );
+  const trace = (c: Collector) => c.posts.map((p) => `#${p.n} +${p.at - c.posts[0]!.at} ms [${p.names.join(',')}]`).join('; ');
+  /** Every event the collector saw was stored exactly once. */
+  const expectEachStoredOnce = (c: Collector) => {
+    const seen = new Set(c.posts.flatMap((p) => p.ids));
+    expect([...seen].filter((id) => c.stored.get(id) != 1)).toEqual([]);
+  };
+
+  it('a 200 without an accepted count (a crashed handler under serverless offline) is retried until a real answer', async () => {
+    // Prepare: what serverless offline answers when the handler crashed or its build folder is gone
+    let healthy = false;
+    const crashed = { status: 200, body: JSON.stringify({ errorMessage: "Cannot find module '/app/.esbuild/.build/handlers/ingest.js'", errorType: 'Error' }) };
+    const c = await collector(() => (healthy ? 'ok' : crashed));
+    const p = await page(c);
+    // Act: events tracked while every answer is the crash
+    await until(() => c.posts.length >= 1, 10_000, () => 'no first send');
+    await track(p, ['during_crash_1', 'during_crash_2']);
+    await until(() => c.posts.filter((x) => x.names.includes('during_crash_1')).length >= 2, 20_000, () => `the events were not sent twice while crashed: ${trace(c)}`);
+    // Assess: still kept in storage, not counted as delivered
+    expect((await storedInPage(p)).sort()).toEqual(['during_crash_1', 'during_crash_2', 'page_view']);
+    expect(c.stored.size).toBe(0);
+    // Act: the handler is back
+    healthy = true;
+    await until(() => c.stored.size >= 3, 20_000, () => `not delivered after the handler came back: ${trace(c)}`);
+    await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the real answer');
+    await sleep(1000); // room for a duplicate to show up
+    // Assess: each event stored once, by the real answer, after being sent again (same event_id)
+    expectEachStoredOnce(c);
+    expect(c.stored.size).toBe(3);
+    const first = c.posts[0]!;
+    expect(c.posts.filter((x) => x.ids.includes(first.ids[0]!)).length).toBeGreaterThanOrEqual(2);
   });
 });

@@ -72,3 +72,36 @@ export async function launchBrowser(): Promise<Browser> {
     },
   };
 }
+
+/**
+ * Test pages that serve the built SDK themselves, for tests that bring their own collector instead
+ * of the local stack: `/sdk/<file>` from client-sdk/dist, any other path a page whose loader snippet
+ * loads `/sdk/clickstream.min.js` and calls `init` with `?opts=<json>` (endpoint and siteId included).
+ */
+export async function startSdkPageServer(): Promise<PageServer> {
+  const loader = LOADER();
+  const dist = join(__dirname, '..', '..', 'client-sdk', 'dist');
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url || '/', 'http://x');
+    const file = /^\/sdk\/(clickstream(?:\.core)?\.min\.js)$/.exec(url.pathname);
+    if (file) {
+      res.setHeader('content-type', 'text/javascript');
+      res.end(readFileSync(join(dist, file[1]!)));
+      return;
+    }
+    const opts = JSON.stringify(JSON.parse(url.searchParams.get('opts') || '{}'));
+    res.setHeader('content-type', 'text/html');
+    res.end(`<!doctype html><html><head><title>SDK test page</title>
+<script>${loader}
+clickstream('init', ${opts});</script></head>
+<body><h1>test</h1></body></html>`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}

@@ -1,13 +1,6 @@
-import { backoff, retryAfter, retryable } from '../../client-sdk/src/backoff';
+import { backoff, retryAfter } from '../../client-sdk/src/backoff';
 
-describe('SDK retry rule (wire contract v1)', () => {
-  it.each([429, 500, 502, 503, 504])('retries %i', (status) => {
-    expect(retryable(status)).toBe(true);
-  });
-  it.each([200, 400, 403, 404, 413, 415])('does not retry %i', (status) => {
-    expect(retryable(status)).toBe(false);
-  });
-});
+// The retry rule by status and body: test/unit/sdk-transport.test.ts.
 
 describe('SDK backoff', () => {
   it('doubles the window per attempt, half fixed and half jitter', () => {
