@@ -5,8 +5,12 @@
  *     views and docs use), referenced in serverless.yml as ${file(./scripts/cfn-athena.js):...};
  *   - one AWS::Athena::NamedQuery per athena-queries/*.sql (and views/*.sql), added by the local
  *     plugin scripts/cfn-named-queries.js: a serverless.yml variable cannot add keys to
- *     resources.Resources, and the local Firehose stand-in reads that map as plain YAML.
+ *     resources.Resources, and the local Firehose stand-in reads that map as plain YAML;
+ *   - the views the deploy (re)creates (Custom::AthenaViews, handlers/athena-views.ts): their SQL,
+ *     the Glue ARNs their function may write, and the fingerprint that makes CloudFormation re-run
+ *     them (set by the local plugin scripts/cfn-views.js).
  */
+const { createHash } = require('node:crypto');
 const { readFileSync, readdirSync } = require('node:fs');
 const { join, basename } = require('node:path');
 const tsx = require('tsx/cjs/api');
@@ -54,8 +58,8 @@ function describe(sql) {
 const pascal = (s) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
 
 /**
- * Saved queries: every athena-queries/*.sql, plus each views/*.sql as a "create view" query the
- * operator runs once after the first deploy (docs/operations.md). Adding a file is all it takes.
+ * Saved queries: every athena-queries/*.sql, plus each views/*.sql as a "create view" query for
+ * running by hand (the deploy already runs them: Custom::AthenaViews). Adding a file is all it takes.
  */
 function queryFiles() {
   const list = (dir, prefix) => readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()
@@ -73,6 +77,46 @@ function namedQueryResources({ database, workGroup }) {
     };
   }
   return out;
+}
+
+const VIEW_DIR = join(QUERY_DIR, 'views');
+const CREATE_VIEW = /^CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)\s+AS\s/i;
+
+/**
+ * Each views/<name>.sql as the statement the deploy runs: whole-line comments and a final `;` removed
+ * (a comment ahead of the statement has broken Athena DDL before; the local runner strips them too).
+ * It must be `CREATE OR REPLACE VIEW <name> AS` with <name> the file name: the deploy re-runs it on
+ * every table change, and drops views by that name.
+ */
+function viewStatements(dir = VIEW_DIR) {
+  return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => {
+    const sql = readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => !/^\s*--/.test(l)).join('\n').trim().replace(/;\s*$/, '');
+    const name = CREATE_VIEW.exec(sql)?.[1];
+    if (!name) throw new Error(`athena-queries/views/${f}: must be one CREATE OR REPLACE VIEW <name> AS ... statement (the deploy re-runs it)`);
+    if (name.toLowerCase() !== basename(f, '.sql').toLowerCase()) throw new Error(`athena-queries/views/${f}: creates view ${name}; name the file ${name}.sql`);
+    return { Name: name.toLowerCase(), Sql: sql };
+  });
+}
+
+/** Glue table ARNs of the views (Athena keeps a view as a Glue table): what their function may write. */
+const viewTableArns = (views = viewStatements()) =>
+  views.map((v) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${v.Name}` }));
+
+/** Stable JSON: object keys sorted, so the fingerprint depends on content, not on key order. */
+const canonical = (v) => (Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
+  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
+    : JSON.stringify(v));
+
+/**
+ * What the views depend on: their SQL, and every Glue table of the template as packaged, with the
+ * conditions those tables use (IsParquet switches the SerDe). Athena marks a view stale when a table
+ * it reads changes, so any change here must re-run the views; nothing else should.
+ */
+function viewsFingerprint(resources, conditions, views) {
+  const tables = Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Glue::Table'));
+  const used = new Set([...canonical(tables).matchAll(/"Fn::If":\["([^"]+)"/g)].map((m) => m[1]));
+  const conds = Object.fromEntries(Object.entries(conditions ?? {}).filter(([k]) => used.has(k)));
+  return createHash('sha256').update(canonical({ views, tables, conditions: conds })).digest('hex');
 }
 
 module.exports = {
@@ -108,4 +152,8 @@ module.exports = {
   firstSiteIdOf: firstSiteId,
   queryFiles,
   namedQueryResources,
+  views: () => viewStatements(),
+  viewTableArns: () => viewTableArns(),
+  viewStatements,
+  viewsFingerprint,
 };

@@ -11,7 +11,8 @@
 -- so such a pair still counts once.
 --
 -- copy_no is always 1 here; it stays in the column list because Trino has no SELECT * EXCEPT.
--- Deploy: run this statement once in the database of the Glue table (Athena: CREATE VIEW).
+-- Deploy: the stack runs this statement itself (Custom::AthenaViews, docs/operations.md), on the
+-- first deploy and whenever this file or a Glue table changes; keep it one CREATE OR REPLACE VIEW.
 CREATE OR REPLACE VIEW events_dedup AS
 SELECT *
 FROM (

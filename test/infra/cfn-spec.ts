@@ -83,6 +83,16 @@ export function validateTemplate(template: { Resources: Record<string, { Type: s
 
   for (const [id, res] of Object.entries(template.Resources)) {
     for (const k of Object.keys(res)) if (!RESOURCE_KEYS.has(k)) errors.push(`${id}.${k}: unknown resource attribute`);
+    // A custom resource (Custom::Name) takes any properties besides the CustomResource ones: check
+    // only that those are right (ServiceToken is required).
+    if (res.Type.startsWith('Custom::')) {
+      const cr = spec.resources.get('AWS::CloudFormation::CustomResource');
+      if (cr) {
+        const own = Object.fromEntries(Object.entries(res.Properties ?? {}).filter(([k]) => k in cr.properties));
+        checkProps(own, cr.properties, id, true);
+      }
+      continue;
+    }
     const rs = spec.resources.get(res.Type);
     if (!rs) {
       errors.push(`${id}: unknown resource type ${res.Type}`);

@@ -8,7 +8,7 @@
  * tests fail on a template with a resource or guard removed).
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,6 +39,8 @@ const quota = require('../../scripts/cfn-params.js') as {
 };
 /** As packaged with the default params (conditions unevaluated). */
 let raw: Template;
+/** The dataFormat=parquet variant as packaged. */
+let rawParquet: Template;
 /** Effective templates: what CloudFormation creates with the default params and with dataFormat=parquet. */
 let template: Template;
 let parquet: Template;
@@ -65,6 +67,7 @@ beforeAll(async () => {
   if (process.env.INFRA_TEMPLATE) {
     raw = read(process.env.INFRA_TEMPLATE);
     const p = process.env.INFRA_TEMPLATE_PARQUET ? read(process.env.INFRA_TEMPLATE_PARQUET) : raw;
+    rawParquet = p;
     template = effectiveTemplate(raw);
     parquet = effectiveTemplate(p);
     withParams = effectiveTemplate(process.env.INFRA_TEMPLATE_PARAMS ? read(process.env.INFRA_TEMPLATE_PARAMS) : raw);
@@ -77,6 +80,7 @@ beforeAll(async () => {
   const pq = await osPackage(tmp, 'parquet', ['--param', 'dataFormat=parquet']);
   const params = await osPackage(tmp, 'params', PARAMS_VARIANT);
   raw = json;
+  rawParquet = pq;
   template = effectiveTemplate(json);
   parquet = effectiveTemplate(pq);
   withParams = effectiveTemplate(params);
@@ -178,6 +182,121 @@ describe('Athena', () => {
       expect(q.QueryString).toBe(readFileSync(f.path, 'utf8'));
       expect(q.Database).toEqual({ Ref: 'GlueDatabase' });
       expect(q.WorkGroup).toEqual({ Ref: 'AthenaWorkGroup' });
+    }
+  });
+});
+
+describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
+  interface View { Name: string; Sql: string }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless helpers
+  const cfn = require('../../scripts/cfn-athena.js') as {
+    viewStatements: (dir?: string) => View[];
+    viewsFingerprint: (resources: Json, conditions: Json, views: View[]) => string;
+  };
+  const views = () => res('AthenaViews').Properties.Views as View[];
+
+  test('one custom resource runs every athena-queries/views/*.sql, in the stage\'s database and workgroup, after the tables and the workgroup exist', () => {
+    const r = res('AthenaViews');
+    expect(r.Type).toBe('Custom::AthenaViews');
+    expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['AthenaViewsLambdaFunction', 'Arn'] });
+    expect(r.Properties.Database).toEqual({ Ref: 'GlueDatabase' });
+    expect(r.Properties.WorkGroup).toEqual({ Ref: 'AthenaWorkGroup' });
+    expect(r.DependsOn).toEqual(expect.arrayContaining(['EventsTable', 'RejectsTable', 'AthenaWorkGroup']));
+    const files = readdirSync(join(root, 'athena-queries', 'views')).filter((f) => f.endsWith('.sql'));
+    expect(views().map((v) => v.Name).sort()).toEqual(files.map((f) => basename(f, '.sql')).sort());
+    for (const v of views()) {
+      const file = readFileSync(join(root, 'athena-queries', 'views', `${v.Name}.sql`), 'utf8');
+      // The file's statement, without its comments: what the local DuckDB runs too.
+      expect(v.Sql).toBe(file.split('\n').filter((l) => !/^\s*--/.test(l)).join('\n').trim().replace(/;\s*$/, ''));
+      expect(v.Sql).toMatch(new RegExp(`^CREATE OR REPLACE VIEW ${v.Name} AS\\s`, 'i'));
+    }
+  });
+
+  test('Fingerprint covers the view SQL and every Glue table as deployed: it changes with a column, a SerDe or the SQL, and with nothing else', () => {
+    const fp = res('AthenaViews').Properties.Fingerprint;
+    expect(fp).toMatch(/^[0-9a-f]{64}$/);
+    // Recomputed from the template CloudFormation receives: the plugin hashed exactly that.
+    expect(cfn.viewsFingerprint(raw.Resources, raw.Conditions, views())).toBe(fp);
+    // dataFormat=parquet switches the events table's SerDe (a table change): the views re-run.
+    expect(rawParquet.Resources.AthenaViews.Properties.Fingerprint).not.toBe(fp);
+    const clone = (): Json => JSON.parse(JSON.stringify(raw.Resources));
+    const column = clone();
+    column.EventsTable.Properties.TableInput.StorageDescriptor.Columns.push({ Name: 'new_field', Type: 'string' });
+    expect(cfn.viewsFingerprint(column, raw.Conditions, views())).not.toBe(fp);
+    const rejects = clone();
+    rejects.RejectsTable.Properties.TableInput.StorageDescriptor.Columns.pop();
+    expect(cfn.viewsFingerprint(rejects, raw.Conditions, views())).not.toBe(fp);
+    expect(cfn.viewsFingerprint(raw.Resources, raw.Conditions, views().map((v) => ({ ...v, Sql: `${v.Sql} AND 1 = 1` })))).not.toBe(fp);
+    const unrelated = clone();
+    unrelated.IngestErrorsAlarm.Properties.Threshold = 3;
+    unrelated.IngestLambdaFunction.Properties.MemorySize = 1024;
+    expect(cfn.viewsFingerprint(unrelated, { ...raw.Conditions, HasAlarmEmail: { 'Fn::Equals': ['a', 'a'] } }, views())).toBe(fp);
+  });
+
+  test('its function: own bundle and role, answers before CloudFormation gives up on it, no ingest settings', () => {
+    const fn = res('AthenaViewsLambdaFunction').Properties;
+    expect(fn.Handler).toBe('handlers/athena-views.handler');
+    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['AthenaViewsRole', 'Arn'] });
+    expect(fn.Runtime).toBe('nodejs22.x');
+    // The handler answers 8 s before the Lambda timeout; CloudFormation waits ServiceTimeout (<= 3,600 s).
+    const serviceTimeout = res('AthenaViews').Properties.ServiceTimeout;
+    expect(fn.Timeout).toBeGreaterThan(8);
+    expect(serviceTimeout).toBeGreaterThan(fn.Timeout);
+    expect(serviceTimeout).toBeLessThanOrEqual(3600);
+    // No salt secret (nor any ingest variable) in the views function; the secret stays with ingest.
+    expect(JSON.stringify(fn.Environment ?? {})).not.toContain('secretsmanager');
+    expect(res('IngestLambdaFunction').Properties.Environment.Variables.VISITOR_SALT_SECRET).toBeDefined();
+    // package.individually: each function ships its own zip (the ingest bundle does not grow).
+    const key = (id: string) => res(id).Properties.Code.S3Key as string;
+    expect(key('IngestLambdaFunction')).toMatch(/\/ingest\.zip$/);
+    expect(key('AthenaViewsLambdaFunction')).toMatch(/\/athenaViews\.zip$/);
+    if (tmp) for (const zip of ['ingest.zip', 'athenaViews.zip']) expect(existsSync(join(tmp, 'json', zip))).toBe(true);
+  });
+
+  test('its role: Athena in this workgroup, Glue writes on the views only, the results bucket; nothing of ingest (and ingest nothing of it)', () => {
+    const st = (res('AthenaViewsRole').Properties.Policies as Json[]).flatMap((p) => p.PolicyDocument.Statement as Json[]);
+    const actions = st.flatMap((s) => [s.Action].flat() as string[]);
+    expect(actions.filter((a) => !/^(athena|glue|s3|logs):/.test(a))).toEqual([]);
+    const athena = st.find((s) => [s.Action].flat().includes('athena:StartQueryExecution'));
+    expect([...athena.Action].sort()).toEqual(['athena:GetQueryExecution', 'athena:StartQueryExecution', 'athena:StopQueryExecution']);
+    expect(athena.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AthenaWorkGroup}' });
+    const writes = st.filter((s) => [s.Action].flat().some((a: string) => /^glue:(Create|Update|Delete)Table$/.test(a)));
+    expect(writes).toHaveLength(1);
+    expect(writes[0].Resource).toEqual(views().map((v) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${v.Name}` })));
+    const s3 = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
+    expect(JSON.stringify(s3.map((s) => s.Resource))).not.toContain('DataBucket');
+    const ingest = JSON.stringify(res('IamRoleLambdaExecution').Properties.Policies);
+    expect(ingest).not.toMatch(/"(athena|glue):/);
+  });
+
+  test('the view SQL is checked at package time: a file that is not CREATE OR REPLACE VIEW <its name> fails', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'clickstream-views-'));
+    try {
+      const one = (name: string, sql: string) => {
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir);
+        writeFileSync(join(dir, name), sql);
+        return () => cfn.viewStatements(dir);
+      };
+      expect(one('v1.sql', '-- comment\nCREATE OR REPLACE VIEW v1 AS\nSELECT 1;\n')()).toEqual([{ Name: 'v1', Sql: 'CREATE OR REPLACE VIEW v1 AS\nSELECT 1' }]);
+      expect(one('v1.sql', 'CREATE VIEW v1 AS SELECT 1')).toThrow(/CREATE OR REPLACE VIEW/);
+      expect(one('v1.sql', 'CREATE OR REPLACE VIEW v2 AS SELECT 1')).toThrow(/name the file v2\.sql/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('no manual view step left in the README\'s "Deploy to AWS" or the Deploy runbook', () => {
+    const section = (file: string, heading: string) => {
+      const text = readFileSync(join(root, file), 'utf8');
+      const m = new RegExp(`## ${heading}\\n([\\s\\S]*?)(\\n## |$)`).exec(text);
+      if (!m) throw new Error(`${file} has no "${heading}" section`);
+      return m[1] as string;
+    };
+    for (const [file, heading] of [['README.md', 'Deploy to AWS'], ['docs/operations.md', 'Deploy']] as const) {
+      const text = section(file, heading);
+      expect(text).not.toMatch(/run the saved query|Once after the first deploy: run/i);
+      expect(text).toMatch(/Custom::AthenaViews|re-creates? the `?events_dedup`? view/);
     }
   });
 });
