@@ -7,7 +7,7 @@ import type { ClickstreamEvent } from '../../schema/event';
 import { backoff, retryAfter } from './backoff';
 import { batchSize, cap, keys, read, write, type Store } from './outbox';
 import { campaignOf, nextSession, type Session } from './session';
-import { failed } from './transport';
+import { deadline, failed } from './transport';
 import { uuid } from './uuid';
 
 type Ev = ClickstreamEvent;
@@ -156,7 +156,8 @@ function send(hide?: boolean) {
   // sendBeacon shows no answer: a beacon the browser queued counts as delivered, as before.
   if (hide && !('keepalive' in Request.prototype)) done(!navigator.sendBeacon(o!.endpoint, body));
   else
-    fetch(o!.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit' }).then(
+    // The deadline covers the body too: a timeout while reading it fails the read, and the batch is retried.
+    fetch(o!.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', signal: deadline() }).then(
       (r) => r.json().catch(() => {}).then((answer) => done(failed(r, answer), retryAfter(r.headers.get('retry-after')))),
       () => done(1),
     );

@@ -6,6 +6,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
+import { SEND_TIMEOUT_MS } from '../../client-sdk/src/transport';
 import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, startSdkPageServer, type Browser, type PageServer } from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
@@ -520,5 +521,38 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     expect(c.stored.size).toBe(3);
     const first = c.posts[0]!;
     expect(c.posts.filter((x) => x.ids.includes(first.ids[0]!)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each([
+    ['AbortSignal.timeout', undefined],
+    // Safari 15, Firefox 99 and older: an AbortController and a timer.
+    ['the fallback timer', () => Object.defineProperty(AbortSignal, 'timeout', { value: undefined })],
+  ])('a send that is never answered is given up after the timeout and retried (%s)', async (_, init) => {
+    // Prepare: the first request is held open; the late answer it gets at the end must change nothing
+    const c = await collector((n) => (n == 1 ? 'hold' : 'ok'));
+    const p = await page(c, {}, init);
+    expect(await p.evaluate(() => typeof AbortSignal.timeout)).toBe(init ? 'undefined' : 'function');
+    await until(() => c.posts.length >= 1, 10_000, () => 'no first send');
+    const held = c.posts[0]!;
+    // Act: more events while the first send hangs
+    await track(p, ['behind_1', 'behind_2']);
+    await until(() => c.posts.length >= 2, SEND_TIMEOUT_MS + 10_000, () => `no retry after the hung send: ${trace(c)}`);
+    const retry = c.posts[1]!;
+    // Assess: given up at the timeout (not before), and the batch sent again after the first
+    // backoff (0.5-1 s), with the events tracked meanwhile
+    expect(retry.at - held.at).toBeGreaterThanOrEqual(SEND_TIMEOUT_MS - 200);
+    expect(retry.at - held.at).toBeLessThan(SEND_TIMEOUT_MS + 4000);
+    expect(retry.ids).toEqual(expect.arrayContaining(held.ids));
+    await until(() => c.stored.size >= 3, 10_000, () => `not all delivered after the retry: ${trace(c)}`);
+    await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the answer');
+    // Act: the hung request is answered after all, with a failure. Chromium does not close a
+    // keepalive request's connection when its fetch is aborted, so this answer reaches the browser.
+    expect(held.late!(503, JSON.stringify({ error: 'late' }))).toBe(true);
+    await sleep(2500); // room for a double handling (a re-queue, then a resend after 0.5-1 s) to show up
+    // Assess: every event stored once; the held events went out exactly twice (held, then retried)
+    expectEachStoredOnce(c);
+    expect(c.stored.size).toBe(3);
+    expect(c.posts.filter((x) => x.ids.includes(held.ids[0]!))).toHaveLength(2);
+    expect(await storedInPage(p)).toEqual([]);
   });
 });

@@ -1,4 +1,8 @@
-import { failed } from '../../client-sdk/src/transport';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { deadline, failed, SEND_TIMEOUT_MS } from '../../client-sdk/src/transport';
 
 /** A fetch Response as `failed` reads it. */
 const answer = (status: number) => ({ ok: status > 199 && status < 300, status });
@@ -33,5 +37,79 @@ describe('SDK retry rule (wire contract v1)', () => {
   ])('retries a 2xx with %s', (_, body) => {
     expect(failed(answer(200), body)).toBe(true);
     expect(failed(answer(204), body)).toBe(true);
+  });
+});
+
+describe('SDK send deadline', () => {
+  afterEach(() => jest.useRealTimers());
+
+  it('waits longer than the ingest Lambda may take, and less than API Gateway would', () => {
+    // Prepare: the function timeout as deployed (provider.timeout, seconds)
+    const yml = readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8');
+    const lambdaSeconds = Number(/^provider:[\s\S]*?^ {2}timeout: (\d+)/m.exec(yml)![1]);
+    // Assess: our answer (even a 503 at the Lambda's end) comes before the SDK gives up, and a
+    // hung connection is abandoned before API Gateway's 30 s HTTP API integration limit.
+    expect(lambdaSeconds).toBeGreaterThan(0);
+    expect(SEND_TIMEOUT_MS).toBeGreaterThan(lambdaSeconds * 1000);
+    expect(SEND_TIMEOUT_MS).toBeLessThan(30_000);
+  });
+
+  it('aborts after the given time with AbortSignal.timeout', async () => {
+    // Prepare + Act
+    const signal = deadline(30);
+    expect(signal.aborted).toBe(false);
+    // Assess: aborts on its own, within a bounded time
+    let late: ReturnType<typeof setTimeout> | undefined;
+    await new Promise<void>((ok, fail) => {
+      signal.addEventListener('abort', () => ok());
+      late = setTimeout(() => fail(new Error('not aborted within 2 s')), 2000);
+    });
+    clearTimeout(late);
+    expect(signal.aborted).toBe(true);
+  });
+
+  it('falls back to an AbortController and a timer where AbortSignal.timeout is missing', () => {
+    // Prepare: a browser without AbortSignal.timeout (Safari 15, Firefox 99)
+    const own = Object.getOwnPropertyDescriptor(AbortSignal, 'timeout')!;
+    Object.defineProperty(AbortSignal, 'timeout', { value: undefined, configurable: true });
+    jest.useFakeTimers();
+    try {
+      // Act
+      const signal = deadline();
+      // Assess
+      jest.advanceTimersByTime(SEND_TIMEOUT_MS - 1);
+      expect(signal.aborted).toBe(false);
+      jest.advanceTimersByTime(1);
+      expect(signal.aborted).toBe(true);
+    } finally {
+      Object.defineProperty(AbortSignal, 'timeout', own);
+    }
+  });
+
+  it('ends a real fetch that gets no answer, and closes its connection', async () => {
+    // Prepare: a server that reads the request and never answers
+    let closed!: () => void;
+    const socketClosed = new Promise<void>((ok) => (closed = ok));
+    const server = createServer((req: IncomingMessage) => {
+      req.resume();
+      req.socket.on('close', () => closed());
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/events`;
+    try {
+      // Act
+      const t0 = Date.now();
+      const outcome = await fetch(url, { method: 'POST', body: '{}', signal: deadline(200) }).then(
+        () => 'answered',
+        (e: Error) => e.name,
+      );
+      // Assess
+      expect(outcome).toMatch(/^(TimeoutError|AbortError)$/);
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await socketClosed;
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
