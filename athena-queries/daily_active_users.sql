@@ -1,6 +1,8 @@
 -- Daily visitors, sessions and page views (Google Analytics "Users" / AWS Clickstream "Active users").
 --
--- Parameters, in order: from, to (YYYY-MM-DD, inclusive), event dates in UTC.
+-- Parameters, in order: from, to, from, to (YYYY-MM-DD, inclusive; event dates in UTC). Athena
+-- binds each placeholder to one value by position, so the dates go in twice: for the calendar,
+-- then for the partition filter (npm run query repeats them; the Athena console asks for all four).
 -- Definitions:
 --   dt          event date: skew-corrected event_time, UTC (not the arrival partition)
 --   visitors    count(DISTINCT anonymous_id) of non-bot events that day (the SDK's browser id)
@@ -9,10 +11,13 @@
 -- Reads events_dedup (one row per event_id) and drops is_bot rows.
 -- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
 -- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
--- arrive more than 3 days late are not counted. They are an equi-join on dt, the view's window
--- partition key, so Athena's dynamic partition pruning reads only those prefixes.
--- The parameters sit in range_days' WHERE clause only: Athena accepts them nowhere
--- else. Dates must lie in its calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000).
+-- arrive more than 3 days late are not counted. That range is a filter on e.dt computed from the
+-- parameters alone, so Athena prunes the S3 prefixes while planning (partition projection on
+-- dt) rather than relying on dynamic filtering; it passes the view's window since dt is the
+-- window's partition key.
+-- Athena takes placeholders in WHERE clauses only, never in a SELECT list: the calendar
+-- (range_days) turns the dates into the columns date_from and date_to. Dates must lie in that
+-- calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000 entries).
 WITH range_days AS (
   SELECT cal_day
   FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
@@ -21,17 +26,14 @@ WITH range_days AS (
 params AS (
   SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
 ),
-partitions AS (
-  SELECT DISTINCT CAST(CAST(r.cal_day + k * INTERVAL '1' DAY AS DATE) AS VARCHAR) AS dt
-  FROM range_days r CROSS JOIN UNNEST(ARRAY[-1, 0, 1, 2, 3]) AS slack(k)
-),
 ev AS (
   SELECT e.event_id, e.type, e.session_id, e.anonymous_id,
          CAST(from_iso8601_timestamp(e.event_time) AS DATE) AS event_date, p.date_from, p.date_to
   FROM events_dedup e
-  JOIN partitions pt ON pt.dt = e.dt
   CROSS JOIN params p
-  WHERE NOT e.is_bot
+  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
+    AND NOT e.is_bot
 )
 SELECT CAST(event_date AS VARCHAR) AS dt,
        count(DISTINCT anonymous_id) AS visitors,

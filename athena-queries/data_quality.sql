@@ -1,6 +1,8 @@
 -- Pipeline health per day: accepted, rejected, duplicate and bot events, delivery latency.
 --
--- Parameters, in order: from, to (YYYY-MM-DD, inclusive).
+-- Parameters, in order: from, to, from, to, from, to (YYYY-MM-DD, inclusive): for the calendar,
+-- then for the partition filters of `events` and of `rejects` (Athena binds each placeholder to
+-- one value by position; npm run query repeats the dates, the Athena console asks for all six).
 -- Not a business query: it reads the raw `events` table (to see the copies the view removes)
 -- and includes bots (to count them).
 -- Definitions:
@@ -17,8 +19,8 @@
 --                        Milliseconds are CAST to DOUBLE before dividing: Trino types a literal
 --                        like 1000.0 as DECIMAL(5,1), and bigint / DECIMAL(5,1) keeps one
 --                        decimal place, so latencies would come back rounded to 0.1 s
--- Partitions read: dt from the day before `from` to 3 days after `to`, joined on dt; the parameters sit
--- in range_days' WHERE clause only (see daily_active_users for both).
+-- Partitions read: dt from the day before `from` to 3 days after `to`, a filter on each table's
+-- dt computed from the parameters, so Athena prunes while planning (see daily_active_users).
 WITH range_days AS (
   SELECT cal_day
   FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
@@ -27,10 +29,6 @@ WITH range_days AS (
 params AS (
   SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
 ),
-partitions AS (
-  SELECT DISTINCT CAST(CAST(r.cal_day + k * INTERVAL '1' DAY AS DATE) AS VARCHAR) AS dt
-  FROM range_days r CROSS JOIN UNNEST(ARRAY[-1, 0, 1, 2, 3]) AS slack(k)
-),
 per_event AS (
   SELECT e.event_id,
          count(*) AS copies,
@@ -38,7 +36,8 @@ per_event AS (
          min(e.event_time) AS event_time,
          min(e.received_at) AS received_at
   FROM events e
-  JOIN partitions pt ON pt.dt = e.dt
+  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
   GROUP BY e.event_id
 ),
 daily AS (
@@ -55,9 +54,10 @@ daily AS (
 rejected AS (
   SELECT CAST(CAST(from_iso8601_timestamp(r.received_at) AS DATE) AS VARCHAR) AS dt, count(*) AS rejected
   FROM rejects r
-  JOIN partitions pt ON pt.dt = r.dt
   CROSS JOIN params p
-  WHERE CAST(from_iso8601_timestamp(r.received_at) AS DATE) BETWEEN p.date_from AND p.date_to
+  WHERE r.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
+    AND CAST(from_iso8601_timestamp(r.received_at) AS DATE) BETWEEN p.date_from AND p.date_to
   GROUP BY CAST(CAST(from_iso8601_timestamp(r.received_at) AS DATE) AS VARCHAR)
 )
 SELECT coalesce(d.dt, r.dt) AS dt,

@@ -1,7 +1,9 @@
 -- Ordered funnel of up to 4 steps within a session (AWS Clickstream "Funnel analysis").
 --
--- Parameters, in order: from, to (YYYY-MM-DD, inclusive), then step1 .. step4. A step is a page
--- path (matches page_view events on that path) or an event name (matches other events with that
+-- Parameters, in order: from, to, from, to, step1, step2, step3, step4 (dates YYYY-MM-DD,
+-- inclusive, twice: for the calendar, then for the partition filter, since Athena binds each
+-- placeholder to one value by position; npm run query repeats them). A step is a page path
+-- (matches page_view events on that path) or an event name (matches other events with that
 -- name, e.g. custom add_to_cart or click menu_item). Pass '' for unused trailing steps.
 -- Definitions:
 --   step       1..4
@@ -13,11 +15,14 @@
 -- Reads events_dedup (one row per event_id) and drops is_bot rows.
 -- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
 -- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
--- arrive more than 3 days late are not counted. They are an equi-join on dt, the view's window
--- partition key, so Athena's dynamic partition pruning reads only those prefixes.
--- The parameters sit in WHERE clauses only (range_days, wanted): Athena accepts them
--- nowhere else. Dates must lie in the calendar, 2020-01-01 to 2047-05-18 (sequence() stops at
--- 10,000), and each step is looked up among the range's events, so the query can name it.
+-- arrive more than 3 days late are not counted. That range is a filter on e.dt computed from the
+-- parameters alone, so Athena prunes the S3 prefixes while planning (partition projection on
+-- dt) rather than relying on dynamic filtering; it passes the view's window since dt is the
+-- window's partition key.
+-- Athena takes placeholders in WHERE clauses only (range_days, ev, wanted), never in a SELECT
+-- list: the calendar turns the dates into columns, and each step is looked up among the range's
+-- events so the query can name it. Dates must lie in the calendar, 2020-01-01 to 2047-05-18
+-- (sequence() stops at 10,000 entries).
 WITH range_days AS (
   SELECT cal_day
   FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
@@ -26,17 +31,14 @@ WITH range_days AS (
 params AS (
   SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
 ),
-partitions AS (
-  SELECT DISTINCT CAST(CAST(r.cal_day + k * INTERVAL '1' DAY AS DATE) AS VARCHAR) AS dt
-  FROM range_days r CROSS JOIN UNNEST(ARRAY[-1, 0, 1, 2, 3]) AS slack(k)
-),
 ev AS (
   SELECT e.event_id, e.session_id, from_iso8601_timestamp(e.event_time) AS event_at,
          CASE WHEN e.type = 'page_view' THEN e.path ELSE e.name END AS step_key
   FROM events_dedup e
-  JOIN partitions pt ON pt.dt = e.dt
   CROSS JOIN params p
-  WHERE NOT e.is_bot
+  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
+    AND NOT e.is_bot
     AND CAST(from_iso8601_timestamp(e.event_time) AS DATE) BETWEEN p.date_from AND p.date_to
 ),
 wanted AS (

@@ -52,6 +52,11 @@ function cell(value: string | undefined, info: ColumnInfo | undefined): Cell {
 }
 
 export async function runOnAthena(client: AthenaClient, q: SavedQuery, params: readonly string[], opts: AthenaRunOptions): Promise<AthenaResult> {
+  // Athena binds ExecutionParameters by position, one per placeholder, and fails the query on a
+  // count mismatch ("Use parameterized queries" in the Athena user guide): say which ones here.
+  if (params.length !== q.placeholders) {
+    throw new AthenaQueryError(`${q.name} takes ${q.placeholders} parameters (${q.params.join(', ')}), got ${params.length}: build them with queryParams()`);
+  }
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = opts.pollMs ?? 1_000;
   const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);

@@ -14,9 +14,22 @@ export interface SavedQuery {
   name: string;
   description: string;
   sql: string;
-  /** Number of `?` placeholders: 2 (from, to) plus extra ones (funnel steps). */
+  /** Number of `?` placeholders in the SQL (comments excluded). */
   placeholders: number;
+  /**
+   * What each placeholder takes, in order, from the file's `-- Parameters, in order:` line: 'from',
+   * 'to', or 'step1'..'step4'. Athena binds ExecutionParameters by position, one value per `?`, so
+   * a date used in two WHERE clauses is listed (and passed) twice.
+   */
+  params: string[];
 }
+
+/** A saved query file whose header does not describe its placeholders: a bug in the file. */
+export class QueryFileError extends Error {
+  override name = 'QueryFileError';
+}
+
+const PARAM_NAME = /^(from|to|step[1-9])$/;
 
 /** Extra parameters after from/to. Only funnel has some: four step slots, '' when unused. */
 export const MAX_FUNNEL_STEPS = 4;
@@ -29,11 +42,25 @@ export function loadQuery(name: string): SavedQuery {
   if (!/^[a-z0-9_]+$/.test(name) || !existsSync(join(QUERIES_DIR, `${name}.sql`))) {
     throw new QueryUsageError(`unknown query '${name}'. Known queries: ${queryNames().join(', ')} (npm run query -- --list)`);
   }
-  const sql = readFileSync(join(QUERIES_DIR, `${name}.sql`), 'utf8');
+  return parseQuery(name, readFileSync(join(QUERIES_DIR, `${name}.sql`), 'utf8'));
+}
+
+/** A saved query from its file text; throws QueryFileError when the header misdescribes the `?`. */
+export function parseQuery(name: string, sql: string): SavedQuery {
   const description = (sql.match(/^--\s*(.+)$/m)?.[1] ?? '').trim();
   const body = sql.replace(/--[^\n]*/g, '');
-  return { name, description, sql, placeholders: (body.match(/\?/g) ?? []).length };
+  const placeholders = (body.match(/\?/g) ?? []).length;
+  // The names end where the prose starts: at a parenthesis, a full stop or the end of the line.
+  const listed = sql.match(/^-- Parameters, in order: ([a-z0-9, ]+?)\s*(?:[(.]|$)/m)?.[1];
+  const params = listed === undefined ? [] : listed.split(',').map((p) => p.trim());
+  if (params.length !== placeholders || params.some((p) => !PARAM_NAME.test(p))) {
+    throw new QueryFileError(`${name}.sql: its '-- Parameters, in order:' line lists [${params.join(', ')}] but the SQL has ${placeholders} placeholders`);
+  }
+  return { name, description, sql, placeholders, params };
 }
+
+/** The funnel step slots a query takes (step1..stepN), 0 for the others. */
+export const stepSlots = (q: SavedQuery) => q.params.filter((p) => p.startsWith('step')).length;
 
 export function listQueries(): { name: string; description: string }[] {
   return queryNames().map((n) => ({ name: n, description: loadQuery(n).description }));
@@ -56,20 +83,22 @@ export function checkDate(label: string, value: string | undefined): string {
   return value;
 }
 
-/** Positional parameters in the order of the `?` in the file. */
+/**
+ * Positional parameters in the order of the `?` in the file (SavedQuery.params): the dates as
+ * often as the file uses them, then the step slots, '' for unused ones.
+ */
 export function queryParams(q: SavedQuery, from: string, to: string, steps: readonly string[] = []): string[] {
   checkDate('from', from);
   checkDate('to', to);
   if (from > to) throw new QueryUsageError(`--from ${from} is after --to ${to}`);
-  const extra = q.placeholders - 2;
-  if (extra === 0) {
-    if (steps.length > 0) throw new QueryUsageError(`--step applies to funnel only, not ${q.name}`);
-    return [from, to];
+  const slots = stepSlots(q);
+  if (slots === 0 && steps.length > 0) throw new QueryUsageError(`--step applies to funnel only, not ${q.name}`);
+  if (slots > 0) {
+    if (steps.length === 0) throw new QueryUsageError(`${q.name} needs 1 to ${slots} --step values (a page path like /menu.html or an event name like add_to_cart)`);
+    if (steps.length > slots) throw new QueryUsageError(`${q.name} takes at most ${slots} --step values, got ${steps.length}`);
+    if (steps.some((s) => s.trim() === '')) throw new QueryUsageError('--step must not be empty');
   }
-  if (steps.length === 0) throw new QueryUsageError(`${q.name} needs 1 to ${extra} --step values (a page path like /menu.html or an event name like add_to_cart)`);
-  if (steps.length > extra) throw new QueryUsageError(`${q.name} takes at most ${extra} --step values, got ${steps.length}`);
-  if (steps.some((s) => s.trim() === '')) throw new QueryUsageError('--step must not be empty');
-  return [from, to, ...steps, ...Array.from({ length: extra - steps.length }, () => '')];
+  return q.params.map((p) => (p === 'from' ? from : p === 'to' ? to : steps[Number(p.slice(4)) - 1] ?? ''));
 }
 
 /**
@@ -78,7 +107,7 @@ export function queryParams(q: SavedQuery, from: string, to: string, steps: read
  * and name them as asked.
  */
 export function finishResult(q: SavedQuery, steps: readonly string[], result: ResultSet): ResultSet {
-  if (q.placeholders === 2) return result;
+  if (stepSlots(q) === 0) return result;
   const step = result.columns.indexOf('step');
   const name = result.columns.indexOf('step_name');
   const rows = result.rows

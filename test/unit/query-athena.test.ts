@@ -2,7 +2,7 @@
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
 import { athenaCostUsd, ATHENA_PRICING, runOnAthena } from '../../local/athena-local/athena';
-import { finishResult, loadQuery } from '../../local/athena-local/queries';
+import { finishResult, loadQuery, queryParams } from '../../local/athena-local/queries';
 import { runQueryCli } from '../../local/query';
 
 const athena = mockClient(AthenaClient);
@@ -25,11 +25,13 @@ beforeEach(() => {
 
 describe('runOnAthena', () => {
   it('binds the dates as ExecutionParameters, polls to completion and reads every page', async () => {
-    const r = await runOnAthena(new AthenaClient({ region: 'eu-west-1' }), loadQuery('top_pages'), ['2026-11-01', '2026-11-07'],
+    const q = loadQuery('top_pages');
+    const r = await runOnAthena(new AthenaClient({ region: 'eu-west-1' }), q, queryParams(q, '2026-11-01', '2026-11-07'),
       { workgroup: 'clickstream-dev', database: 'clickstream_dev', sleep: async () => {} });
 
     const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
-    expect(start.ExecutionParameters).toEqual(["'2026-11-01'", "'2026-11-07'"]);
+    // One value per placeholder, by position: the calendar's dates, then the partition filter's.
+    expect(start.ExecutionParameters).toEqual(["'2026-11-01'", "'2026-11-07'", "'2026-11-01'", "'2026-11-07'"]);
     expect(start.WorkGroup).toBe('clickstream-dev');
     expect(start.QueryExecutionContext).toEqual({ Database: 'clickstream_dev' });
     expect(start.QueryString).toContain('FROM events_dedup e');
@@ -44,15 +46,28 @@ describe('runOnAthena', () => {
   });
 
   it('passes funnel steps after the dates, unused ones empty, quotes escaped', async () => {
-    await runOnAthena(new AthenaClient({ region: 'eu-west-1' }), loadQuery('funnel'), ['2026-11-01', '2026-11-07', '/menu.html', "chef's_pick", '', ''],
+    const q = loadQuery('funnel');
+    await runOnAthena(new AthenaClient({ region: 'eu-west-1' }), q, queryParams(q, '2026-11-01', '2026-11-07', ['/menu.html', "chef's_pick"]),
       { workgroup: 'wg', database: 'db', sleep: async () => {} });
     expect(athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input.ExecutionParameters)
-      .toEqual(["'2026-11-01'", "'2026-11-07'", "'/menu.html'", "'chef''s_pick'", "''", "''"]);
+      .toEqual(["'2026-11-01'", "'2026-11-07'", "'2026-11-01'", "'2026-11-07'", "'/menu.html'", "'chef''s_pick'", "''", "''"]);
+  });
+
+  it('passes data_quality its dates three times: the calendar, events and rejects', () => {
+    const q = loadQuery('data_quality');
+    expect(queryParams(q, '2026-11-01', '2026-11-07')).toEqual(['2026-11-01', '2026-11-07', '2026-11-01', '2026-11-07', '2026-11-01', '2026-11-07']);
+  });
+
+  it('refuses a parameter list that does not fill every placeholder, before calling Athena', async () => {
+    await expect(runOnAthena(new AthenaClient({ region: 'eu-west-1' }), loadQuery('top_pages'), ['2026-11-01', '2026-11-07'], { workgroup: 'wg', database: 'db', sleep: async () => {} }))
+      .rejects.toThrow('top_pages takes 4 parameters (from, to, from, to), got 2');
+    expect(athena.commandCalls(StartQueryExecutionCommand)).toHaveLength(0);
   });
 
   it('reports a failed query with its reason', async () => {
     athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: events_dedup' } } });
-    await expect(runOnAthena(new AthenaClient({ region: 'eu-west-1' }), loadQuery('top_pages'), ['2026-11-01', '2026-11-07'], { workgroup: 'wg', database: 'db', sleep: async () => {} }))
+    const q = loadQuery('top_pages');
+    await expect(runOnAthena(new AthenaClient({ region: 'eu-west-1' }), q, queryParams(q, '2026-11-01', '2026-11-07'), { workgroup: 'wg', database: 'db', sleep: async () => {} }))
       .rejects.toThrow('query q-1 FAILED: TABLE_NOT_FOUND: events_dedup');
   });
 
@@ -76,6 +91,7 @@ describe('npm run query -- --athena', () => {
     const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
     expect(input.WorkGroup).toBe('clickstream-prod');
     expect(input.QueryExecutionContext?.Database).toBe('clickstream_prod');
+    expect(input.ExecutionParameters).toEqual(["'2026-11-01'", "'2026-11-07'", "'2026-11-01'", "'2026-11-07'"]);
     expect(o.out).toBe('path,page_views,visitors\n/,10,7\n/menu.html,4,3\n');
     expect(o.err).toContain('scanned 2500.00 MB, cost $0.011369 at $5/TB');
   });

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
 import { QUERIES_DIR, viewFiles, duckColumns } from '../../local/athena-local/duckdb';
-import { loadQuery, queryNames } from '../../local/athena-local/queries';
+import { loadQuery, parseQuery, QueryFileError, queryNames } from '../../local/athena-local/queries';
 import { EVENT_COLUMNS } from '../../schema/columns';
 
 const SPEC: Record<string, string[]> = {
@@ -27,6 +27,60 @@ const SPEC: Record<string, string[]> = {
 };
 
 const parser = new Parser();
+
+/**
+ * What each `?` of a query body takes, read from the SQL around it: the calendar's bounds, the
+ * partition filter's bounds (from - 1 day, to + 3 days), or the funnel's step lookups in order.
+ */
+function placeholderRoles(body: string): string[] {
+  const parts = body.split('?');
+  let step = 0;
+  return parts.slice(0, -1).map((pre, i) => {
+    const post = parts[i + 1]!;
+    if (/cal_day BETWEEN CAST\($/.test(pre)) return 'from';
+    if (pre === ' AS DATE) AND CAST(' && /cal_day BETWEEN CAST\($/.test(parts[i - 1] ?? '')) return 'to';
+    if (/^ AS DATE\) - INTERVAL '1' DAY AS DATE\) AS VARCHAR\)\s+AND CAST\(CAST\(CAST\($/.test(post)) return 'from';
+    if (/^ AS DATE\) \+ INTERVAL '3' DAY AS DATE\) AS VARCHAR\)/.test(post)) return 'to';
+    if (/step_key = $/.test(pre)) return `step${(step += 1)}`;
+    return `unknown placeholder after ...${pre.slice(-40)}`;
+  });
+}
+
+type AstNode = Record<string, unknown>;
+const isNode = (v: unknown): v is AstNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+function* walk(v: unknown): Generator<AstNode> {
+  if (Array.isArray(v)) for (const x of v) yield* walk(x);
+  else if (isNode(v)) {
+    yield v;
+    for (const x of Object.values(v)) yield* walk(x);
+  }
+}
+const colName = (n: AstNode) => {
+  const c = n.column as { expr?: { value?: unknown } } | string | undefined;
+  return typeof c === 'string' ? c : c?.expr?.value;
+};
+const isColumn = (n: unknown, table: string, column: string) => isNode(n) && n.type === 'column_ref' && n.table === table && colName(n) === column;
+/** Column references (and subqueries) inside an expression. */
+const refs = (n: unknown) => [...walk(n)].filter((x) => x.type === 'column_ref' || x.type === 'select').map((x) => String(colName(x) ?? x.type));
+/** The top-level AND terms of a WHERE. */
+function conjuncts(where: unknown): AstNode[] {
+  if (!isNode(where)) return [];
+  if (where.type === 'binary_expr' && String(where.operator).toUpperCase() === 'AND') return [...conjuncts(where.left), ...conjuncts(where.right)];
+  return [where];
+}
+/** Every SELECT that reads a Glue table or the view, with the alias and WHERE it reads it with. */
+function tableReads(ast: unknown): { table: string; alias: string; where: unknown }[] {
+  const out: { table: string; alias: string; where: unknown }[] = [];
+  for (const n of walk(ast)) {
+    if (n.type !== 'select' || !Array.isArray(n.from)) continue;
+    for (const f of n.from.filter(isNode)) {
+      if (typeof f.table === 'string' && ['events', 'events_dedup', 'rejects'].includes(f.table)) {
+        out.push({ table: f.table, alias: typeof f.as === 'string' ? f.as : f.table, where: n.where });
+      }
+    }
+  }
+  return out;
+}
 
 interface OutputColumn {
   as?: unknown;
@@ -51,22 +105,48 @@ describe('saved query files', () => {
     expect(stmt.columns.map(outputName)).toEqual(SPEC[name]);
   });
 
-  it.each(Object.keys(SPEC))('%s takes from, to (and funnel four steps) as ? parameters and documents its definitions', (name) => {
+  it.each(Object.keys(SPEC))('%s documents its definitions and its parameters in the order of its placeholders', (name) => {
     const q = loadQuery(name);
-    expect(q.placeholders).toBe(name === 'funnel' ? 6 : 2);
     expect(q.description.length).toBeGreaterThan(10);
     expect(q.sql).toMatch(/^-- Definitions:$/m);
-    const body = q.sql.replace(/--[^\n]*/g, '');
+    // The dates once for the calendar, then once per table read for its partition filter.
+    const reads = name === 'data_quality' ? 2 : 1;
+    const dates = Array.from({ length: 1 + reads }, () => ['from', 'to']).flat();
+    expect(q.params).toEqual(name === 'funnel' ? [...dates, 'step1', 'step2', 'step3', 'step4'] : dates);
     // No question mark in comments: a tool counting parameters by text would miscount.
     expect(q.sql.split('\n').filter((l) => l.trimStart().startsWith('--') && l.includes('?'))).toEqual([]);
+    const body = q.sql.replace(/--[^\n]*/g, '');
     // Athena accepts execution parameters only in WHERE clauses.
     const withParams = body.split('\n').filter((l) => l.includes('?'));
     expect(withParams.length).toBeGreaterThan(0);
-    for (const line of withParams) expect(line).toMatch(/\bWHERE\b[^?]*\?/);
+    for (const line of withParams) expect(line).toMatch(/(\bWHERE\b|^\s+AND\b)[^?]*\?/);
     expect(body).toContain('WHERE cal_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)');
-    // Arrival partitions: the day before `from` to 3 days after `to`, joined on dt.
-    expect(body).toContain('UNNEST(ARRAY[-1, 0, 1, 2, 3])');
-    expect(body).toMatch(/JOIN partitions pt ON pt\.dt = [er]\.dt/);
+    // Each placeholder's place in the SQL says what it takes: the header must agree with it.
+    expect(placeholderRoles(body)).toEqual(q.params);
+  });
+
+  it.each(Object.keys(SPEC))('%s filters every read of events, events_dedup and rejects on dt with a static range', (name) => {
+    const q = loadQuery(name);
+    const ast = parser.astify(q.sql, { database: 'trino' });
+    const reads = tableReads(ast);
+    expect(reads.length).toBe(name === 'data_quality' ? 2 : 1);
+    for (const { table, alias, where } of reads) {
+      const ranges = conjuncts(where).filter((c) => c.operator === 'BETWEEN' && isColumn(c.left, alias, 'dt'));
+      expect({ table, ranges: ranges.length }).toEqual({ table, ranges: 1 });
+      // Static: built from the parameters and constants only, no column and no subquery, so
+      // Athena prunes while planning instead of waiting for a join's dynamic filter.
+      const bounds = (ranges[0]!.right as { value: unknown[] }).value;
+      expect(bounds).toHaveLength(2);
+      for (const b of bounds) expect(refs(b)).toEqual([]);
+    }
+    const body = q.sql.replace(/--[^\n]*/g, '');
+    expect(body).not.toMatch(/\bpartitions\b/);
+  });
+
+  it('rejects a file whose header lists other parameters than its placeholders', () => {
+    const sql = loadQuery('top_pages').sql.replace('-- Parameters, in order: from, to, from, to', '-- Parameters, in order: from, to');
+    expect(() => parseQuery('top_pages', sql)).toThrow(QueryFileError);
+    expect(() => parseQuery('x', 'SELECT 1 AS x FROM t WHERE a = ?')).toThrow(/lists \[\] but the SQL has 1 placeholders/);
   });
 
   it.each(Object.keys(SPEC).filter((n) => n !== 'data_quality'))('%s reads the de-duplicating view and drops bots', (name) => {
