@@ -17,7 +17,7 @@ const DUCK_TYPES: Record<GlueType, string> = { string: 'VARCHAR', bigint: 'BIGIN
 /**
  * java.net.URI, which Trino's url_extract_* functions parse with, rejects these characters in every
  * part of a URI (and a `%` not followed by two hex digits, and a second `#`): Trino then returns
- * NULL. Anything else outside the subset url_state() accepts is refused with an error, since the
+ * NULL. Anything else outside the subset trino_url_state() accepts is refused with an error, since the
  * local regex cannot tell what java.net.URI would make of it.
  */
 const URL_ILLEGAL = String.raw`[\x00-\x20\x7f"<>\\\^\x60{|}]|%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)|#[^#]*#`;
@@ -58,13 +58,13 @@ export const TRINO_MACROS: readonly string[] = [
      WHEN NOT (x LIKE '%Z') AND regexp_matches(x, 'T[0-9:.,]+[+-][0-9]{2}(:?[0-9]{2})?$') AND NOT regexp_matches(x, '[+-]00(:?00)?$')
        THEN ${refuse('from_iso8601_timestamp', 'a non-UTC offset stays the value zone on Athena but becomes UTC here', 'x')}
      ELSE CAST(x AS TIMESTAMPTZ) END`,
+  // The path as given when Trino's path language has it, else '$': DuckDB binds a constant path
+  // while planning, and a wildcard one would make every branch of json_extract_scalar a list.
+  String.raw`CREATE OR REPLACE MACRO trino_json_path(p) AS CASE WHEN regexp_matches(p, '^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*$') THEN p ELSE '$' END`,
   // DuckDB's json_extract_string returns an array or object as JSON text, Trino returns NULL (also
   // for JSON null). Trino returns a number as spelled in the document ('1.50', '1e2'); DuckDB
   // re-prints it ('1.5', '100.0'), so a number whose printed form is not in the document fails.
   // Paths beyond $.key / [n] (DuckDB also takes JSON pointers and wildcards) are refused.
-  // The path as given when Trino's path language has it, else '$': DuckDB binds a constant path
-  // while planning, and a wildcard one would make every branch below a list.
-  String.raw`CREATE OR REPLACE MACRO trino_json_path(p) AS CASE WHEN regexp_matches(p, '^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*$') THEN p ELSE '$' END`,
   `CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS CASE
      WHEN j IS NULL OR p IS NULL THEN NULL
      WHEN trino_json_path(p) <> p
