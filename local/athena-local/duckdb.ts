@@ -87,6 +87,11 @@ export const TRINO_MACROS: readonly string[] = [
        THEN list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), INTERVAL 1 DAY), x -> CAST(x AS DATE))
      ELSE list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), -INTERVAL 1 DAY), x -> CAST(x AS DATE)) END`,
   'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
+  // Trino's date_diff counts whole units (Joda's getDifferenceAsLong: 23:00 to 01:00 next day is 0
+  // days); DuckDB's date_diff counts unit boundaries crossed (1 day). DuckDB's date_sub counts
+  // whole units, so the name is taken over. The saved queries diff millisecond-precise times and
+  // Monday-aligned weeks, where both agree; ad-hoc queries with 'day' or 'hour' would not.
+  'CREATE OR REPLACE MACRO date_diff(u, a, b) AS date_sub(u, a, b)',
   // Trino's date_format takes MySQL specifiers (%i minutes, %s seconds, %W weekday name, ...);
   // each is translated to its strftime form in one pass over the format's tokens. %f prints the
   // milliseconds then 000, as Trino truncates to milliseconds. Unsupported ones fail, as on Trino.

@@ -123,6 +123,20 @@ describe('Trino macros match Trino or refuse loudly', () => {
     });
   });
 
+  describe('date_diff', () => {
+    it.each([
+      // Whole units, as Trino: DuckDB's own date_diff counts boundaries crossed (1 day, 1 hour).
+      ["date_diff('day', TIMESTAMP '2026-01-04 23:00:00', TIMESTAMP '2026-01-05 01:00:00')", 0],
+      ["date_diff('hour', TIMESTAMP '2026-01-04 10:59:59', TIMESTAMP '2026-01-04 11:00:01')", 0],
+      ["date_diff('day', TIMESTAMP '2026-01-05 01:00:00', TIMESTAMP '2026-01-04 23:00:00')", 0],
+      ["date_diff('millisecond', from_iso8601_timestamp('2026-11-22T10:00:00Z'), from_iso8601_timestamp('2026-11-22T10:00:01.250Z'))", 1250],
+      ["date_diff('week', DATE '2026-11-16', DATE '2026-11-30')", 2],
+      ["date_diff('day', DATE '2026-02-27', DATE '2026-03-01')", 2],
+    ])('%s = %j', async (sql, want) => {
+      expect(await one(sql)).toBe(want);
+    });
+  });
+
   describe('from_iso8601_timestamp', () => {
     it('refuses a non-UTC offset, which Trino keeps as the value zone (its hour and date differ)', async () => {
       await expect(fromRow('hour(from_iso8601_timestamp(x))', '2026-11-23T00:30:00+01:00')).rejects.toThrow(/from_iso8601_timestamp: a non-UTC offset/);
