@@ -12,13 +12,14 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { sendTo } from './clients/firehose';
-import { configFromEnv, requireEnv } from './lib/config';
+import { configFromEnv, requireEnv, retryAfterSeconds } from './lib/config';
 import { packLines, packRecords } from './lib/pack';
 import { processRequest, type IngestResponse } from './lib/pipeline';
 import { deliverWithRetry } from './lib/retry';
 
 // Read once: a misconfigured function fails its cold start, not a request.
 const config = configFromEnv(process.env);
+const retryAfter = String(retryAfterSeconds(process.env));
 const sendEvents = sendTo(requireEnv(process.env, 'EVENTS_STREAM_NAME'));
 const sendRejects = sendTo(requireEnv(process.env, 'REJECTS_STREAM_NAME'));
 const logger = new Logger();
@@ -59,7 +60,7 @@ async function ingest(event: HttpApiEvent, context: Context): Promise<APIGateway
     metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
     logger.error('events could not be delivered', { ...delivered });
     // Readable by a page only because serverless.yml lists retry-after in exposedResponseHeaders.
-    return json(503, { error: 'events could not be stored right now; retry later' }, { 'retry-after': '1' });
+    return json(503, { error: 'events could not be stored right now; retry later' }, { 'retry-after': retryAfter });
   }
   if (result.status !== 200) logger.info('request rejected', { status: result.status, siteId: result.siteId, reason: result.response });
   return json(result.status, result.response);

@@ -87,7 +87,7 @@ export interface CorsConfig {
 export interface HttpApiConfig {
   /** undefined when serverless.yml configures no CORS (API Gateway then passes the integration's headers through). */
   cors?: CorsConfig;
-  /** The function's timeout (provider.timeout; the framework's default is 6 s). */
+  /** The timeout of the function behind the routes (its own, else provider.timeout; the framework's default is 6 s). */
   timeoutSeconds: number;
 }
 
@@ -115,7 +115,12 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v ===
 /** The HTTP API settings the local API Gateway stand-in (local/api-gateway.ts) imitates. */
 export async function readHttpApi(stage: string, file = SERVERLESS_YML): Promise<HttpApiConfig> {
   const doc = readDoc(file);
-  const timeoutSeconds = Number(resolve(lookup(doc, 'provider.timeout') ?? 6, doc, stage));
+  const providerTimeout = lookup(doc, 'provider.timeout') ?? 6;
+  const functions = Object.values((lookup(doc, 'functions') ?? {}) as Record<string, { timeout?: unknown; events?: Record<string, unknown>[] }>);
+  const routed = functions.filter((f) => (f.events ?? []).some((e) => 'httpApi' in e));
+  if (routed.length === 0) throw new Error('serverless.yml: no function has an httpApi event');
+  // One bound for the stand-in: the longest of the routed functions.
+  const timeoutSeconds = Math.max(...routed.map((f) => Number(resolve(f.timeout ?? providerTimeout, doc, stage))));
   const cors = lookup(doc, 'provider.httpApi.cors') as Record<string, unknown> | boolean | undefined;
   if (!cors) return { timeoutSeconds };
   // `cors: true` is the framework's shorthand for allow-all.

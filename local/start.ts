@@ -5,7 +5,9 @@
  *   Firehose  local/firehose/server.ts, configured from serverless.yml, into LOCAL_DATA_DIR (.data)
  *   Demo      the restaurant site with the SDK                                          DEMO_PORT (8080)
  * Settings: LOCAL_BUFFER_SECONDS (default: the streams' IntervalInSeconds), LOCAL_FIREHOSE_FAULTS
- * ("throttle=0.2,partial=0.2,5xx=0.1"), FIREHOSE_PORT (0 = any free port).
+ * ("throttle=0.2,partial=0.2,5xx=0.1"), FIREHOSE_PORT (0 = any free port), LOCAL_PARAMS
+ * ("retryAfterSeconds=5,urlDropQuery=true": serverless.yml params for the local stage, as
+ * `--param` gives them to a deploy).
  * It builds the SDK first when client-sdk/dist/ is missing or stale, so the demo site can record.
  * Ctrl-C stops the API, then writes every buffered record: nothing acknowledged is lost.
  */
@@ -39,6 +41,13 @@ async function waitForApi(url: string, child: ChildProcess, timeoutMs = 120_000)
   throw new Error(`serverless offline did not answer on ${url} within ${timeoutMs / 1000} s`);
 }
 
+/** LOCAL_PARAMS "a=1,b=x" -> ['a=1', 'b=x']; a malformed entry stops the start with its reason. */
+function parseParams(spec: string | undefined): string[] {
+  const out = (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of out) if (!/^[A-Za-z][A-Za-z0-9]*=/.test(p)) throw new Error(`LOCAL_PARAMS: "${p}" is not name=value`);
+  return out;
+}
+
 async function main() {
   const root = join(__dirname, '..');
   ensureSdkBuilt(join(root, 'client-sdk'));
@@ -49,8 +58,10 @@ async function main() {
 
   // Offline listens on a private port; only the API Gateway stand-in faces clients.
   const offlinePort = await freePort();
+  const params = parseParams(env.LOCAL_PARAMS);
   const offline = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'offline', 'start',
-    '--stage', STAGE, '--host', '127.0.0.1', '--httpPort', String(offlinePort), '--lambdaPort', String(await freePort()), '--localEnvironment'], {
+    '--stage', STAGE, '--host', '127.0.0.1', '--httpPort', String(offlinePort), '--lambdaPort', String(await freePort()), '--localEnvironment',
+    ...params.map((p) => `--param=${p}`)], {
     cwd: root,
     stdio: ['ignore', env.LOCAL_QUIET ? 'ignore' : 'inherit', 'inherit'],
     env: {

@@ -70,6 +70,19 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineCon
   };
 }
 
+/**
+ * RETRY_AFTER_SECONDS: the Retry-After of a 503 (events not stored, retry later). Whole seconds,
+ * 1 to 3,600 (the SDK caps what it honours at one hour); default 1. A larger value spreads the
+ * retries of every visitor's browser while Firehose is throttling.
+ */
+export function retryAfterSeconds(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.RETRY_AFTER_SECONDS;
+  if (raw === undefined || raw === '') return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 3600) throw new ConfigError(`RETRY_AFTER_SECONDS must be a whole number of seconds from 1 to 3600, not "${raw}"`);
+  return n;
+}
+
 /** Reads a required variable at module scope of an entry point. */
 export function requireEnv(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];

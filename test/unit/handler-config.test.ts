@@ -1,8 +1,8 @@
 /**
- * The site allowlist read from SITES: what an origin pattern admits, and the safe default for
- * requests without an Origin header.
+ * The site allowlist read from SITES (what an origin pattern admits, and the safe default for
+ * requests without an Origin header), and the Retry-After of a 503.
  */
-import { configFromEnv, originPattern } from '../../handlers/lib/config';
+import { configFromEnv, originPattern, retryAfterSeconds } from '../../handlers/lib/config';
 
 const SALT = 'unit-test-salt-0123456789';
 
@@ -34,5 +34,18 @@ describe('SITES', () => {
     const explicit = configFromEnv({ VISITOR_SALT_SECRET: SALT, SITES: JSON.stringify({ tool: { origins: [], allowNoOrigin: true } }) });
     expect(explicit.sites.get('tool')?.allowNoOrigin).toBe(true);
     expect(configFromEnv({ VISITOR_SALT_SECRET: SALT }).sites.get('demo')?.allowNoOrigin).toBe(true);
+  });
+});
+
+describe('RETRY_AFTER_SECONDS', () => {
+  it('defaults to 1 and takes whole seconds from 1 to 3600', () => {
+    expect(retryAfterSeconds({})).toBe(1);
+    expect(retryAfterSeconds({ RETRY_AFTER_SECONDS: '' })).toBe(1);
+    expect(retryAfterSeconds({ RETRY_AFTER_SECONDS: '30' })).toBe(30);
+    expect(retryAfterSeconds({ RETRY_AFTER_SECONDS: '3600' })).toBe(3600);
+  });
+
+  it.each(['0', '-5', '1.5', '3601', 'soon'])('refuses %s at cold start, naming the variable', (raw) => {
+    expect(() => retryAfterSeconds({ RETRY_AFTER_SECONDS: raw })).toThrow(/RETRY_AFTER_SECONDS must be a whole number of seconds from 1 to 3600/);
   });
 });
