@@ -30,8 +30,8 @@ export const firehose = new FirehoseClient({
   requestHandler: FIREHOSE_TIMEOUTS,
 });
 
-export const sendTo = (stream: string): SendBatch => async (records) => {
-  const out = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }));
+export const sendTo = (stream: string): SendBatch => async (records, budgetMs) => {
+  const out = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }), { abortSignal: AbortSignal.timeout(budgetMs) });
   const failed: number[] = [];
   const errorCodes: string[] = [];
   if (out.FailedPutCount) {

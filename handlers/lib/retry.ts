@@ -7,8 +7,11 @@
  */
 import { chunkBatches, FIREHOSE_LIMITS } from './pack';
 
-/** Result of one batch call: indexes (into the batch) of records that failed. */
-export type SendBatch = (records: Uint8Array[]) => Promise<{ failed: number[]; errorCodes?: string[] }>;
+/**
+ * One batch call: indexes (into the batch) of records that failed. `budgetMs` is the time the call
+ * may take; past it the adapter abandons the call (it then counts as failed).
+ */
+export type SendBatch = (records: Uint8Array[], budgetMs: number) => Promise<{ failed: number[]; errorCodes?: string[] }>;
 
 export interface RetryPolicy {
   baseMs: number;
@@ -48,7 +51,9 @@ export async function deliverWithRetry(records: Uint8Array[], send: SendBatch, p
     const stillFailing: Uint8Array[] = [];
     for (const batch of chunkBatches(pending, FIREHOSE_LIMITS)) {
       try {
-        const { failed, errorCodes } = await send(batch);
+        // Bounded by the time left: a hung call must not run past the answer margin into the Lambda
+        // timeout (a 500 from API Gateway instead of our 503).
+        const { failed, errorCodes } = await send(batch, Math.max(0, policy.timeLeftMs()));
         for (const i of failed) stillFailing.push(batch[i] as Uint8Array);
         if (errorCodes?.length) lastError = errorCodes[0];
       } catch (err) {

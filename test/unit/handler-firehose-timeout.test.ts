@@ -28,12 +28,24 @@ describe('sendTo against an endpoint that never answers', () => {
     const { sendTo, FIREHOSE_TIMEOUTS } = await import('../../handlers/clients/firehose');
     // Act
     const started = Date.now();
-    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":0}\n')]).then(() => undefined, (e: Error) => e);
+    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":0}\n')], 60_000).then(() => undefined, (e: Error) => e);
     const took = Date.now() - started;
     // Assess: it fails (deliverWithRetry then retries the records or answers 503) after at most the
     // SDK's two attempts, each cut at its request timeout
     expect(sockets.size).toBeGreaterThan(0);
     expect(error?.name).toBe('TimeoutError');
     expect(took).toBeLessThan(2 * (FIREHOSE_TIMEOUTS.connectionTimeout + FIREHOSE_TIMEOUTS.requestTimeout) + 3_000);
+  }, 20_000);
+
+  it('gives up when the time the handler has left runs out, even inside one attempt', async () => {
+    const { sendTo, FIREHOSE_TIMEOUTS } = await import('../../handlers/clients/firehose');
+    // Act: 300 ms left, far less than one attempt's own bound
+    const started = Date.now();
+    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":1}\n')], 300).then(() => undefined, (e: Error) => e);
+    const took = Date.now() - started;
+    // Assess: abandoned at the budget, not at the client's timeouts
+    expect(error).toBeDefined();
+    expect(took).toBeGreaterThanOrEqual(250);
+    expect(took).toBeLessThan(FIREHOSE_TIMEOUTS.requestTimeout);
   }, 20_000);
 });

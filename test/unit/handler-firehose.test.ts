@@ -17,7 +17,7 @@ describe('sendTo', () => {
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'a' }, { RecordId: 'b' }] });
     const input = records(2);
     // Act
-    const out = await sendTo('clickstream-events-test')(input);
+    const out = await sendTo('clickstream-events-test')(input, 10_000);
     // Assess
     const calls = firehose.commandCalls(PutRecordBatchCommand);
     expect(calls).toHaveLength(1);
@@ -37,7 +37,7 @@ describe('sendTo', () => {
       ],
     });
     // Act
-    const out = await sendTo('events')(records(4));
+    const out = await sendTo('events')(records(4), 10_000);
     // Assess
     expect(out).toEqual({ failed: [1, 3], errorCodes: ['ServiceUnavailableException', 'InternalFailure'] });
   });
@@ -46,14 +46,14 @@ describe('sendTo', () => {
     // Prepare
     firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'x' }] });
     // Act
-    await sendTo('events-stream')(records(1));
-    await sendTo('rejects-stream')(records(1));
+    await sendTo('events-stream')(records(1), 10_000);
+    await sendTo('rejects-stream')(records(1), 10_000);
     // Assess
     expect(firehose.commandCalls(PutRecordBatchCommand).map((c) => c.args[0].input.DeliveryStreamName)).toEqual(['events-stream', 'rejects-stream']);
   });
 
   it('lets a failed call throw, so the retry loop retries the whole batch', async () => {
     firehose.on(PutRecordBatchCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
-    await expect(sendTo('events')(records(1))).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(sendTo('events')(records(1), 10_000)).rejects.toMatchObject({ name: 'ThrottlingException' });
   });
 });

@@ -111,6 +111,21 @@ describe('deliverWithRetry', () => {
     expect(report).toMatchObject({ failed: 1, attempts: 1 });
   });
 
+  it('gives each call the time left as its budget, so a hung call cannot outlast the answer margin', async () => {
+    // Prepare: 1,000 ms left; the first call fails after the clock moves 300 ms
+    const budgets: number[] = [];
+    const { p, clock } = policy({ deadlineMs: 1_000, random: () => 0 });
+    const send: SendBatch = async (_batch, budgetMs) => {
+      budgets.push(budgetMs);
+      clock.now += 300;
+      return budgets.length === 1 ? { failed: [0] } : { failed: [] };
+    };
+    // Act
+    await deliverWithRetry(records(1), send, p);
+    // Assess: the budget shrinks with the time used
+    expect(budgets).toEqual([1_000, 700]);
+  });
+
   it('sleeps with capped exponential backoff and jitter between attempts', async () => {
     // Prepare: half of the window every time; the window doubles from 50 ms and stops at 1,000 ms
     const { send } = fakeSend(Array.from({ length: 10 }, () => ['row-0']));
