@@ -103,7 +103,8 @@ async function main() {
   gateway = await startApiGateway({ port, target: `http://127.0.0.1:${offlinePort}`, http: await readHttpApi(STAGE) });
   if (fh.replayed) console.log(`replayed ${fh.replayed} acknowledged records from the write-ahead log`);
   console.log(`\nClickstream local stack is up:
-  API       POST ${apiUrl}/v1/events   (site_id "demo")
+  API       POST ${apiUrl}/v1/events   (site_id "demo"; the port serverless offline prints above is
+            internal: clients go through the API Gateway stand-in on ${port})
   Demo      ${demo.url}/
   Firehose  ${fh.url}   buffering ${bufferSeconds ?? readStreams(STAGE)[0]?.intervalSeconds} s into ${dataDir}/events/dt=YYYY-MM-DD/hour=HH/
   Ctrl-C flushes buffers and stops.\n`);
