@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from 'playwright-core';
 import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, type Browser, type PageServer } from '../support/browser';
-import { startLocalStack, type LocalStack } from '../support/stack';
+import { eventually, startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
 const suite = canRunBrowser ? describe : describe.skip;
@@ -80,12 +80,3 @@ async function waitFor(cond: () => boolean, ms: number, why: () => string): Prom
   }
 }
 
-async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await read();
-  while (!done(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 250));
-    v = await read();
-  }
-  return v;
-}

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readHttpApi } from '../../local/serverless-config';
-import { startLocalStack, type LocalStack } from '../support/stack';
+import { eventually, startLocalStack, type LocalStack } from '../support/stack';
 
 const event = (overrides: Record<string, unknown> = {}) => ({
   event_id: randomUUID(), type: 'page_view', ts: new Date().toISOString(), anonymous_id: 'anon-1', session_id: 'sess-1',
@@ -25,15 +25,6 @@ async function post(stack: LocalStack, body: unknown, headers: Record<string, st
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
-async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  let v = await read();
-  while (!done(v) && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 200));
-    v = await read();
-  }
-  return v;
-}
 
 describe('local stack: ingest end to end', () => {
   let stack: LocalStack;

@@ -51,6 +51,17 @@ export function readRows(dir: string): Record<string, unknown>[] {
   });
 }
 
+/** Reads until `done` holds or `ms` has passed (bounded polling), and returns the last read. */
+export async function eventually<T>(read: () => Promise<T>, done: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let v = await read();
+  while (!done(v) && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 200));
+    v = await read();
+  }
+  return v;
+}
+
 /** Stacks started by this test file and not yet stopped (process group leaders). */
 const live = new Set<number>();
 const killAll = () => {
