@@ -1,3 +1,7 @@
+// The AWS SDK warns on Node < 22 about its releases after January 2027 (README "Node versions"); the
+// Lambda runs nodejs22.x and the local stack turns it off too. Workers inherit this environment.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
