@@ -37,8 +37,10 @@ function resolve(value: unknown, doc: Record<string, unknown>, stage: string): u
   for (let i = 0; i < 10 && typeof out === 'string' && out.includes('${'); i++) {
     const whole = /^\$\{([^{}]+)\}$/.exec(out);
     const sub = (expr: string): unknown => {
-      const [ref] = expr.split(',').map((s) => s.trim());
+      const [ref, fallback] = expr.split(',').map((s) => s.trim());
       if (ref === 'sls:stage' || ref === "opt:stage") return stage;
+      // The local stack passes no other CLI option: `${opt:region, 'us-east-1'}` is its fallback.
+      if (ref?.startsWith('opt:') && fallback !== undefined) return fallback.replace(/^['"]|['"]$/g, '');
       if (ref?.startsWith('self:')) return lookup(doc, ref.slice(5));
       if (ref?.startsWith('param:')) return param(doc, stage, ref.slice(6));
       throw new Error(`serverless.yml: variable \${${expr}} is not supported by the local stack`);
@@ -99,7 +101,7 @@ async function resolveFileVariable(value: unknown, doc: Record<string, unknown>,
   if (typeof value !== 'string') return value;
   const m = /^\$\{file\(([^)]+)\):([A-Za-z0-9_]+)\}$/.exec(value);
   if (!m) return resolve(value, doc, stage);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the framework loads these CommonJS resolvers the same way
+  // require, as the framework loads these CommonJS resolvers.
   const exported = (require(join(__dirname, '..', m[1] as string)) as Record<string, unknown>)[m[2] as string];
   if (typeof exported !== 'function') return exported;
   return (exported as (o: { resolveVariable: (v: string) => Promise<unknown> }) => unknown)({
@@ -138,4 +140,10 @@ export async function readHttpApi(stage: string, file = SERVERLESS_YML): Promise
       maxAge: c.maxAge === undefined ? undefined : Number(await get('maxAge')),
     },
   };
+}
+
+/** provider.region as the local stage resolves it (the deploy's default region). */
+export function readRegion(stage: string, file = SERVERLESS_YML): string {
+  const doc = readDoc(file);
+  return String(resolve(lookup(doc, 'provider.region') ?? 'us-east-1', doc, stage));
 }

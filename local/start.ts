@@ -5,7 +5,8 @@
  *   Firehose  local/firehose/server.ts, configured from serverless.yml, into LOCAL_DATA_DIR (.data)
  *   Demo      the restaurant site with the SDK                                          DEMO_PORT (8080)
  * Settings: LOCAL_BUFFER_SECONDS (default: the streams' IntervalInSeconds), LOCAL_FIREHOSE_FAULTS
- * ("throttle=0.2,partial=0.2,5xx=0.1"), FIREHOSE_PORT (0 = any free port), LOCAL_PARAMS
+ * ("throttle=0.2,partial=0.2,5xx=0.1"), LOCAL_FIREHOSE_QUOTA (unset: the Direct PUT quota of
+ * serverless.yml's region; "off"; or MiB/s), FIREHOSE_PORT (0 = any free port), LOCAL_PARAMS
  * ("retryAfterSeconds=5,urlDropQuery=true": serverless.yml params for the local stage, as
  * `--param` gives them to a deploy).
  * It builds the SDK first when client-sdk/dist/ is missing or stale, so the demo site can record.
@@ -17,7 +18,8 @@ import { startApiGateway } from './api-gateway';
 import { FirehoseStandIn, parseFaults } from './firehose/server';
 import { freePort } from './net';
 import { ensureSdkBuilt } from './sdk-build';
-import { readHttpApi, readStreams } from './serverless-config';
+import { readHttpApi, readRegion, readStreams } from './serverless-config';
+import { quotaFromSetting } from './firehose/quota';
 import { startStatic } from './static';
 
 const env = process.env;
@@ -51,7 +53,10 @@ function parseParams(spec: string | undefined): string[] {
 async function main() {
   const root = join(__dirname, '..');
   ensureSdkBuilt(join(root, 'client-sdk'));
-  const firehose = new FirehoseStandIn({ dataDir, streams: readStreams(STAGE), bufferSeconds, faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS) });
+  const firehose = new FirehoseStandIn({
+    dataDir, streams: readStreams(STAGE), bufferSeconds, faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS),
+    quota: quotaFromSetting(env.LOCAL_FIREHOSE_QUOTA, readRegion(STAGE)),
+  });
   const fh = await firehose.listen(Number(env.FIREHOSE_PORT ?? 0));
   const apiUrl = `http://localhost:${port}`;
   const demo = await startStatic({ port: Number(env.DEMO_PORT ?? 8080), apiUrl, dataDir });

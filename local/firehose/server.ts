@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { StreamConfig } from '../serverless-config';
 import { objectKey } from './layout';
+import { StreamThroughput, type DirectPutQuota } from './quota';
 
 export interface FaultConfig {
   /** Share of calls answered with a throttling error. */
@@ -46,6 +47,7 @@ interface Buffered {
   records: Buffer[];
   bytes: number;
   firstArrival?: Date;
+  throughput?: StreamThroughput;
 }
 
 export interface FirehoseStandInOptions {
@@ -55,6 +57,9 @@ export interface FirehoseStandInOptions {
   bufferSeconds?: number;
   faults?: FaultConfig;
   random?: () => number;
+  /** Each stream's Direct PUT quota (quota.ts); undefined = unlimited. */
+  quota?: DirectPutQuota;
+  now?: () => number;
 }
 
 export class FirehoseStandIn {
@@ -63,12 +68,14 @@ export class FirehoseStandIn {
   private server?: Server;
   private timer?: NodeJS.Timeout;
   faults: FaultConfig;
-  stats = { acceptedRecords: 0, failedRecords: 0, objects: 0 };
+  stats = { acceptedRecords: 0, failedRecords: 0, objects: 0, throttledCalls: 0 };
 
   constructor(private readonly opts: FirehoseStandInOptions) {
     this.faults = opts.faults ?? {};
     this.walDir = join(opts.dataDir, '.firehose-wal');
-    for (const config of opts.streams) this.buffers.set(config.name, { config, records: [], bytes: 0 });
+    for (const config of opts.streams) {
+      this.buffers.set(config.name, { config, records: [], bytes: 0, throughput: opts.quota && new StreamThroughput(opts.quota, opts.now) });
+    }
   }
 
   /** Replays the write-ahead log: records acknowledged before a crash are delivered after it. */
@@ -182,14 +189,20 @@ export class FirehoseStandIn {
       if (op === 'DescribeDeliveryStream') {
         return send(res, 200, { DeliveryStreamDescription: { DeliveryStreamName: stream.config.name, DeliveryStreamStatus: 'ACTIVE', DeliveryStreamType: 'DirectPut', VersionId: '1' } });
       }
+      const slowDown = () => {
+        this.stats.throttledCalls++;
+        return send(res, 400, { __type: 'ServiceUnavailableException', message: 'Slow down. (over the stream\'s Direct PUT throughput quota)' });
+      };
       if (op === 'PutRecord') {
-        const record = input.Record as { Data?: string } | undefined;
-        this.accept(stream, [Buffer.from(record?.Data ?? '', 'base64')]);
+        const data = Buffer.from((input.Record as { Data?: string } | undefined)?.Data ?? '', 'base64');
+        if (stream.throughput && !stream.throughput.admit(1, data.length)) return slowDown();
+        this.accept(stream, [data]);
         return send(res, 200, { RecordId: randomUUID(), Encrypted: false });
       }
       const records = (input.Records as { Data?: string }[] | undefined) ?? [];
       // PutRecordBatch quota: 500 records per call.
       if (records.length === 0 || records.length > 500) return send(res, 400, { __type: 'InvalidArgumentException', message: 'Records must have 1 to 500 entries' });
+      if (stream.throughput && !stream.throughput.admit(records.length, records.reduce((n, r) => n + Buffer.byteLength(r.Data ?? '', 'base64'), 0))) return slowDown();
       const partial = this.faults.partial ?? 0;
       const kept: Buffer[] = [];
       const responses = records.map((r) => {
