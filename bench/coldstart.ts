@@ -26,8 +26,8 @@ interface SlsEsbuild {
 /** The parts of serverless.yml the benchmarks and the cost model follow. */
 export interface ServerlessFacts {
   custom: { esbuild: SlsEsbuild; firehose: { intervalSeconds: number; sizeMB: number } };
-  functions: { ingest: { handler: string } };
-  provider: { memorySize: number; architecture: string };
+  functions: { ingest: { handler: string; memorySize?: number; logs?: { logFormat?: string; applicationLogLevel?: string; systemLogLevel?: string } } };
+  provider: { memorySize?: number; architecture: string; logs?: { lambda?: { logFormat?: string; applicationLogLevel?: string; systemLogLevel?: string } } };
   params: { default: { dataTransitionDays: number; dataExpirationDays: number } };
   resources: { Resources: Record<string, { Type: string }> };
 }

@@ -1,12 +1,15 @@
 /**
- * npm run cost -- --events-per-month N [--batch K] [--arch arm64|x86] [--put-ms MS] [--json]
+ * npm run cost -- --events-per-month N [--batch K] [--browser-batch K] [--arch arm64|x86] [--put-ms MS] [--memory MB] [--json]
  *
  * The monthly AWS bill of this product per service, from list prices (bench/prices.ts) and bytes
  * measured on real enriched rows (bench/fixtures.ts through handlers/lib/pipeline.ts), compared
  * with three other designs: one event per request, one event per Firehose record, and a REST API
- * writing straight to Firehose (the course lab). The model is explained in docs/cost.md.
+ * writing straight to Firehose (the course lab). The Lambda's CPU time per invocation, cold start
+ * and log bytes are measured on the real bundle (bench/lambda.ts); events per request on real
+ * browsing come from the last Chromium run on record (bench/browsing.ts, bench/results.json
+ * `browsing`). The model is explained in docs/cost.md.
  */
-import { readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -16,7 +19,7 @@ import { processRequest, type StoredEvent } from '../handlers/lib/pipeline';
 import { DEFAULT_OPTIONS, generate } from '../local/simulator/generate';
 import { readServerless } from './coldstart';
 import { benchConfig, makeRequests } from './fixtures';
-import { timePerRequestUs } from './pipeline';
+import { measureLambda, type LambdaInvocationCost } from './lambda';
 import { GB, PRICES, PRICES_CHECKED, PRICES_REGION, TB } from './prices';
 
 /** The SDK's default batchSize (client-sdk/src/index.ts, docs/sdk.md). */
@@ -24,8 +27,13 @@ export const SDK_BATCH_SIZE = 20;
 export const DEFAULT_EVENTS_PER_MONTH = 10_000_000;
 /** Average month: 365.25 / 12 days. */
 export const MONTH_SECONDS = 30.4375 * 86_400;
-/** Lambda allocates one full vCPU at 1,769 MB and CPU in proportion below that (Lambda docs). */
-const LAMBDA_FULL_VCPU_MB = 1_769;
+/**
+ * Lambda allocates CPU in proportion to memory, one vCPU's worth at 1,769 MB (AWS Lambda developer
+ * guide, "Configure Lambda function memory").
+ */
+export const LAMBDA_FULL_VCPU_MB = 1_769;
+/** Memory sizes priced side by side (MB); 128 MB is left out: the measured peak RSS is about that. */
+export const MEMORY_SIZES = [256, 512, 1024] as const;
 
 /**
  * Assumptions that are not prices. Each is a stated guess or a measurement, used as a default and
@@ -34,10 +42,12 @@ const LAMBDA_FULL_VCPU_MB = 1_769;
 export const ASSUMPTIONS = {
   /** PutRecordBatch round trip from Lambda to Firehose in the same region (not measured here). */
   putMs: 20,
-  /** middy + Powertools + response around the pipeline, per invocation. */
-  handlerOverheadMs: 1,
-  /** START/END/REPORT platform lines (~300 B) plus one Powertools EMF metrics line (~350 B). */
-  logBytesPerInvocation: 650,
+  /**
+   * Share of invocations that start a new execution environment. Since August 2025 the INIT phase
+   * is billed like the invocation (AWS Compute Blog, "AWS Lambda standardizes billing for INIT
+   * Phase", which also gives "INITs typically occur in under 1% of invocations").
+   */
+  coldStartShare: 0.01,
   /** Share of requests carrying at least one rejected event (simulator default: 1 %). */
   rejectShare: 0.01,
   /** One rejects row, as the handler writes it (reason + event snippet). */
@@ -65,10 +75,28 @@ export interface Measured {
   envelopeBytes: number;
   /** compressed / uncompressed for a gzip object of n rows (Firehose GZIP, level 6 assumed). */
   gzipRatio: (rowsPerObject: number) => number;
-  /** Handler pipeline CPU time per request of k events on this machine, microseconds. */
-  pipelineUsPerRequest: (k: number) => number;
+  /**
+   * CPU time of one warm invocation of the real bundle (middy, Powertools, pipeline, AWS SDK) for a
+   * request of k events, microseconds at one full core of this machine (bench/lambda.ts).
+   */
+  invocationCpuUs: (k: number) => number;
+  /** CPU time of a cold start (loading the bundle plus the first invocation), ms at one full core. */
+  coldStartCpuMs: number;
+  /** Bytes the function's own code logs per successful invocation (the EMF metrics line), measured. */
+  appLogBytesPerInvocation: number;
   /** Average events per request in the simulator's realistic traffic (one request per page). */
   simulatedEventsPerRequest: number;
+  /** Events per request measured in Chromium on scripted visits (bench/browsing.ts), when on record. */
+  browserEventsPerRequest?: number;
+}
+
+/** The ingest function's Lambda LoggingConfig (serverless.yml functions.ingest.logs). */
+export interface Logging {
+  format: 'Text' | 'JSON';
+  /** Lambda's own START/END/REPORT lines: INFO (default) or WARN (only failures). */
+  systemLevel: 'DEBUG' | 'INFO' | 'WARN';
+  /** The function's own lines: anything below this level is dropped by Lambda. */
+  applicationLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
 }
 
 export interface DesignSpec {
@@ -113,6 +141,46 @@ export interface ModelOptions {
   expirationDays: number;
   savedQueries: number;
   alarms: number;
+  logging: Logging;
+}
+
+// A request id as Lambda prints it, and report figures of a typical invocation: the lines' length
+// hardly depends on them.
+const RID = '8f5b1c2d-3e4f-4a5b-9c6d-0123456789ab';
+
+/**
+ * Bytes of Lambda's own log lines per successful invocation. Text format: START, END and REPORT
+ * (formats as in the Lambda developer guide's logging pages); the log level cannot filter them.
+ * JSON format: at system level INFO (the default), the platform.start and platform.report objects
+ * (Telemetry API event schema); at WARN none, since a successful invocation produces no system log
+ * at WARN or above ("Log-level filtering", Lambda developer guide: the default INFO level is what
+ * sends the start and report messages).
+ */
+export function platformLogBytes(logging: Logging, memoryMB: number): number {
+  const report = { durationMs: 23.45, billedDurationMs: 24, memorySizeMB: memoryMB, maxMemoryUsedMB: 90 };
+  const lines = logging.format === 'Text'
+    ? [
+      `START RequestId: ${RID} Version: $LATEST\n`,
+      `END RequestId: ${RID}\n`,
+      `REPORT RequestId: ${RID}\tDuration: ${report.durationMs} ms\tBilled Duration: ${report.billedDurationMs} ms\tMemory Size: ${memoryMB} MB\tMax Memory Used: ${report.maxMemoryUsedMB} MB\t\n`,
+    ]
+    : logging.systemLevel === 'WARN'
+      ? []
+      : [
+        `${JSON.stringify({ time: '2026-12-03T10:00:00.000Z', type: 'platform.start', record: { requestId: RID, version: '$LATEST' } })}\n`,
+        `${JSON.stringify({ time: '2026-12-03T10:00:00.024Z', type: 'platform.report', record: { requestId: RID, metrics: report, status: 'success' } })}\n`,
+      ];
+  return lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
+}
+
+/**
+ * Bytes of the function's own logs that reach CloudWatch per successful invocation. Lambda gives a
+ * JSON line without a "level" key the level INFO ("Log-level filtering"), so the Powertools EMF
+ * line (which has none) is dropped, and the metrics with it, below INFO.
+ */
+export function appLogBytes(logging: Logging, measuredBytes: number): number {
+  if (logging.format === 'Text') return measuredBytes;
+  return ['TRACE', 'DEBUG', 'INFO'].includes(logging.applicationLevel) ? measuredBytes : 0;
 }
 
 /** The monthly bill of one design. Pure: measured figures and options in, dollars out. */
@@ -130,15 +198,19 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   if (design.api === 'http') add('API Gateway', 'HTTP API requests', requests * Math.ceil(bodyBytes / P.apiGateway.httpMeterBytes) * P.apiGateway.httpPerMillion / 1e6);
   else add('API Gateway', 'REST API requests', requests * P.apiGateway.restPerMillion / 1e6);
 
-  // Lambda: CPU time measured here, scaled to the share of a vCPU the memory size buys, plus the
-  // PutRecordBatch wait; billed per 1 ms.
+  // Lambda: CPU time of a whole invocation measured here, scaled to the share of a vCPU the memory
+  // size buys, plus the PutRecordBatch wait; billed per 1 ms. Cold starts bill their INIT too.
   let durationMs = 0;
+  let initMs = 0;
   if (design.lambda) {
     const cpuShare = Math.min(1, o.memoryMB / LAMBDA_FULL_VCPU_MB);
-    const cpuMs = m.pipelineUsPerRequest(Math.round(k)) / 1000 / cpuShare;
-    durationMs = Math.ceil(cpuMs + A.handlerOverheadMs + (o.putMs ?? A.putMs));
+    const cpuMs = m.invocationCpuUs(k) / 1000 / cpuShare;
+    durationMs = Math.ceil(cpuMs + (o.putMs ?? A.putMs));
+    initMs = Math.ceil(m.coldStartCpuMs / cpuShare);
+    const gbSecond = (o.memoryMB / 1024) * P.lambda.gbSecond[o.arch];
     add('Lambda', 'requests', requests * P.lambda.requestPerMillion / 1e6);
-    add('Lambda', `duration (${o.memoryMB} MB x ${durationMs} ms, ${o.arch})`, requests * (o.memoryMB / 1024) * (durationMs / 1000) * P.lambda.gbSecond[o.arch]);
+    add('Lambda', `duration (${o.memoryMB} MB x ${durationMs} ms, ${o.arch})`, requests * (durationMs / 1000) * gbSecond);
+    add('Lambda', `INIT of cold starts (${(100 * A.coldStartShare).toFixed(0)} % of invocations x ${initMs} ms)`, requests * A.coldStartShare * (initMs / 1000) * gbSecond);
   }
 
   // Firehose: every record is billed in 5 KB steps, so packing a request's events into one record
@@ -176,7 +248,8 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
     : (storedBytes / GB) * monthsKept * P.s3.standardGBMonth;
   add('S3', `storage (${monthsKept.toFixed(1)} months of gzip data${toIa ? ', Standard-IA after ' + o.transitionDays + ' d' : ', objects < 128 KB stay Standard'})`, storageUsd);
 
-  if (design.lambda) add('CloudWatch', 'Lambda logs + EMF metrics lines', (requests * A.logBytesPerInvocation / GB) * P.cloudwatch.logsIngestPerGB);
+  const logBytes = design.lambda ? appLogBytes(o.logging, m.appLogBytesPerInvocation) + platformLogBytes(o.logging, o.memoryMB) : 0;
+  if (design.lambda) add('CloudWatch', `Lambda logs (${Math.round(logBytes)} B per invocation; ${o.logging.format}, system level ${o.logging.systemLevel})`, (requests * logBytes / GB) * P.cloudwatch.logsIngestPerGB);
 
   // Athena reads the gzip bytes of the partitions in range; cost depends on use, not on events.
   const queriesPerMonth = o.savedQueries * A.queryRunsPerDay * 30.4375;
@@ -193,7 +266,7 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   return {
     design: design.name, eventsPerMonth: n, arch: o.arch, lines, totalUsd, perMillionUsd,
     facts: {
-      requests, records, lambda_billed_ms: durationMs, body_bytes: bodyBytes, row_bytes: design.rowBytes,
+      requests, records, lambda_billed_ms: durationMs, lambda_init_ms: initMs, log_bytes_per_invocation: logBytes, body_bytes: bodyBytes, row_bytes: design.rowBytes,
       s3_objects: objects, rows_per_object: rowsPerObject, gzip_ratio: gz, stored_gb: storedBytes / GB,
     },
   };
@@ -212,8 +285,11 @@ export function designs(m: Measured, k: number): DesignSpec[] {
 
 const fmtK = (k: number) => (Number.isInteger(k) ? String(k) : k.toFixed(1));
 
-/** Measures row sizes, gzip ratios and handler time from the real pipeline on bench fixtures. */
-export function measure(opts: { timeMs?: number } = {}): Measured {
+/**
+ * Measures row sizes and gzip ratios from the real pipeline on bench fixtures, and the Lambda's CPU,
+ * cold start and log bytes from the real bundle (bench/lambda.ts, a few seconds).
+ */
+export async function measure(opts: { lambda?: LambdaInvocationCost; invocations?: number; browserEventsPerRequest?: number; log?: (s: string) => void } = {}): Promise<Measured> {
   const config = benchConfig();
   const reqs = makeRequests(100, SDK_BATCH_SIZE, Date.now(), 7);
   const rows: StoredEvent[] = [];
@@ -247,80 +323,171 @@ export function measure(opts: { timeMs?: number } = {}): Measured {
     ratioCache.set(size, ratio);
     return ratio;
   };
-  const timeCache = new Map<number, number>();
-  const pipelineUsPerRequest = (k: number): number => {
-    const kk = Math.max(1, k);
-    let t = timeCache.get(kk);
-    if (t === undefined) timeCache.set(kk, (t = timePerRequestUs(kk, opts.timeMs ?? 300)));
-    return t;
-  };
   // Realistic request sizes: the simulator sends one batch per page (page view, clicks, engagement).
   const sim = generate({ ...DEFAULT_OPTIONS, end: '2026-11-01', visitors: 1_000 }).requests.filter((r) => r.rawBody === undefined && !r.firehoseCopy);
   const simulatedEventsPerRequest = sim.reduce((s, r) => s + r.events.length, 0) / sim.length;
+  const lambda = opts.lambda ?? (await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: opts.invocations ?? 200, log: opts.log }));
   return {
     rowBytes: ndjson.length / rows.length,
     wireEventBytes: wire / rows.length,
     envelopeBytes: envelope / reqs.length,
     gzipRatio,
-    pipelineUsPerRequest,
+    invocationCpuUs: interpolate(Object.entries(lambda.invocation_cpu_mean_us).map(([k, us]) => [Number(k), us])),
+    coldStartCpuMs: lambda.init_cpu_ms + lambda.first_invocation_cpu_ms,
+    appLogBytesPerInvocation: lambda.app_log_bytes_per_invocation,
     simulatedEventsPerRequest,
+    browserEventsPerRequest: opts.browserEventsPerRequest ?? readBrowsing()?.value.events_per_request,
   };
 }
 
+/** Straight lines between measured (x, y) points, flat beyond the ends. */
+export function interpolate(points: [number, number][]): (x: number) => number {
+  const p = [...points].sort((a, b) => a[0] - b[0]);
+  if (!p.length) throw new Error('interpolate needs at least one point');
+  return (x) => {
+    if (x <= p[0]![0]) return p[0]![1];
+    for (let i = 1; i < p.length; i++) {
+      const [x1, y1] = p[i]!;
+      const [x0, y0] = p[i - 1]!;
+      if (x <= x1) return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
+    }
+    return p[p.length - 1]![1];
+  };
+}
+
+/** The last browsing run on record in bench/results.json (npm run bench -- --only-slow --browsing). */
+export function readBrowsing(): { measured_at: string; value: { events_per_request: number } } | undefined {
+  const file = join(__dirname, 'results.json');
+  if (!existsSync(file)) return undefined;
+  const b = (JSON.parse(readFileSync(file, 'utf8')) as { browsing?: { measured_at: string; value: { events_per_request: number } } }).browsing;
+  return b && b.value.events_per_request > 0 ? b : undefined;
+}
+
+/** The ingest function's logging settings, function level first, then the provider's (as the framework does). */
+export function loggingOf(sls: ReturnType<typeof readServerless>): Logging {
+  const l = sls.functions.ingest.logs ?? sls.provider.logs?.lambda ?? {};
+  const format = l.logFormat === 'JSON' ? 'JSON' : 'Text';
+  // Lambda's defaults once the format is JSON: INFO for both (Text cannot filter by level).
+  return { format, systemLevel: (l.systemLogLevel ?? 'INFO') as Logging['systemLevel'], applicationLevel: (l.applicationLogLevel ?? 'INFO') as Logging['applicationLevel'] };
+}
+
 /** Model options from serverless.yml and athena-queries/ (so the bill follows the config). */
-export function modelOptions(eventsPerMonth: number, arch: Arch, putMs?: number): ModelOptions {
+export function modelOptions(eventsPerMonth: number, arch: Arch, putMs?: number, memoryMB?: number): ModelOptions {
   const sls = readServerless();
   const root = join(__dirname, '..');
   return {
     eventsPerMonth, arch, putMs,
-    memoryMB: Number(sls.provider.memorySize),
+    // Function level wins over the provider's, as in the framework; 1,024 MB is its default.
+    memoryMB: Number(memoryMB ?? sls.functions.ingest.memorySize ?? sls.provider.memorySize ?? 1024),
     bufferSeconds: Number(sls.custom.firehose.intervalSeconds),
     bufferMB: Number(sls.custom.firehose.sizeMB),
     transitionDays: Number(sls.params.default.dataTransitionDays),
     expirationDays: Number(sls.params.default.dataExpirationDays),
     savedQueries: readdirSync(join(root, 'athena-queries')).filter((f) => f.endsWith('.sql')).length,
+    logging: loggingOf(sls),
     alarms: Object.values(sls.resources.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && (r as { Condition?: string }).Condition !== 'IsParquet').length, // default JSON output: the Parquet-only alarm is not created
   };
 }
 
+/** One memory size priced at the browser (or simulated) events per request and at full batches. */
+export interface MemoryOption {
+  memory_mb: number;
+  cpu_share: number;
+  /** Modelled billed duration of a warm invocation at the traffic's events per request, and of a 500-event batch. */
+  billed_ms: number;
+  billed_ms_500: number;
+  /** Modelled INIT of a cold start (bundle load + first invocation, CPU divided by the share: an upper bound). */
+  cold_start_ms: number;
+  /** Measured peak RSS of the largest batch against this size. */
+  rss_headroom: number;
+  /** Lambda lines only (requests, duration, INIT), per million events, at that traffic and at full batches. */
+  lambda_per_million_usd: number;
+  lambda_per_million_usd_full_batches: number;
+  /** The whole per-million figure at that traffic. */
+  per_million_usd: number;
+}
+
 export interface CostReport {
+  measured_at: string;
   prices_checked: string;
   region: string;
   events_per_month: number;
   batch: number;
   arch: Arch;
-  measured: { row_bytes: number; wire_event_bytes: number; gzip_ratio_at_default: number; simulated_events_per_request: number; pipeline_us_per_request: number };
+  memory_mb: number;
+  /** The PutRecordBatch round trip assumed (not measurable without AWS). */
+  put_ms: number;
+  logging: Logging & { app_log_bytes: number; platform_log_bytes: number };
+  measured: {
+    row_bytes: number; wire_event_bytes: number; gzip_ratio_at_default: number; simulated_events_per_request: number;
+    /** CPU of a warm invocation at `batch` events (mean), and of a cold start, at one full core here. */
+    invocation_cpu_us: number; cold_start_cpu_ms: number;
+    /** The measured application log line(s) per invocation, before Lambda's level filter. */
+    app_log_bytes_measured: number;
+  };
   bills: Bill[];
   /** Our design at the SDK's batch size: the target figure. */
   cost_per_million_events_usd: number;
   /** Our design at the simulator's events per request (one flush per page). */
   cost_per_million_events_usd_simulated_traffic: number;
+  /** Events per request measured in Chromium (bench/browsing.ts) and our design's bill at that figure. */
+  browser_events_per_request?: number;
+  browser_measured_at?: string;
+  cost_per_million_events_usd_browser_traffic?: number;
+  /** Each memory size of MEMORY_SIZES priced at the browser figure (the simulator's without one). */
+  memory_sizes: { events_per_request: number; traffic: 'browser' | 'simulated'; options: MemoryOption[] };
+  /** Peak RSS measured with the largest batch (bench/lambda.ts), MB. */
+  max_rss_mb: number;
 }
 
 /** Runs the whole model: measure, then bill every design. */
-export function costReport(o: { eventsPerMonth?: number; batch?: number; arch?: Arch; putMs?: number; measured?: Measured } = {}): CostReport {
-  const m = o.measured ?? measure();
+export async function costReport(o: { eventsPerMonth?: number; batch?: number; browserBatch?: number; browserMeasuredAt?: string; arch?: Arch; putMs?: number; memoryMB?: number; measured?: Measured; lambda?: LambdaInvocationCost; log?: (s: string) => void } = {}): Promise<CostReport> {
+  const lambda = o.lambda ?? (o.measured ? undefined : await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: 200, log: o.log }));
+  const m = o.measured ?? (await measure({ lambda, browserEventsPerRequest: o.browserBatch }));
   const n = o.eventsPerMonth ?? DEFAULT_EVENTS_PER_MONTH;
   const k = o.batch ?? SDK_BATCH_SIZE;
   const arch = o.arch ?? 'arm64';
-  const opts = modelOptions(n, arch, o.putMs);
+  const opts = modelOptions(n, arch, o.putMs, o.memoryMB);
   const bills = designs(m, k).map((d) => bill(d, m, opts));
-  const simulated = bill({ ...designs(m, m.simulatedEventsPerRequest)[0]!, name: `this design, simulated traffic (${m.simulatedEventsPerRequest.toFixed(1)} events/request)` }, m, opts);
+  const ours = (kk: number, name: string, mo = opts) => bill({ ...designs(m, kk)[0]!, name }, m, mo);
+  const simulated = ours(m.simulatedEventsPerRequest, `this design, simulated traffic (${m.simulatedEventsPerRequest.toFixed(1)} events/request)`);
+  const kb = m.browserEventsPerRequest;
+  const browser = kb ? ours(kb, `this design, browser traffic (${kb.toFixed(2)} events/request, measured in Chromium)`) : undefined;
+  const trafficK = kb ?? m.simulatedEventsPerRequest;
+  const maxRss = lambda?.max_rss_mb ?? 0;
+  const lambdaPerMillion = (b: Bill) => (b.lines.filter((l) => l.service === 'Lambda').reduce((s, l) => s + l.usd, 0) / n) * 1e6;
+  const options = MEMORY_SIZES.map((mb): MemoryOption => {
+    const mo = { ...opts, memoryMB: mb };
+    const b = ours(trafficK, '', mo);
+    const share = Math.min(1, mb / LAMBDA_FULL_VCPU_MB);
+    return {
+      memory_mb: mb, cpu_share: Math.round(share * 1000) / 1000,
+      billed_ms: b.facts.lambda_billed_ms!, billed_ms_500: Math.ceil(m.invocationCpuUs(500) / 1000 / share + (o.putMs ?? ASSUMPTIONS.putMs)),
+      cold_start_ms: b.facts.lambda_init_ms!, rss_headroom: maxRss ? Math.round((mb / maxRss) * 100) / 100 : 0,
+      lambda_per_million_usd: lambdaPerMillion(b), lambda_per_million_usd_full_batches: lambdaPerMillion(ours(k, '', mo)), per_million_usd: b.perMillionUsd,
+    };
+  });
   return {
-    prices_checked: PRICES_CHECKED, region: PRICES_REGION, events_per_month: n, batch: k, arch,
+    measured_at: new Date().toISOString().slice(0, 10),
+    prices_checked: PRICES_CHECKED, region: PRICES_REGION, events_per_month: n, batch: k, arch, memory_mb: opts.memoryMB, put_ms: o.putMs ?? ASSUMPTIONS.putMs,
+    logging: { ...opts.logging, app_log_bytes: appLogBytes(opts.logging, m.appLogBytesPerInvocation), platform_log_bytes: platformLogBytes(opts.logging, opts.memoryMB) },
     measured: {
       row_bytes: m.rowBytes, wire_event_bytes: m.wireEventBytes, gzip_ratio_at_default: bills[0]!.facts.gzip_ratio!,
-      simulated_events_per_request: m.simulatedEventsPerRequest, pipeline_us_per_request: m.pipelineUsPerRequest(Math.round(k)),
+      simulated_events_per_request: m.simulatedEventsPerRequest, invocation_cpu_us: m.invocationCpuUs(k), cold_start_cpu_ms: m.coldStartCpuMs,
+      app_log_bytes_measured: m.appLogBytesPerInvocation,
     },
-    bills: [bills[0]!, simulated, ...bills.slice(1)],
+    bills: [bills[0]!, ...(browser ? [browser] : []), simulated, ...bills.slice(1)],
     cost_per_million_events_usd: bills[0]!.perMillionUsd,
     cost_per_million_events_usd_simulated_traffic: simulated.perMillionUsd,
+    ...(browser ? { browser_events_per_request: kb, browser_measured_at: o.browserMeasuredAt ?? (o.browserBatch ? undefined : readBrowsing()?.measured_at), cost_per_million_events_usd_browser_traffic: browser.perMillionUsd } : {}),
+    memory_sizes: { events_per_request: trafficK, traffic: kb ? 'browser' : 'simulated', options },
+    max_rss_mb: maxRss,
   };
 }
 
 const usd = (x: number) => (x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(4)}`);
 
-/** Terminal tables: the bill per service for our design, then every design side by side. */
+/** Terminal tables: the bill per service for our design, every design side by side, memory sizes. */
 export function formatCost(r: CostReport): string {
   const ours = r.bills[0]!;
   const t1 = new Table({ head: ['service', 'item', 'USD / month'], colAligns: ['left', 'left', 'right'], style: { head: [], border: [] } });
@@ -328,26 +495,33 @@ export function formatCost(r: CostReport): string {
   t1.push(['', 'total', usd(ours.totalUsd)]);
   const t2 = new Table({ head: ['design', 'per million events', 'month total', 'requests', 'Firehose records', 'S3 objects'], colAligns: ['left', 'right', 'right', 'right', 'right', 'right'], style: { head: [], border: [] } });
   for (const b of r.bills) t2.push([b.design, usd(b.perMillionUsd), usd(b.totalUsd), Math.round(b.facts.requests!).toLocaleString('en-US'), Math.round(b.facts.records!).toLocaleString('en-US'), Math.round(b.facts.s3_objects!).toLocaleString('en-US')]);
+  const ms = r.memory_sizes;
+  const t3 = new Table({ head: ['memory', 'vCPU share', 'billed ms', 'billed ms, 500 events', 'cold start ms (upper bound)', 'peak RSS headroom', 'Lambda $/M events', `same at ${r.batch}/request`, 'total $/M events'], colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], style: { head: [], border: [] } });
+  for (const x of ms.options) t3.push([`${x.memory_mb} MB${x.memory_mb === r.memory_mb ? ' *' : ''}`, x.cpu_share.toFixed(3), String(x.billed_ms), String(x.billed_ms_500), String(x.cold_start_ms), `${x.rss_headroom.toFixed(1)}x`, usd(x.lambda_per_million_usd), usd(x.lambda_per_million_usd_full_batches), usd(x.per_million_usd)]);
   const m = r.measured;
+  const lg = r.logging;
   return [
-    `${r.events_per_month.toLocaleString('en-US')} events/month, ${r.batch} events/request, Lambda ${r.arch}; list prices ${r.region}, checked ${r.prices_checked} (bench/prices.ts)`,
-    `measured: ${m.row_bytes.toFixed(0)} B per stored row, ${m.wire_event_bytes.toFixed(0)} B per wire event, gzip ratio ${m.gzip_ratio_at_default.toFixed(3)} at ${Math.round(ours.facts.rows_per_object!)} rows/object, handler ${m.pipeline_us_per_request.toFixed(0)} us/request here, simulator ${m.simulated_events_per_request.toFixed(2)} events/request`,
+    `${r.events_per_month.toLocaleString('en-US')} events/month, ${r.batch} events/request, Lambda ${r.memory_mb} MB ${r.arch}; list prices ${r.region}, checked ${r.prices_checked} (bench/prices.ts)`,
+    `measured: ${m.row_bytes.toFixed(0)} B per stored row, ${m.wire_event_bytes.toFixed(0)} B per wire event, gzip ratio ${m.gzip_ratio_at_default.toFixed(3)} at ${Math.round(ours.facts.rows_per_object!)} rows/object, invocation ${m.invocation_cpu_us.toFixed(0)} us CPU here (cold start ${m.cold_start_cpu_ms.toFixed(0)} ms), simulator ${m.simulated_events_per_request.toFixed(2)} events/request${r.browser_events_per_request ? `, Chromium ${r.browser_events_per_request.toFixed(2)} events/request${r.browser_measured_at ? ` (${r.browser_measured_at})` : ''}` : ''}`,
+    `logs per invocation: ${lg.app_log_bytes} B from the function (measured ${m.app_log_bytes_measured.toFixed(0)} B) + ${lg.platform_log_bytes} B of Lambda's own lines (${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel})`,
     t1.toString(),
     t2.toString(),
+    `memory sizes at ${ms.events_per_request.toFixed(2)} events/request (${ms.traffic} traffic); * = serverless.yml. CPU measured at one full core here, divided by the share Lambda gives (memory / ${LAMBDA_FULL_VCPU_MB.toLocaleString('en-US')} MB): not measured on Lambda.`,
+    t3.toString(),
     'per million events = lines that scale with events (API, Lambda, Firehose, S3, logs); Athena, metrics, alarms and the secret are monthly amounts (see docs/cost.md).',
     '',
   ].join('\n');
 }
 
-const USAGE = 'usage: npm run cost -- --events-per-month N [--batch K] [--arch arm64|x86] [--put-ms MS] [--json]';
+const USAGE = 'usage: npm run cost -- --events-per-month N [--batch K] [--browser-batch K] [--arch arm64|x86] [--put-ms MS] [--memory MB] [--json]';
 
-function main(): number {
+async function main(): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
-        'events-per-month': { type: 'string' }, batch: { type: 'string' }, arch: { type: 'string' },
-        'put-ms': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+        'events-per-month': { type: 'string' }, batch: { type: 'string' }, 'browser-batch': { type: 'string' }, arch: { type: 'string' },
+        'put-ms': { type: 'string' }, memory: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
       },
     }));
   } catch (e) {
@@ -367,10 +541,13 @@ function main(): number {
   try {
     const arch = (values.arch ?? 'arm64') as Arch;
     if (arch !== 'arm64' && arch !== 'x86') throw new RangeError(`--arch must be arm64 or x86, got ${values.arch}`);
-    const r = costReport({
+    const r = await costReport({
       eventsPerMonth: num(values['events-per-month'], 'events-per-month', 1, 1e13),
       batch: num(values.batch, 'batch', 1, 500),
+      browserBatch: num(values['browser-batch'], 'browser-batch', 1, 500),
       putMs: num(values['put-ms'], 'put-ms', 0, 10_000),
+      // Lambda's range (Configure Lambda function memory: 128 MB to 10,240 MB).
+      memoryMB: num(values.memory, 'memory', 128, 10_240),
       arch,
     });
     process.stdout.write(values.json ? `${JSON.stringify(r, null, 2)}\n` : formatCost(r));
@@ -381,4 +558,4 @@ function main(): number {
   }
 }
 
-if (require.main === module) process.exitCode = main();
+if (require.main === module) void main().then((code) => { process.exitCode = code; });

@@ -1,11 +1,15 @@
 /**
- * npm run bench -- [--quick] [--e2e] [--sdk-cost] [--queries] [--queries-dense] [--queries-10m] [--anchors] [--only-slow] [--no-write]
+ * npm run bench -- [--quick] [--e2e] [--sdk-cost] [--browsing] [--queries] [--queries-dense] [--queries-10m] [--anchors] [--only-slow] [--no-write]
  *
  * Runs the benchmarks and writes bench/results.json and bench/results.md (committed) plus the
  * same tables on the terminal. By default only the fast ones run (pipeline, stage breakdown, cold
- * start, SDK sizes, cost model): a few minutes on two busy cores. The flags add the slow ones:
+ * start, SDK sizes, the Lambda's invocation cost, cost model): a few minutes on two busy cores.
+ * The flags add the slow ones:
  *   --e2e          autocannon through the local stack (10 s, 50 connections, 20 events/request)
- *   --sdk-cost     the browser SDK's main-thread cost per event in headless Chromium (about 5 min)
+ *   --sdk-cost     the browser SDK's main-thread cost per event in headless Chromium, beside
+ *                  Plausible's, Snowplow's and Umami's trackers from npm (about 10 min; needs the registry)
+ *   --browsing     events per request on scripted visits of the demo site in Chromium through the
+ *                  local stack (about 4 min), fed into the cost model (the cost section is re-run)
  *   --queries      every saved query on DuckDB over 1 M simulated events, as gzip JSON and as
  *                  Parquet, with the bytes Athena would scan (about 25 min)
  *   --queries-dense  the same 1 M events over 3 days: as many events per 60 s object as 10 M a
@@ -25,9 +29,11 @@ import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { readAnchors, runAnchors, type AnchorsFile } from './anchors';
 import { runBreakdown, STAGES, type Breakdown } from './breakdown';
+import { runBrowsing, type BrowsingResult } from './browsing';
 import { buildBundle, measureColdStart, type ColdStart } from './coldstart';
-import { costReport, formatCost, measure, type CostReport } from './cost';
+import { costReport, formatCost, LAMBDA_FULL_VCPU_MB, type CostReport } from './cost';
 import { runE2e, type E2eResult } from './e2e';
+import { measureLambda, type LambdaInvocationCost } from './lambda';
 import { BATCH_SIZES, median, runPipelineBench, type PipelineBench } from './pipeline';
 import { runQueryBench, type QueryBench } from './queries';
 import { runSdkCost, type SdkCost } from './sdk-cost';
@@ -45,6 +51,10 @@ export const TARGETS = {
   sdk_core_gzip: 2560,
   loader_gzip: 400,
   cost_per_million_events_usd: 0.2,
+  /** Our track() against Plausible's, same harness (bench/sdk-cost.ts). */
+  sdk_track_us_ratio_vs_plausible: 1.0,
+  /** Per call in a burst of 1,000 track() calls in one task. */
+  sdk_burst_us_per_call: 20,
 } as const;
 
 export interface SdkSize { file: string; min: number; gzip: number; brotli: number; budget: number }
@@ -62,7 +72,10 @@ export interface Results {
   bundle: { bytes: number; cold_start: ColdStart };
   sdk: SdkSize[] | { error: string };
   cost: CostReport;
+  /** The ingest Lambda's CPU, logs, cold start and memory, measured on the real bundle (bench/lambda.ts). */
+  lambda?: LambdaInvocationCost;
   anchors?: AnchorsFile;
+  browsing?: Dated<BrowsingResult>;
   e2e?: Dated<E2eResult>;
   sdk_cost?: Dated<SdkCost>;
   queries_1m?: Dated<QueryBench>;
@@ -80,6 +93,8 @@ const COMMANDS = {
   anchors: 'npm run bench -- --anchors',
   e2e: 'npm run bench -- --e2e',
   sdk_cost: 'npm run bench -- --only-slow --sdk-cost',
+  browsing: 'npm run bench -- --only-slow --browsing',
+  lambda: 'npm run bench',
   queries_1m: 'npm run bench -- --queries',
   queries_10m: 'npm run bench -- --only-slow --queries-10m',
   queries_dense: 'npm run bench -- --only-slow --queries-dense',
@@ -116,6 +131,14 @@ export function summaryRows(r: Results): string[][] {
   else rows.push(['SDK sizes', r.sdk.error, '', 'not measured', COMMANDS.sdk]);
   rows.push([`cost per million events (${r.cost.batch} events/request, ${int(r.cost.events_per_month)}/month, ${r.cost.arch})`, `$${r.cost.cost_per_million_events_usd.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd <= TARGETS.cost_per_million_events_usd), COMMANDS.cost]);
   rows.push([`cost per million events, simulated traffic (${r.cost.measured.simulated_events_per_request.toFixed(1)} events/request)`, `$${r.cost.cost_per_million_events_usd_simulated_traffic.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd_simulated_traffic <= TARGETS.cost_per_million_events_usd), COMMANDS.cost]);
+  if (r.cost.cost_per_million_events_usd_browser_traffic !== undefined && r.cost.browser_events_per_request !== undefined) {
+    const b = r.browsing?.value;
+    rows.push([`cost per million events, browser traffic (${r.cost.browser_events_per_request.toFixed(2)} events/request measured in Chromium${r.cost.browser_measured_at ? ` ${r.cost.browser_measured_at}` : ''}${b ? `: ${int(b.distinct_events_stored)} events in ${int(b.requests)} requests` : ''})`, `$${r.cost.cost_per_million_events_usd_browser_traffic.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd_browser_traffic <= TARGETS.cost_per_million_events_usd), `${COMMANDS.browsing}, then ${COMMANDS.cost}`]);
+  }
+  if (r.lambda) {
+    const cur = r.cost.memory_sizes.options.find((x) => x.memory_mb === r.cost.memory_mb);
+    rows.push([`ingest Lambda per invocation (${r.cost.memory_mb} MB; CPU measured at one core here, divided by the share Lambda gives)`, `${r.lambda.invocation_cpu_mean_us['3']?.toFixed(0) ?? '?'} us CPU at 3 events -> ${cur?.billed_ms ?? '?'} ms billed; ${r.cost.logging.app_log_bytes + r.cost.logging.platform_log_bytes} B of logs`, 'cheapest size; fewest log bytes', '', COMMANDS.lambda]);
+  }
   if (r.e2e) {
     const e = r.e2e.value;
     rows.push([`end to end, local stack (${e.connections} conn, ${e.batch} events/request, ${e.seconds} s; ${r.e2e.measured_at})`, `${int(e.events_per_s)} events/s; p50/p95/p99 ${e.latency_ms.p50.toFixed(0)}/${e.latency_ms.p95.toFixed(0)}/${e.latency_ms.p99.toFixed(0)} ms`, 'every accepted event on disk', e.events_accepted === 0 ? 'MISSED: nothing accepted' : e.accepted_missing_on_disk === 0 ? `met (${int(e.events_accepted)} events)` : `MISSED: ${e.accepted_missing_on_disk} missing`, COMMANDS.e2e]);
@@ -174,6 +197,30 @@ export function renderMarkdown(r: Results): string {
   out.push(markdownTable(['design', 'per million events', `month total at ${int(r.cost.events_per_month)} events`], r.cost.bills.map((b) => [b.design, `$${b.perMillionUsd.toFixed(3)}`, `$${b.totalUsd.toFixed(2)}`])));
   out.push(`\nBill of this design at ${int(r.cost.events_per_month)} events/month:\n`);
   out.push(markdownTable(['service', 'item', 'USD/month'], r.cost.bills[0]!.lines.map((l) => [l.service, l.item + (l.perEvent ? '' : ' (monthly, not per event)'), `$${l.usd.toFixed(4)}`])));
+  const lg = r.cost.logging;
+  out.push(`\nLogs per invocation: ${lg.app_log_bytes} B from the function (the Powertools EMF line, measured) + ${lg.platform_log_bytes} B of Lambda's own lines (LoggingConfig ${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel}).\n`);
+  if (r.lambda) {
+    const l = r.lambda;
+    out.push(`## Ingest Lambda: CPU per invocation and memory size (\`${COMMANDS.lambda}\`, bench/lambda.ts)\n`);
+    out.push(`The real bundle in a child Node ${l.node} process against a loopback Firehose, ${l.invocations_per_batch} warm invocations per batch size (fewer for 500 events). CPU time (user + system) at one full core of this machine, microseconds: mean, median [min-max]. Loading the bundle took ${l.init_cpu_ms.toFixed(0)} ms of CPU and the first invocation ${l.first_invocation_cpu_ms.toFixed(0)} ms; peak RSS ${l.max_rss_mb.toFixed(0)} MB after ${l.max_batch}-event batches.\n`);
+    out.push(markdownTable(['events/request', 'CPU mean', 'CPU median [min-max]', 'wall on loopback, median'], l.batches.map((k) => {
+      const c = l.invocation_cpu_us[String(k)]!;
+      return [String(k), (l.invocation_cpu_mean_us[String(k)] ?? 0).toFixed(0), `${c.median.toFixed(0)} [${c.min.toFixed(0)}-${c.max.toFixed(0)}]`, (l.invocation_wall_us[String(k)]?.median ?? 0).toFixed(0)];
+    })));
+    const ms = r.cost.memory_sizes;
+    out.push(`\nEach size priced by the cost model at ${ms.events_per_request.toFixed(2)} events/request (${ms.traffic} traffic) and at ${r.cost.batch}: CPU above divided by the share Lambda gives (memory / ${int(LAMBDA_FULL_VCPU_MB)} MB), plus the assumed ${r.cost.put_ms} ms PutRecordBatch wait. Lambda's CPU share is not imitated here; the cold start column divides the cold start's CPU by the same share (an upper bound if Lambda runs INIT faster). Current size marked *.\n`);
+    out.push(markdownTable(['memory', 'vCPU share', 'billed ms', 'billed ms, 500 events', 'cold start ms', 'peak RSS headroom', 'Lambda $ per M events', `same at ${r.cost.batch}/request`, 'all lines $ per M events'], ms.options.map((x) => [
+      `${x.memory_mb} MB${x.memory_mb === r.cost.memory_mb ? ' *' : ''}`, x.cpu_share.toFixed(3), String(x.billed_ms), String(x.billed_ms_500), String(x.cold_start_ms), `${x.rss_headroom.toFixed(1)}x`,
+      `$${x.lambda_per_million_usd.toFixed(4)}`, `$${x.lambda_per_million_usd_full_batches.toFixed(4)}`, `$${x.per_million_usd.toFixed(3)}`,
+    ])));
+  }
+  if (r.browsing) {
+    const b = r.browsing.value;
+    out.push(`\n## Events per request on real browsing (${r.browsing.measured_at}, \`${COMMANDS.browsing}\`)\n`);
+    out.push(`Headless Chromium ${b.chromium_version}, the demo site through the local stack, SDK build ${b.sdk.build_sha256} (commit ${b.sdk.git_head}${b.sdk.client_sdk_src_dirty ? ', client-sdk/src with uncommitted changes' : ''}), ${b.rounds} round(s) of the scripted visits in bench/browsing.ts, reading times from the simulator's distribution capped at ${(b.dwell_cap_ms / 1000).toFixed(0)} s (${b.seconds} s in all). Requests counted at a proxy in front of the API (playwright's request events saw ${b.requests_seen_by_playwright} of them: Chromium does not report a leaving page's keepalive requests); events read back from the stored rows.\n`);
+    out.push(markdownTable(['visit', 'pages', 'seconds', 'requests', 'events sent'], b.visits.map((v) => [v.name, String(v.pages), v.seconds.toFixed(0), String(v.requests), String(v.events)])));
+    out.push(`\n${int(b.requests)} requests carried ${int(b.events_sent)} events (${int(b.distinct_events_sent)} distinct); ${int(b.distinct_events_stored)} distinct events stored, ${b.missing} missing, ${b.duplicate_rows_per_100} duplicate rows per 100 events: **${b.events_per_request.toFixed(2)} events per request**. ${b.requests_at_leave} requests were sent as a page was left for another page of the site and ${b.requests_at_close} as a tab closed. Had each leave-time batch gone out with the next page's send instead (the carry-over lever; an estimate from this trace, not a measurement): ${b.carry_over_estimate.requests} requests, ${b.carry_over_estimate.events_per_request.toFixed(2)} events per request.\n`);
+  }
   if (r.e2e) {
     const e = r.e2e.value;
     out.push(`\n## End to end through the local stack (${r.e2e.measured_at}, \`${COMMANDS.e2e}\`)\n`);
@@ -213,7 +260,7 @@ export function renderMarkdown(r: Results): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-dense': { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
+      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, browsing: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-dense': { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
       anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -229,9 +276,10 @@ async function main(): Promise<void> {
 
   // --only-slow: keep the fast sections (and their date and machine) from results.json.
   const reuse = values['only-slow'] === true && previous.pipeline && previous.breakdown && previous.bundle && previous.sdk && previous.cost;
-  let pipeline: PipelineBench, breakdown: Breakdown[], bytes: number, cold: ColdStart, sdk: Results['sdk'], cost: CostReport;
+  let pipeline: PipelineBench, breakdown: Breakdown[], bytes: number, cold: ColdStart, sdk: Results['sdk'], cost: CostReport | undefined;
+  let lambda: LambdaInvocationCost | undefined;
   if (reuse) {
-    ({ pipeline, breakdown, sdk, cost } = previous as Results);
+    ({ pipeline, breakdown, sdk, cost, lambda } = previous as Results);
     ({ bytes, cold_start: cold } = (previous as Results).bundle);
     log(`reusing the fast sections measured ${previous.measured_at}`);
   } else {
@@ -242,10 +290,11 @@ async function main(): Promise<void> {
     log('cold start: building the Lambda bundle ...');
     ({ bytes } = await buildBundle());
     cold = measureColdStart(quick ? 7 : 21);
+    log('Lambda invocations: CPU, logs, peak memory of the bundle in a child process ...');
+    lambda = await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: quick ? 60 : 200, build: false, log });
     log('SDK sizes ...');
     sdk = sdkSizes();
-    log('cost model ...');
-    cost = costReport({ measured: measure({ timeMs: quick ? 150 : 400 }) });
+    cost = undefined;
   }
 
   const anchors = values.anchors ? await runAnchors(log) : readAnchors();
@@ -259,6 +308,13 @@ async function main(): Promise<void> {
       return undefined;
     }
   };
+  // Before the cost model, which prices the events per request measured here.
+  const browsing = values.browsing ? await attempt('browsing', () => runBrowsing({ rounds: quick ? 1 : 2, dwellCapMs: quick ? 8_000 : undefined, log })) : previous.browsing;
+  if (!cost || values.browsing) {
+    log('cost model ...');
+    lambda ??= await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: quick ? 60 : 200, log });
+    cost = await costReport({ lambda, browserBatch: browsing?.value.events_per_request, browserMeasuredAt: browsing?.measured_at, log });
+  }
   const e2e = values.e2e ? await attempt('e2e', () => runE2e({ log })) : previous.e2e;
   const sdk_cost = values['sdk-cost'] ? await attempt('sdk-cost', () => runSdkCost({ rounds: quick ? 3 : 9, log })) : previous.sdk_cost;
   const queries_1m = values.queries ? await attempt('queries', () => runQueryBench({ events: 1_000_000, log })) : previous.queries_1m;
@@ -269,7 +325,7 @@ async function main(): Promise<void> {
     measured_at: reuse ? previous.measured_at! : today, machine: reuse ? previous.machine! : m, quick: reuse ? previous.quick! : quick,
     pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
     cost_per_million_events_usd: cost.cost_per_million_events_usd,
-    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, anchors, e2e, sdk_cost, queries_1m, queries_dense, queries_10m,
+    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, lambda, anchors, browsing, e2e, sdk_cost, queries_1m, queries_dense, queries_10m,
     commands: COMMANDS,
   };
 

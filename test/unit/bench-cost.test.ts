@@ -2,7 +2,7 @@
  * The cost model (bench/cost.ts bill()) is pure arithmetic on list prices and measured bytes: check
  * its lines against hand-computed bills, so a wrong formula cannot publish a wrong figure.
  */
-import { bill, designs, type Measured, type ModelOptions } from '../../bench/cost';
+import { appLogBytes, bill, designs, interpolate, loggingOf, platformLogBytes, type Logging, type Measured, type ModelOptions } from '../../bench/cost';
 import { GB, PRICES } from '../../bench/prices';
 
 // Prepare: round, fixed inputs instead of this machine's measurements.
@@ -11,12 +11,15 @@ const measured: Measured = {
   wireEventBytes: 300,
   envelopeBytes: 100,
   gzipRatio: () => 0.1,
-  pipelineUsPerRequest: () => 0, // CPU time out of the way: duration = overhead + put wait
+  invocationCpuUs: () => 0, // CPU time out of the way: duration = put wait
+  coldStartCpuMs: 0,
+  appLogBytesPerInvocation: 300,
   simulatedEventsPerRequest: 3,
 };
+const quiet: Logging = { format: 'JSON', systemLevel: 'WARN', applicationLevel: 'INFO' };
 const options: ModelOptions = {
   eventsPerMonth: 10_000_000, arch: 'arm64', putMs: 20, memoryMB: 512,
-  bufferSeconds: 60, bufferMB: 64, transitionDays: 30, expirationDays: 400, savedQueries: 14, alarms: 8,
+  bufferSeconds: 60, bufferMB: 64, transitionDays: 30, expirationDays: 400, savedQueries: 14, alarms: 8, logging: quiet,
 };
 const N = options.eventsPerMonth;
 const line = (b: ReturnType<typeof bill>, service: string, item: string) => {
@@ -46,9 +49,39 @@ describe('cost model', () => {
 
   it('bills Lambda per request and per GB-second of whole milliseconds', () => {
     const b = bill(ours!, measured, options);
-    expect(b.facts.lambda_billed_ms).toBe(21); // 0 CPU + 1 ms overhead + 20 ms put
+    expect(b.facts.lambda_billed_ms).toBe(20); // 0 CPU + 20 ms put
     expect(line(b, 'Lambda', 'requests')).toBeCloseTo((N / 20) * PRICES.lambda.requestPerMillion / 1e6, 9);
-    expect(line(b, 'Lambda', 'duration')).toBeCloseTo((N / 20) * 0.5 * 0.021 * PRICES.lambda.gbSecond.arm64, 9);
+    expect(line(b, 'Lambda', 'duration')).toBeCloseTo((N / 20) * 0.5 * 0.020 * PRICES.lambda.gbSecond.arm64, 9);
+  });
+
+  it('divides measured CPU by the vCPU share the memory size buys (1,769 MB = one vCPU), then rounds up to 1 ms', () => {
+    // 1,769 us of CPU at one full core: 1.769 ms at 1,769 MB, twice as long at half the memory.
+    const cpu: Measured = { ...measured, invocationCpuUs: () => 1_769, coldStartCpuMs: 100 };
+    const half = bill(ours!, cpu, { ...options, memoryMB: 884.5 });
+    expect(half.facts.lambda_billed_ms).toBe(Math.ceil(2 * 1.769 + 20));
+    const full = bill(ours!, cpu, { ...options, memoryMB: 1_769 });
+    expect(full.facts.lambda_billed_ms).toBe(Math.ceil(1.769 + 20));
+    // More memory than one vCPU's worth buys no more speed for this single-threaded handler.
+    expect(bill(ours!, cpu, { ...options, memoryMB: 3_538 }).facts.lambda_billed_ms).toBe(full.facts.lambda_billed_ms);
+    // A cold start's INIT is billed too: 1 % of invocations x 100 ms / share.
+    expect(full.facts.lambda_init_ms).toBe(100);
+    expect(line(full, 'Lambda', 'INIT')).toBeCloseTo((N / 20) * 0.01 * 0.1 * (1_769 / 1024) * PRICES.lambda.gbSecond.arm64, 9);
+  });
+
+  it('at the same duration, halving the memory halves the duration line', () => {
+    const a = line(bill(ours!, measured, { ...options, memoryMB: 256 }), 'Lambda', 'duration');
+    const b = line(bill(ours!, measured, { ...options, memoryMB: 512 }), 'Lambda', 'duration');
+    expect(a).toBeCloseTo(b / 2, 12);
+  });
+
+  it('at our duration (~2 ms of CPU, ~20 ms waiting on Firehose) the smallest size priced is the cheapest, at 3 and at 20 events/request', () => {
+    const ours2: Measured = { ...measured, invocationCpuUs: () => 2_000, coldStartCpuMs: 75 };
+    const lambdaUsd = (k: number, memoryMB: number) =>
+      bill(designs(ours2, k)[0]!, ours2, { ...options, memoryMB }).lines.filter((l) => l.service === 'Lambda').reduce((s, l) => s + l.usd, 0);
+    for (const k of [3, 20]) {
+      expect(lambdaUsd(k, 256)).toBeLessThan(lambdaUsd(k, 512));
+      expect(lambdaUsd(k, 512)).toBeLessThan(lambdaUsd(k, 1024));
+    }
   });
 
   it('the REST-to-Firehose lab design has no Lambda and pays REST prices per event', () => {
@@ -64,6 +97,43 @@ describe('cost model', () => {
     expect(fixed).toBeGreaterThan(0); // Athena, alarms, the secret
     expect(b.perMillionUsd).toBeCloseTo((perEvent / N) * 1e6, 9);
     expect(b.totalUsd).toBeCloseTo(perEvent + fixed, 9);
+  });
+
+  it('logs: the measured function line plus Lambda\'s own lines as the LoggingConfig lets them through', () => {
+    // Text format (Lambda's default): START, END and REPORT on every invocation.
+    const text: Logging = { format: 'Text', systemLevel: 'INFO', applicationLevel: 'INFO' };
+    const textBytes = platformLogBytes(text, 512);
+    expect(textBytes).toBeGreaterThan(150);
+    expect(bill(ours!, measured, { ...options, logging: text }).facts.log_bytes_per_invocation).toBe(300 + textBytes);
+    // JSON at system level INFO: the platform.start and platform.report objects.
+    expect(platformLogBytes({ ...quiet, systemLevel: 'INFO' }, 512)).toBeGreaterThan(textBytes);
+    // JSON at WARN: a successful invocation writes only the function's own line.
+    expect(platformLogBytes(quiet, 512)).toBe(0);
+    const b = bill(ours!, measured, options);
+    expect(b.facts.log_bytes_per_invocation).toBe(300);
+    expect(line(b, 'CloudWatch', 'Lambda logs')).toBeCloseTo(((N / 20) * 300 / GB) * PRICES.cloudwatch.logsIngestPerGB, 12);
+  });
+
+  it('an application level above INFO drops the EMF line (Lambda reads a line without "level" as INFO), so it counts no bytes', () => {
+    expect(appLogBytes({ ...quiet, applicationLevel: 'WARN' }, 277)).toBe(0);
+    expect(appLogBytes({ ...quiet, applicationLevel: 'INFO' }, 277)).toBe(277);
+    expect(appLogBytes({ format: 'Text', systemLevel: 'INFO', applicationLevel: 'WARN' }, 277)).toBe(277); // Text cannot filter
+  });
+
+  it('reads the logging config function level first, then the provider\'s; JSON levels default to INFO', () => {
+    const sls = (fn?: object, provider?: object) => ({ functions: { ingest: { handler: 'h', logs: fn } }, provider: { architecture: 'arm64', logs: provider && { lambda: provider } } }) as never;
+    expect(loggingOf(sls())).toEqual({ format: 'Text', systemLevel: 'INFO', applicationLevel: 'INFO' });
+    expect(loggingOf(sls(undefined, { logFormat: 'JSON', systemLogLevel: 'WARN' }))).toEqual({ format: 'JSON', systemLevel: 'WARN', applicationLevel: 'INFO' });
+    expect(loggingOf(sls({ logFormat: 'JSON', systemLogLevel: 'INFO' }, { logFormat: 'JSON', systemLogLevel: 'WARN' })).systemLevel).toBe('INFO');
+  });
+
+  it('interpolates CPU between measured batch sizes and holds it flat past the ends', () => {
+    const f = interpolate([[20, 3_000], [1, 1_100], [3, 1_300]]);
+    expect(f(1)).toBe(1_100);
+    expect(f(2)).toBeCloseTo(1_200, 9);
+    expect(f(11.5)).toBeCloseTo(2_150, 9);
+    expect(f(0.5)).toBe(1_100);
+    expect(f(500)).toBe(3_000);
   });
 
   it('orders the designs as the issue expects: batching is cheapest, REST-to-Firehose dearest', () => {
