@@ -21,6 +21,7 @@ import { processRequest } from '../../handlers/lib/pipeline';
 import { benchConfig, makeRequests } from '../../bench/fixtures';
 import { objectKey } from '../../local/firehose/layout';
 import { readStreams } from '../../local/serverless-config';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadSpec, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
@@ -372,6 +373,37 @@ describe('API and Lambda', () => {
     expect(p.Environment.Variables.REJECTS_STREAM_NAME).toBe(res('RejectsDeliveryStream').Properties.DeliveryStreamName);
     // Set only by the local stack: on AWS the SDK must use the regional endpoint.
     expect(p.Environment.Variables.FIREHOSE_ENDPOINT).toBe('');
+  });
+
+  test('Lambda memory: 256 MB for ingest, the cheapest size docs/cost.md found at our duration', () => {
+    expect(res('IngestLambdaFunction').Properties.MemorySize).toBe(256);
+  });
+
+  test('Lambda logging: JSON, Lambda\'s own lines only from WARN (no START/END/REPORT per invocation), and an application level that keeps the EMF metrics and the errors', () => {
+    const config = res('IngestLambdaFunction').Properties.LoggingConfig;
+    expect(config).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' });
+    // Lambda sends an application line on when its level is at least ApplicationLogLevel, and reads
+    // a line without a "level" key as INFO (Lambda developer guide, "Log-level filtering").
+    const order = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
+    const kept = (line: Record<string, unknown>) => order.indexOf(typeof line.level === 'string' && order.includes(line.level.toUpperCase()) ? line.level.toUpperCase() : 'INFO') >= order.indexOf(config.ApplicationLogLevel);
+    // The EMF line the DeliveryFailed alarm depends on has no level of its own.
+    const metrics = new Metrics({ namespace: 'Clickstream', serviceName: 'clickstream-ingest' });
+    metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
+    const emf = metrics.serializeMetrics() as unknown as Record<string, unknown>;
+    expect(emf).not.toHaveProperty('level');
+    expect(kept(emf)).toBe(true);
+    // The handler's errors, as Powertools' Logger writes them (its own console, straight to the streams).
+    const written: string[] = [];
+    const capture = (s: NodeJS.WriteStream) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => (written.push(String(chunk)), true));
+    const spies = [capture(process.stdout), capture(process.stderr)];
+    try {
+      new Logger({ serviceName: 'clickstream-ingest' }).error('events could not be delivered', { failed: 1 });
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    const line = JSON.parse(written.join('').trim()) as Record<string, unknown>;
+    expect(line.level).toBe('ERROR');
+    expect(kept(line)).toBe(true);
   });
 
   test('Lambda timeout covers the handler\'s Firehose retry budget and ends before API Gateway\'s 30 s', () => {
