@@ -59,8 +59,12 @@ export function sizes(code: string): { min: number; gzip: number; brotli: number
   };
 }
 
-const npm = (args: string[], cwd: string) =>
+/** Runs npm in `cwd` (a temporary folder: anchors never enter package.json) and returns its stdout. */
+export const npm = (args: string[], cwd: string): string =>
   execFileSync('npm', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, env: { ...process.env, npm_config_update_notifier: 'false' } }).toString();
+
+/** `npm install` of packages into `dir` without touching any lockfile or running install scripts. */
+export const npmInstall = (pkgs: string[], dir: string): string => npm(['install', ...pkgs, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'], dir);
 
 async function measureOne(spec: AnchorSpec, dir: string): Promise<AnchorResult> {
   try {
@@ -76,7 +80,7 @@ async function measureOne(spec: AnchorSpec, dir: string): Promise<AnchorResult> 
       const r = await build({ entryPoints: [join(out, file)], bundle: true, minify: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent', legalComments: 'none' });
       return { pkg: spec.pkg, version, method: `${file}, esbuild --minify`, ...sizes(r.outputFiles[0]!.text) };
     }
-    npm(['install', spec.pkg, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'], dir);
+    npmInstall([spec.pkg], dir);
     const version = (JSON.parse(readFileSync(join(dir, 'node_modules', spec.pkg, 'package.json'), 'utf8')) as { version: string }).version;
     const entry = join(dir, 'entry.mjs');
     writeFileSync(entry, spec.entry!);

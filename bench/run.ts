@@ -146,7 +146,19 @@ export function summaryRows(r: Results): string[][] {
   if (r.sdk_cost) {
     const c = r.sdk_cost.value;
     const f = c.builds.full.track_us;
-    rows.push([`SDK main thread per track() in Chromium, full build (median of ${c.rounds} rounds; ${r.sdk_cost.measured_at})`, `${f.median.toFixed(1)} us [${f.min.toFixed(1)}-${f.max.toFixed(1)}]; core ${c.builds.core.track_us.median.toFixed(1)} us`, 'none set', '', COMMANDS.sdk_cost]);
+    const pl = c.anchors?.plausible;
+    const plUs = pl && 'track_us' in pl ? ` vs Plausible ${pl.track_us.median.toFixed(1)} us` : '';
+    rows.push([`SDK main thread per track() in Chromium, full build (median of ${c.rounds} rounds; ${r.sdk_cost.measured_at})`, `${f.median.toFixed(1)} us [${f.min.toFixed(1)}-${f.max.toFixed(1)}]; core ${c.builds.core.track_us.median.toFixed(1)} us${plUs}`, '', '', COMMANDS.sdk_cost]);
+    if (c.track_us_ratio_vs_plausible !== undefined) {
+      const q = c.track_us_ratio_vs_plausible_rounds!;
+      rows.push(['SDK track() / Plausible\'s track(), same harness (ratio per round, median [min-max])', `${c.track_us_ratio_vs_plausible.toFixed(2)}x [${q.min.toFixed(2)}-${q.max.toFixed(2)}]`, `<= ${TARGETS.sdk_track_us_ratio_vs_plausible.toFixed(1)}x`, verdict(c.track_us_ratio_vs_plausible <= TARGETS.sdk_track_us_ratio_vs_plausible), COMMANDS.sdk_cost]);
+    } else {
+      rows.push(['SDK track() / Plausible\'s track(), same harness', pl && 'error' in pl ? `Plausible not measured: ${pl.error}` : 'not measured', `<= ${TARGETS.sdk_track_us_ratio_vs_plausible.toFixed(1)}x`, 'not measured', COMMANDS.sdk_cost]);
+    }
+    if (c.burst_us_per_call !== undefined) {
+      const bu = c.builds.full.track_burst_us;
+      rows.push([`SDK track() per call, ${int(c.events_per_sample)} calls in one task, full build`, `${bu.median.toFixed(1)} us [${bu.min.toFixed(1)}-${bu.max.toFixed(1)}]`, `<= ${TARGETS.sdk_burst_us_per_call} us`, verdict(c.burst_us_per_call <= TARGETS.sdk_burst_us_per_call), COMMANDS.sdk_cost]);
+    }
   }
   for (const [key, label] of QUERY_RUNS) {
     const q = r[key];
@@ -253,6 +265,15 @@ export function renderMarkdown(r: Results): string {
     out.push(markdownTable(['build', 'track(), a batch at a time', 'track(), all in one task', 'flush() of 20', 'pushState (SPA navigation)', 'page()'],
       (['full', 'core'] as const).map((b) => { const x = c.builds[b]; return [b, st(x.track_us), st(x.track_burst_us), st(x.flush_us), st(x.push_state_us), st(x.page_view_us)]; })));
     out.push(`\nFor scale, on the same pages: an empty function in the same loop ${st(c.baseline_us)}; the browser's own history.pushState ${st(c.reference_us.native_push_state)}.\n`);
+    const anchors = Object.entries(c.anchors ?? {});
+    if (anchors.length) {
+      out.push(`Other trackers from npm in the same harness (same pages and collector, one add_to_cart event with the same three properties per call, each tracker's default options; bench/sdk-cost.ts), microseconds per call, median of ${c.rounds} rounds [min-max]:\n`);
+      out.push(markdownTable(['tracker', 'version', 'track(), a batch at a time', 'track(), all in one task', 'events delivered / tracked'], [
+        ...(['full', 'core'] as const).map((b) => [`clickstream (this repo), ${b} build`, 'local', st(c.builds[b].track_us), st(c.builds[b].track_burst_us), '']),
+        ...anchors.map(([, a]) => ('error' in a ? [a.package, '', `FAILED: ${a.error}`, '', ''] : [a.package, a.version, st(a.track_us), st(a.track_burst_us), `${int(a.events_received)} / ${int(a.events_tracked)}`])),
+      ]));
+      if (c.track_us_ratio_vs_plausible !== undefined) out.push(`\nOur full build's track() over Plausible's, taken within each round: ${c.track_us_ratio_vs_plausible.toFixed(2)}x (rounds ${st(c.track_us_ratio_vs_plausible_rounds!)}).\n`);
+    }
   }
   return `${out.join('\n')}\n`;
 }
