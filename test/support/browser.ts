@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
@@ -101,6 +101,64 @@ clickstream('init', ${opts});</script></head>
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => {
       server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+/** What a FaultProxy does with connections: forward them, cut them at once, or hold them unanswered. */
+export type ProxyMode = 'pass' | 'refuse' | 'hang';
+
+export interface FaultProxy {
+  /** The proxy's origin, e.g. http://127.0.0.1:PORT: point an SDK's endpoint here instead of at the API. */
+  url: string;
+  /**
+   * Switches the mode. Every open connection is cut on a switch, as when a network path changes:
+   * otherwise Chromium would keep sending over a kept-alive connection opened in 'pass' and never
+   * meet the failure, and connections held in 'hang' would hold Chromium's six per host for ever.
+   */
+  set(mode: ProxyMode): void;
+  /** Connections accepted per mode since start (to show a scenario really met its failure). */
+  accepted: Record<ProxyMode, number>;
+  close(): void;
+}
+
+/**
+ * A TCP proxy in front of `target` (host:port) that fails at the socket, the way a network or a
+ * dead collector does, rather than through DevTools' network emulation: 'refuse' destroys each
+ * connection as it is accepted (the page sees a network error), 'hang' accepts and reads but never
+ * forwards or answers (the page sees nothing until its own timeout).
+ */
+export async function startFaultProxy(target: string): Promise<FaultProxy> {
+  const { hostname, port } = new URL(target);
+  let mode: ProxyMode = 'pass';
+  const open = new Set<Socket>();
+  const accepted: Record<ProxyMode, number> = { pass: 0, refuse: 0, hang: 0 };
+  const server = createNetServer((client) => {
+    accepted[mode]++;
+    if (mode == 'refuse') return void client.destroy();
+    open.add(client);
+    client.on('close', () => open.delete(client));
+    client.on('error', () => client.destroy());
+    if (mode == 'hang') return void client.resume();
+    const upstream = connect(Number(port), hostname);
+    open.add(upstream);
+    upstream.on('close', () => (open.delete(upstream), client.destroy()));
+    upstream.on('error', () => upstream.destroy());
+    client.on('close', () => upstream.destroy());
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    set(m) {
+      mode = m;
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    accepted,
+    close() {
+      for (const s of open) s.destroy();
       server.close();
     },
   };
