@@ -40,31 +40,62 @@ export interface Options {
   /** Store nothing in the browser: ids live in memory for this page only (default false). */
   cookieless?: boolean;
   /**
-   * Keep a batch sent as the page closes in storage until its answer arrives (default false). The
-   * closed page never reads that answer, so the next page load sends it again: a duplicate (the
-   * queries count each event_id once) instead of a loss when the endpoint has just started failing.
-   * Off, a page-hide batch leaves storage at once unless this page has already seen a failure.
+   * Always send a page-hide batch again from the next page load (default false). A closed page never
+   * reads the answer to what it sent as it closed, so those events stay stored either way; by
+   * default the next page of the same tab drops them when the endpoint answered just before and just
+   * after (see docs/sdk.md, Delivery). On, every one is sent twice: duplicates (the queries count
+   * each event_id once) in exchange for no reliance on that inference.
    */
   keepUntilAcked?: boolean;
 }
 
 interface Flight {
   e: Ev[];
-  /** Sent on page hide: not kept in storage, since the page may be gone before the answer. */
-  h?: boolean;
+  /**
+   * Sent on page hide while this page's last answer was an acknowledgement: its event ids. Its
+   * events stay stored like any other, and are named in the tab's marker for the next page (see take()).
+   */
+  h?: false | string[];
+}
+
+/**
+ * What a page leaves the next page of its tab, in sessionStorage (which a new tab does not share),
+ * under its own storage key: its page-hide sends made while healthy. `t` the time of its page
+ * hide, `i` the event ids.
+ */
+interface Mark {
+  t: number;
+  i: string[];
 }
 
 const P = 'cs_';
 // Batches stay under half the 64 KiB keepalive quota, so a hide-time batch fits beside one in flight.
 const MAX_BATCH_BYTES = 30_000;
+/**
+ * The longest gap between a previous page's page-hide send and this page's first acknowledgement for
+ * which those events count as delivered: a navigation within a site takes a second or two; longer
+ * (the visitor went elsewhere and came back) says nothing about the moment of the send.
+ */
+const GRACE_MS = 10_000;
 
 let o: Options | undefined;
 /** localStorage; undefined when it is blocked or in cookieless mode (then ids live in memory). */
 let ls: Store | undefined;
+/** sessionStorage (per tab), for the page-hide marker only; undefined when blocked (then no marker: resends). */
+let ss: Store | undefined;
 /** Set by init(); only the privacy build's consent() changes it afterwards. */
 let state: ConsentState | undefined;
 let queue: Ev[] = [];
 let flights: Flight[] = [];
+/** This page has had an answer (1). */
+let first = 0;
+let answered: (x: unknown) => void;
+/** Resolves at this page's first answer: what the previous page of the tab sent as it went is decided then (see take()). */
+const firstAnswer = new Promise((r) => (answered = r));
+/** Whether this page's last answer was an acknowledgement. */
+let acked = false;
+/** A write of the queue is due at the end of this task. */
+let dirty = false;
 let busy = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
 let attempt = 0;
@@ -74,7 +105,6 @@ let owned = false;
 let aid = '';
 let uid: string | undefined;
 let session: Session | undefined;
-let campaign = '';
 let lastUrl = '';
 let spaTimer: ReturnType<typeof setTimeout> | undefined;
 // Engagement on the current page view: active (visible) ms, start of the visible stretch, reported ms, max scroll.
@@ -88,47 +118,66 @@ let unsampled = false;
 let tz = '';
 
 const now = () => Date.now();
-const forever = () => new Promise<never>(() => {});
+/** Held by a Web Lock callback to keep its lock for the page's life. */
+const forever = new Promise<never>(() => {});
 const safe =
   <A extends unknown[], R>(f: (...a: A) => R) =>
   (...a: A): R | undefined => {
     try {
       return f(...a);
     } catch {
-      return undefined;
+      // Nothing ever throws into the host page.
     }
   };
-const on = (t: EventTarget, name: string, f: (e: any) => void) => t.addEventListener(name, safe(f), { capture: true, passive: true });
+// Capture, so a site's stopPropagation() cannot hide an event from us. None of these events is one a
+// passive listener speeds up (touch, wheel): scroll is not cancelable, and click is never prevented.
+const on = (t: EventTarget, name: string, f: (e: any) => void) => t.addEventListener(name, safe(f), true);
 // Only the privacy build's consent() moves the state off 'granted' after init, so the core build reads no state.
 const stored = () => (!__CS_PRIVACY__ || state == 'granted') && !!ls;
 
-function save(key: string, v: unknown) {
+/** Stores `v` under the SDK's prefix; removes the key when `v` is null or undefined. */
+function save(key: string, v?: unknown) {
   if (stored()) write(ls!, P + key, v);
 }
 
-/** Writes this tab's unsent events (queued and in flight) under its own key; nothing when empty. */
+/** Caps the queue and writes every unacknowledged event of this page (in flight or queued) under its own key; nothing when empty. */
 function persist() {
+  dirty = false;
+  // Not before this page's first event: it would remove the session other tabs share.
+  if (session) save('s', session);
+  queue = cap(queue, now());
   if (!owned || !stored()) return;
-  const all = [...flights.flatMap((f) => (f.h ? [] : f.e)), ...queue];
-  write(ls!, tabKey, all.length ? all : null);
+  const all = [...flights.flatMap((f) => f.e), ...queue];
+  write(ls!, tabKey, all[0] && all);
 }
 
+/**
+ * Arms the send timer: after `ms`, but at once while this page has had no answer, so that it soon
+ * knows whether the endpoint is healthy (see take()); never before the backoff allows.
+ */
 function schedule(ms: number) {
-  if (!timer && queue.length) timer = setTimeout(safe(flush), Math.max(ms, retryAt - now()));
+  if (!timer && queue.length) timer = setTimeout(flush, Math.max(first && ms, retryAt - now()));
 }
 
 function enqueue(e: Ev) {
   if (__CS_PRIVACY__ && state == 'denied') return;
-  queue = cap([...queue, e], now());
+  queue.push(e);
+  // One write per task rather than per event: 1,000 calls in one task cost one serialization of
+  // the queue, not 1,000. A microtask runs before any other task, page hide included (which writes too).
+  dirty ||= (queueMicrotask(persist), true);
   if (__CS_PRIVACY__ && state == 'pending') return;
-  persist();
+  next();
+}
+
+/** A full batch goes now (or as soon as the backoff allows); a smaller one after `flushInterval`. */
+function next() {
   queue.length < o!.batchSize! ? schedule(o!.flushInterval!) : send();
 }
 
 /**
- * Sends the next batch. On page hide (`hide`), it goes with keepalive and leaves storage at once,
- * because the answer may never come back to this page; if it does come back as a failure, the
- * events return to the queue and to storage.
+ * Sends the next batch. Its events stay stored until an answer settles them, page hide or not: a
+ * page that is gone never reads the answer, so only the next page can decide (take()). A page-hide
+ * send made while this page's last answer was an acknowledgement is marked for that decision (`h`).
  */
 function send(hide?: boolean) {
   clearTimeout(timer);
@@ -137,24 +186,25 @@ function send(hide?: boolean) {
   // While a batch is in flight its answer schedules the next; during backoff the timer waits for retryAt.
   if (!hide && (busy || retryAt > now())) return busy || schedule(0);
   const e = queue.splice(0, batchSize(queue, o!.batchSize!, MAX_BATCH_BYTES));
-  // Only a healthy endpoint earns the optimistic removal from storage: after a failure, a hide-time
-  // batch stays stored too, and a next page may send it again (de-duplicated by event_id).
-  const f: Flight = { e, h: hide && !attempt && !o!.keepUntilAcked };
+  const f: Flight = { e, h: hide && acked && !o!.keepUntilAcked && e.map((x) => x.event_id) };
   flights.push(f);
-  busy ||= !hide;
+  if (!hide) busy = true;
   const body = JSON.stringify({ site_id: o!.siteId, sent_at: new Date().toISOString(), events: e });
   const done = safe((retry: boolean | number, wait?: number) => {
     flights = flights.filter((x) => x != f);
-    busy &&= !!hide;
+    if (!hide) busy = false;
+    acked = !retry;
+    answered((first = 1));
     if (retry) {
-      queue = cap([...e, ...queue], now());
+      queue = [...e, ...queue];
       retryAt = now() + Math.max(backoff(++attempt), wait || 0);
     } else attempt = retryAt = 0;
     persist();
-    schedule(queue.length < o!.batchSize! ? o!.flushInterval! : 0);
+    next();
   });
-  // sendBeacon shows no answer: a beacon the browser queued counts as delivered, as before.
-  if (hide && !('keepalive' in Request.prototype)) done(!navigator.sendBeacon(o!.endpoint, body));
+  // sendBeacon (no fetch keepalive) shows no answer: a queued beacon stays unanswered, like a
+  // keepalive send from a page that is gone, and a refused one is retried.
+  if (hide && !('keepalive' in Request.prototype)) navigator.sendBeacon(o!.endpoint, body) || done(1);
   else
     // The deadline covers the body too: a timeout while reading it fails the read, and the batch is retried.
     fetch(o!.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', signal: deadline() }).then(
@@ -175,10 +225,11 @@ function hide() {
     page();
   }
   if (__CS_ENGAGE__ && o!.engagement != false) engaged();
-  // A batch already in flight stays in storage: if its answer never reaches this page, the next
-  // page sends it again (the server de-duplicates by event_id), rather than risk losing it.
   if (navigator.onLine && retryAt <= now()) send(true);
   persist();
+  // Rewritten at every hide (cleared when there is nothing to name), so no stale marker outlives its page.
+  const i = flights.flatMap((f) => f.h || []);
+  if (stored()) write(ss!, tabKey, i[0] && ({ t: now(), i } as Mark));
 }
 
 const active = () => act + (since && now() - since);
@@ -198,8 +249,8 @@ function scrolled() {
 
 function ev(type: Ev['type'], x?: Partial<Ev>): Ev {
   const t = now();
-  session = nextSession(stored() ? read<Session>(ls!, P + 's') : session, t, type == 'page_view' ? campaign : '', uuid);
-  save('s', session);
+  // Tabs share the session through storage: read it at the first event of a task; persist() writes it.
+  session = nextSession(stored() && !dirty ? read<Session>(ls!, P + 's') : session, t, type == 'page_view' ? campaignOf(location.search) : '', uuid);
   const e = {
     event_id: uuid(t),
     type,
@@ -213,9 +264,10 @@ function ev(type: Ev['type'], x?: Partial<Ev>): Ev {
     language: navigator.language,
     timezone: tz,
     sdk: 'clickstream-js/' + __CS_VERSION__,
+    // Left out of the JSON when undefined.
+    user_id: uid,
     ...x,
   } as Ev;
-  if (uid) e.user_id = uid;
   if (__CS_PRIVACY__ && navigator.webdriver) e.webdriver = true;
   return e;
 }
@@ -231,35 +283,49 @@ function ev(type: Ev['type'], x?: Partial<Ev>): Ev {
  */
 function claim() {
   const locks = navigator.locks;
-  // A page whose locks are refused (sandboxed iframe) just keeps no persistent queue.
-  const lock = (k: string, f: () => unknown) => locks.request(k, f).catch(() => {});
+  // A page whose locks are refused (sandboxed iframe) just keeps no persistent queue. Without Web
+  // Locks (old browsers, http:// pages) every key is taken at once, so two tabs opening together
+  // could both take the same leftovers: the server de-duplicates by event_id.
+  const lock = (k: string, f: () => unknown) => (locks ? locks.request(k, f).catch(() => {}) : f());
   const take = (k: string) => {
+    // Read under k's lock, so after its page's last write: the marker too, written at its page hide.
+    const m = read<Mark>(ss!, k);
+    write(ss!, k);
     const e = read<Ev[]>(ls!, k);
-    write(ls!, k, null);
-    if (e && e.length && stored()) {
-      queue = cap([...e, ...queue], now());
+    write(ls!, k);
+    if (e && stored()) {
+      // What the previous page of this tab sent as it went, while its last answer was an
+      // acknowledgement, most likely arrived when our first answer, just now and within GRACE_MS,
+      // is one too: the endpoint answered just before and just after. Anything else is sent again.
+      queue = [...e.filter((x) => !(m && acked && now() - m.t < GRACE_MS && m.i.includes(x.event_id))), ...queue];
       persist();
-      schedule(0);
+      send();
     }
   };
-  const scan = () => {
+  lock(tabKey, () => {
     owned = true;
     persist();
-    for (const k of keys(ls!, P + 'q.')) if (k != tabKey) locks ? lock(k, () => (safe(take)(k), forever())) : take(k);
-  };
-  // Without Web Locks (old browsers, http:// pages) two tabs opening together could both take the
-  // same leftovers: the server de-duplicates by event_id.
-  locks ? lock(tabKey, () => (scan(), forever())) : scan();
+    for (const k of keys(ls!, P + 'q.'))
+      if (k != tabKey)
+        lock(k, async () => {
+          // Taken once this page has had its first answer when a send is on its way, so take() can judge.
+          if (queue[0] || busy) await firstAnswer;
+          safe(take)(k);
+          return forever;
+        });
+    return forever;
+  });
 }
 
 function grant() {
   if (__CS_PRIVACY__) state = 'granted';
   save('aid', aid);
-  save('uid', uid);
+  // A user id set by identify() while consent was pending; otherwise it came from storage.
+  if (__CS_PRIVACY__) save('uid', uid);
   if (__CS_PRIVACY__ && o!.requireConsent) save('c', 1);
   claim();
-  persist();
-  schedule(0);
+  // Only consent() arrives here with events held; at init nothing is queued yet.
+  if (__CS_PRIVACY__) schedule(0);
 }
 
 /**
@@ -270,12 +336,9 @@ function grant() {
 export const init = safe((opts: Options) => {
   if (o || !opts || !opts.endpoint || !opts.siteId || typeof window == 'undefined') return;
   o = { batchSize: 20, flushInterval: 5000, ...opts };
-  try {
-    ls = localStorage;
-    ls.length;
-  } catch {
-    ls = undefined;
-  }
+  // Undefined where reading them throws (storage blocked, sandboxed frames).
+  ls = safe(() => (localStorage.length, localStorage))();
+  ss = safe(() => sessionStorage)();
   if (__CS_PRIVACY__ && o.cookieless) ls = undefined;
   tabKey = P + 'q.' + uuid();
   tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
@@ -285,8 +348,9 @@ export const init = safe((opts: Options) => {
     if (o.respectDnt != false && (n.globalPrivacyControl || n.doNotTrack == '1')) state = 'denied';
     else if (o.requireConsent && !(ls && read(ls, P + 'c'))) state = 'pending';
   }
-  aid = (stored() && read<string>(ls!, P + 'aid')) || uuid();
-  uid = stored() ? read<string>(ls!, P + 'uid') : undefined;
+  // read() of a missing store is undefined, so only consent needs a check (the core build has none).
+  aid = ((!__CS_PRIVACY__ || stored()) && read<string>(ls!, P + 'aid')) || uuid();
+  uid = __CS_PRIVACY__ && !stored() ? undefined : read<string>(ls!, P + 'uid');
   if (__CS_PRIVACY__ && o.sampleRate != null) {
     // FNV-1a of the anonymous id: the same visitor is always in or always out of the sample.
     let h = 2166136261;
@@ -304,18 +368,16 @@ export const init = safe((opts: Options) => {
     send();
   });
   if (o.pageviews != false) {
-    const spa = () => {
+    const spa = safe(() => {
       clearTimeout(spaTimer);
       // Let the app set the new title before the page view reads it.
-      spaTimer = setTimeout(safe(page), 100);
-    };
+      spaTimer = setTimeout(page, 100);
+    });
     for (const m of ['pushState', 'replaceState'] as const) {
       const orig = history[m];
-      history[m] = function (this: History, ...a: Parameters<History['pushState']>) {
-        const r = orig.apply(this, a);
-        safe(spa)();
-        return r;
-      };
+      // The page view is only scheduled here (100 ms on), so scheduling it before the URL changes
+      // is the same; if the browser refuses the change, the timer finds the URL unchanged.
+      history[m] = (...a: Parameters<History['pushState']>) => (spa(), orig.apply(history, a));
     }
     on(window, 'popstate', spa);
     on(window, 'hashchange', spa);
@@ -361,7 +423,6 @@ export const page = safe(() => {
     if (__CS_ENGAGE__) scrolled();
   }
   lastUrl = url;
-  campaign = campaignOf(location.search);
   enqueue(ev('page_view', { referrer: (prev || document.referrer).slice(0, 2048) }));
 });
 
@@ -404,8 +465,8 @@ export const reset = safe(() => {
   if (!o) return;
   uid = session = undefined;
   aid = uuid();
-  save('uid', null);
-  save('s', null);
+  save('uid');
+  save('s');
   save('aid', aid);
 });
 
@@ -420,5 +481,5 @@ export const consent = safe((s: 'granted' | 'denied') => {
   if (s == 'granted') return grant();
   state = 'denied';
   queue = [];
-  if (ls) for (const k of keys(ls, P)) write(ls, k, null);
+  for (const s of [ls, ss]) if (s) for (const k of keys(s, P)) write(s, k);
 });

@@ -12,16 +12,14 @@ export interface Caps {
 
 export const CAPS: Caps = { count: 1000, bytes: 500_000, ageMs: 7 * 86_400_000 };
 
-/** Keeps the newest events that fit the caps, in their original order. */
+/**
+ * Keeps the newest events that fit the caps, in their original order: those younger than the age
+ * cap, the newest `count` of them, then the oldest dropped until the serialized list fits `bytes`.
+ */
 export function cap(events: ClickstreamEvent[], now: number, caps: Caps = CAPS): ClickstreamEvent[] {
-  const out: ClickstreamEvent[] = [];
-  let bytes = 0;
-  for (let i = events.length; i-- > 0 && out.length < caps.count; ) {
-    const e = events[i]!;
-    bytes += JSON.stringify(e).length;
-    if (bytes > caps.bytes) break;
-    if (now - Date.parse(e.ts) < caps.ageMs) out.unshift(e);
-  }
+  const out = events.filter((e) => now - Date.parse(e.ts) < caps.ageMs).slice(-caps.count);
+  // One serialization for the whole list, then each dropped event's share (its JSON and a comma).
+  for (let size = JSON.stringify(out).length; size > caps.bytes; ) size -= JSON.stringify(out.shift()).length + 1;
   return out;
 }
 
@@ -39,13 +37,15 @@ export function batchSize(events: ClickstreamEvent[], count: number, bytes: numb
   return n;
 }
 
-/** Minimal key-value storage: localStorage, or a Map in cookieless mode and in tests. */
+/**
+ * The part of the Web Storage interface the SDK uses: localStorage, sessionStorage, or a stand-in in
+ * tests. keys() expects the stored keys as the object's own enumerable properties, as a Storage has them.
+ */
 export interface Store {
   getItem(key: string): string | null;
   setItem(key: string, value: string): void;
   removeItem(key: string): void;
   readonly length: number;
-  key(index: number): string | null;
 }
 
 /** Reads a JSON value; anything unreadable counts as absent rather than breaking the page. */
@@ -57,8 +57,8 @@ export function read<T>(store: Store, key: string): T | undefined {
   }
 }
 
-/** Writes a JSON value; a full or blocked storage only costs persistence, never the page. */
-export function write(store: Store, key: string, value: unknown): void {
+/** Writes a JSON value, or removes the key for null or undefined; a full or blocked storage only costs persistence, never the page. */
+export function write(store: Store, key: string, value?: unknown): void {
   try {
     value == null ? store.removeItem(key) : store.setItem(key, JSON.stringify(value));
   } catch {
@@ -66,30 +66,14 @@ export function write(store: Store, key: string, value: unknown): void {
   }
 }
 
-/** Keys of the store that start with `prefix`. */
+/**
+ * Keys of the store that start with `prefix`. A Storage's own enumerable properties are its keys
+ * (its methods live on Storage.prototype), so Object.keys lists exactly them.
+ */
 export function keys(store: Store, prefix: string): string[] {
-  const out: string[] = [];
   try {
-    for (let i = 0; i < store.length; i++) {
-      const k = store.key(i);
-      if (k && k.startsWith(prefix)) out.push(k);
-    }
+    return Object.keys(store).filter((k) => k.startsWith(prefix));
   } catch {
-    /* storage disabled */
+    return [];
   }
-  return out;
-}
-
-/** A Map-backed Store: cookieless mode keeps ids in memory only. */
-export function memoryStore(): Store {
-  const m = new Map<string, string>();
-  return {
-    getItem: (k) => m.get(k) ?? null,
-    setItem: (k, v) => void m.set(k, '' + v),
-    removeItem: (k) => void m.delete(k),
-    get length() {
-      return m.size;
-    },
-    key: (i) => [...m.keys()][i] ?? null,
-  };
 }

@@ -21,8 +21,8 @@ export function nextSession(prev: Session | undefined, now: number, campaign: st
     : { ...prev, t: now };
 }
 
-/** Campaign key of a query string: UTM source/medium/campaign and ad click ids; '' when none. */
+/** Campaign key of a query string: UTM source/medium/campaign and ad click ids; '' when none. (join() writes an absent one, null, as ''.) */
 export function campaignOf(search: string): string {
   const q = new URLSearchParams(search);
-  return ['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'fbclid', 'msclkid'].map((k) => q.get(k) || '').join('|').replace(/^\|+$/, '');
+  return ['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'fbclid', 'msclkid'].map((k) => q.get(k)).join('|').replace(/^\|+$/, '');
 }

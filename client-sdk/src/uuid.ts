@@ -1,13 +1,13 @@
 /**
- * UUID v7 (RFC 9562): 48-bit millisecond time, then random bits. Time-ordered ids keep the
- * server's de-duplication index and S3 objects roughly sorted, and the schema accepts v7 or v4.
+ * UUID v7 (RFC 9562): 48-bit millisecond time, then the version nibble 7, random bits, and the
+ * variant bits 10 (a first hex digit of 8, 9, a or b). Time-ordered ids keep the server's
+ * de-duplication index and S3 objects roughly sorted, and the schema accepts v7 or v4.
+ * A template filled nibble by nibble: the shortest form measured for the core build's budget.
  */
 export function uuid(now: number = Date.now()): string {
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  for (let i = 5; i >= 0; i--, now = Math.floor(now / 256)) b[i] = now % 256;
-  b[6] = (b[6]! & 15) | 112;
-  b[8] = (b[8]! & 63) | 128;
-  let h = '';
-  for (const x of b) h += (x + 256).toString(16).slice(1);
-  return h.replace(/(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+  // One random byte per random nibble: 3 after the version, 3 after the variant's, 12 at the end, and the variant's own.
+  const r = crypto.getRandomValues(new Uint8Array(19));
+  let i = 0;
+  const t = now.toString(16).padStart(12, '0');
+  return (t.slice(0, 8) + '-' + t.slice(8) + '-7xxx-yxxx-xxxxxxxxxxxx').replace(/[xy]/g, (c) => (c > 'x' ? 8 | (r[i++]! & 3) : r[i++]! & 15).toString(16));
 }

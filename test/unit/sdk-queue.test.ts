@@ -22,8 +22,26 @@ function mapStore(): Store & { m: Map<string, string> } {
     get length() {
       return m.size;
     },
-    key: (i) => [...m.keys()][i] ?? null,
   };
+}
+
+/** Shaped like a Web Storage: the stored keys are the object's own properties, the methods are inherited. */
+function storageLike(): Store {
+  const proto: Store & ThisType<Record<string, string>> = {
+    getItem(k) {
+      return Object.prototype.hasOwnProperty.call(this, k) ? this[k]! : null;
+    },
+    setItem(k, v) {
+      this[k] = '' + v;
+    },
+    removeItem(k) {
+      delete this[k];
+    },
+    get length() {
+      return Object.keys(this).length;
+    },
+  };
+  return Object.create(proto) as Store;
 }
 
 describe('SDK queue caps', () => {
@@ -115,14 +133,14 @@ describe('SDK persistence', () => {
     const boom = (): never => {
       throw new DOMException('quota', 'QuotaExceededError');
     };
-    const s: Store = { getItem: boom, setItem: boom, removeItem: boom, key: boom, get length(): number { return boom(); } };
+    const s: Store = { getItem: boom, setItem: boom, removeItem: boom, get length(): number { return boom(); } };
     expect(() => write(s, 'k', [ev(1)])).not.toThrow();
     expect(read(s, 'k')).toBeUndefined();
     expect(keys(s, 'cs_')).toEqual([]);
   });
 
   it('lists only the keys with the prefix', () => {
-    const s = mapStore();
+    const s = storageLike();
     s.setItem('cs_q.a', '[]');
     s.setItem('cs_q.b', '[]');
     s.setItem('cs_aid', '"x"');
