@@ -94,7 +94,7 @@ let answered: (x: unknown) => void;
 const firstAnswer = new Promise((r) => (answered = r));
 /** Whether this page's last answer was an acknowledgement. */
 let acked = false;
-/** A write of the queue is due at the end of this task. */
+/** A write of the queue is due at the end of this task (and the shared session has been read in it). */
 let dirty = false;
 let busy = false;
 let timer: ReturnType<typeof setTimeout> | undefined;
@@ -142,7 +142,6 @@ function save(key: string, v?: unknown) {
 
 /** Caps the queue and writes every unacknowledged event of this page (in flight or queued) under its own key; nothing when empty. */
 function persist() {
-  dirty = false;
   // Not before this page's first event: it would remove the session other tabs share.
   if (session) save('s', session);
   queue = cap(queue, now());
@@ -164,7 +163,10 @@ function enqueue(e: Ev) {
   queue.push(e);
   // One write per task rather than per event: 1,000 calls in one task cost one serialization of
   // the queue, not 1,000. A microtask runs before any other task, page hide included (which writes too).
-  dirty ||= (queueMicrotask(persist), true);
+  dirty ||= (queueMicrotask(() => {
+    dirty = false;
+    persist();
+  }), true);
   if (__CS_PRIVACY__ && state == 'pending') return;
   next();
 }

@@ -63,4 +63,13 @@ describe('SDK event ids', () => {
     expect(ids.size).toBe(10_000);
     for (const id of [...ids].slice(0, 100)) expect(id).toMatch(new RegExp(UUID_PATTERN));
   });
+
+  it('sets the version 7 and the RFC 9562 variant (10xx) bits, and keeps every other nibble random', () => {
+    const ids = Array.from({ length: 2000 }, () => uuid(T0));
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    // Each random position takes many values (a constant nibble would show up as one).
+    const randomAt = [15, 16, 17, 20, 21, 22, ...Array.from({ length: 12 }, (_, i) => 24 + i)];
+    for (const at of randomAt) expect(new Set(ids.map((id) => id[at])).size).toBeGreaterThan(10);
+    expect(new Set(ids.map((id) => id[19]))).toEqual(new Set(['8', '9', 'a', 'b']));
+  });
 });
