@@ -59,9 +59,11 @@ interface Flight {
 }
 
 /**
- * What a page leaves the next page of its tab, in sessionStorage (which a new tab does not share),
- * under its own storage key: its page-hide sends made while healthy. `t` the time of its page
- * hide, `i` the event ids.
+ * What a page leaves the next page of its tab, in sessionStorage, under its own storage key: its
+ * page-hide sends made while healthy. `t` the time of its page hide, `i` the event ids.
+ * sessionStorage is per tab, kept across reloads and navigations, and a new tab starts empty
+ * (MDN, "Window: sessionStorage property"); a tab duplicated or opened by window.open starts with
+ * a copy, a limit docs/sdk.md states.
  */
 interface Mark {
   t: number;
