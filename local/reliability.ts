@@ -118,7 +118,12 @@ the view keeps one row per event_id.
 | API (autocannon -> serverless offline -> handler -> Firehose stand-in) | ${n(l.api.requests)} | ${n(l.api.requests * l.eventsPerBatch)} | ${n(Math.round(l.api.requestsPerSec))} | ${ms(l.api.latencyMs.p50)} | ${ms(l.api.latencyMs.p95)} | ${ms(l.api.latencyMs.p99)} | ${ms(l.api.latencyMs.max)} | ${n(l.api.non2xx)} | ${n(l.api.errors)} | ${n(l.api.timeouts)} |
 | handler pipeline alone, in-process (parse, validate, enrich, pack; same bodies) | ${n(l.inProcess.requests)} | ${n(l.inProcess.events)} | ${n(Math.round(l.inProcess.requestsPerSec))} | ${ms(l.inProcess.latencyMs.p50)} | ${ms(l.inProcess.latencyMs.p95)} | ${ms(l.inProcess.latencyMs.p99)} | - | - | - | - |
 
-Answers by status: ${Object.entries(l.api.statuses).map(([k, v]) => `${k}: ${n(v)}`).join(', ') || 'none'}; ${n(l.api.timeouts)} requests got no answer within autocannon's 30 s timeout (counted as errors; their events may still be stored, which is why more events are on disk than were acknowledged).
+Answers by status: ${Object.entries(l.api.statuses).map(([k, v]) => `${k}: ${n(v)}`).join(', ') || 'none'}; ${n(l.api.timeouts)} requests got no answer within autocannon's 30 s timeout (counted as errors; their events may still be stored, which is why more events are on disk than were acknowledged).${l.api.statuses['500'] ? `
+
+A 500 is what the local API Gateway stand-in (local/api-gateway.ts) answers, as API Gateway does,
+when the function has not answered within its timeout (serverless.yml \`provider.timeout\`) plus a
+second: serverless offline queues the invocations of 100 connections on the machine's shared cores,
+where Lambda would give each its own execution environment. The load client does not retry them.` : ''}
 
 serverless offline runs every invocation through its own Lambda emulation on the same cores as the
 load generator and the Firehose stand-in, so the API figures measure the local stack, not AWS; the
@@ -146,10 +151,10 @@ ${modeRow('failing', 'API answers 503; the page had already seen a failure', d.f
 ${modeRow('failing-first (default)', 'API starts failing and the tab closes before the page has seen any failure', d['failing-first'])}
 ${modeRow('failing-first, keepUntilAcked', 'the same, with `keepUntilAcked: true`', d['failing-first-acked'])}
 
-The third row is the SDK's stated trade-off (docs/sdk.md, Delivery): by default a batch sent as the
-page hides leaves storage at once when the endpoint has been answering, so a failure that only the
-closed page could have read loses it; keeping every such batch would send nearly every page's last
-batch twice. \`keepUntilAcked: true\` chooses duplicates (counted once by the queries) instead.
+The third row is the case the SDK used to lose: a page-hide batch whose answer only the closed page
+could have read. By default it now stays stored until the next page knows it was acknowledged
+(docs/sdk.md, Delivery, Page hide); \`keepUntilAcked: true\` sends every such batch again from the
+next page instead of relying on that hand-off (more duplicates, counted once by the queries).
 
 ## Status codes seen by the fault clients
 

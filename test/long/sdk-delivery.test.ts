@@ -9,10 +9,11 @@
  *   failing        the endpoint answers 503 (Firehose stand-in failing every call); the SDK has
  *                  already seen a failure before the tab closes
  *   failing-first  the endpoint fails and the tab closes before the SDK has seen any failure: the
- *                  page-hide batch leaves storage optimistically (see client-sdk/src/index.ts send()),
- *                  so an answer the closed page never reads can lose it. Reported, not hidden.
- *   failing-first-acked  the same with `keepUntilAcked: true`: the batch stays stored, the next
- *                  page sends it again (a duplicate in the raw rows, counted once by the queries).
+ *                  page-hide batch stays stored and the next page drops it only once it knows the
+ *                  send was acknowledged (the hand-off in client-sdk/src/index.ts send()); this
+ *                  case lost most of its events before that hand-off, so it stays measured.
+ *   failing-first-acked  the same with `keepUntilAcked: true`: the next page sends the batch again
+ *                  whatever the answer was (a duplicate in the raw rows, counted once by the queries).
  *
  * Target (shared/design.md): >= 99.9 % delivered on the next page load. Each try's events carry
  * their try number in the name, so delivery and duplicates are counted from the stored rows.
