@@ -61,6 +61,8 @@ export const EVENT_COLUMNS: readonly Column[] = [
   c('utm_content', 'string', 'server', 'utm_content from url'),
   c('click_id_type', 'string', 'server', 'gclid | fbclid | msclkid | ttclid | li_fat_id | twclid | dclid | wbraid | gbraid'),
   c('referrer_type', 'string', 'server', 'direct | internal | search | social | email | referral'),
+  c('country', 'string', 'server', 'ISO 3166-1 alpha-2 country of the client: CloudFront-Viewer-Country when the request came through CloudFront, else the bundled IP-to-country database; null when unknown. The IP itself is never stored'),
+  c('region', 'string', 'server', 'ISO 3166-2 subdivision (e.g. US-CA), from CloudFront-Viewer-Country-Region; null when the source gives none (the bundled database is country-level)'),
   c('visitor_hash', 'string', 'server', 'sha256(daily salt, site, IP, User-Agent), 16 hex; the raw IP is never stored'),
   c('schema_version', 'int', 'server', 'wire contract version of the row (1)'),
 ];
