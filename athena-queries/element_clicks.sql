@@ -1,4 +1,4 @@
--- Which elements (menu items, buttons, links) are clicked, and after how long on the page.
+-- Which elements (menu items, buttons, links) are clicked, where, and after how long on the page.
 --
 -- Parameters, in order: from, to, from, to (YYYY-MM-DD, inclusive; event dates in UTC). Athena
 -- binds each placeholder to one value by position, so the dates go in twice: for the calendar,
@@ -6,6 +6,12 @@
 -- Definitions:
 --   element                 click target as the SDK named it: data-cs-name, else id, else text;
 --                           '(unnamed)' when empty
+--   name                    what kind of click, as the SDK named it: the target's data-cs-event
+--                           (the demo's menu_item card, order_click and add_button buttons), else
+--                           link, outbound_link, button or element; '(unnamed)' when empty
+--   path                    URL path of the page the click happened on
+--   One row per (element, name, path): the same label clicked on a menu card, on its Order
+--   button and on the order page's Add button are three rows, not one.
 --   clicks                  count(DISTINCT event_id) of click events dated in the range
 --   visitors                count(DISTINCT anonymous_id) who clicked it
 --   avg_time_spent_seconds  mean duration_ms / 1000 of those clicks: the visible time spent on
@@ -38,15 +44,18 @@ ev AS (
     AND NOT e.is_bot
 ),
 clicks AS (
-  SELECT event_id, arbitrary(element) AS element, arbitrary(anonymous_id) AS anonymous_id, arbitrary(duration_ms) AS duration_ms
+  SELECT event_id, arbitrary(element) AS element, arbitrary(name) AS name, arbitrary(path) AS path,
+         arbitrary(anonymous_id) AS anonymous_id, arbitrary(duration_ms) AS duration_ms
   FROM ev
   WHERE type = 'click' AND event_date BETWEEN date_from AND date_to
   GROUP BY event_id
 )
 SELECT coalesce(nullif(element, ''), '(unnamed)') AS element,
+       coalesce(nullif(name, ''), '(unnamed)') AS name,
+       path,
        count(*) AS clicks,
        count(DISTINCT anonymous_id) AS visitors,
        round(avg(duration_ms) / 1000, 2) AS avg_time_spent_seconds
 FROM clicks
-GROUP BY coalesce(nullif(element, ''), '(unnamed)')
-ORDER BY clicks DESC, element
+GROUP BY coalesce(nullif(element, ''), '(unnamed)'), coalesce(nullif(name, ''), '(unnamed)'), path
+ORDER BY clicks DESC, element, name, path

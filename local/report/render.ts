@@ -39,6 +39,13 @@ export function column(rs: ResultSet, name: string): Cell[] {
   return rs.rows.map((r) => r[i] ?? null);
 }
 
+/** A click's label with where it happened: a dish's card, Order button and Add button share its name. */
+function clickLabels(rs: ResultSet): string[] {
+  const kinds = column(rs, 'name');
+  const paths = column(rs, 'path');
+  return column(rs, 'element').map((e, i) => `${e} (${kinds[i]}, ${paths[i] ?? '?'})`);
+}
+
 const sum = (xs: Cell[]) => xs.reduce<number>((a, x) => a + (typeof x === 'number' ? x : 0), 0);
 
 function table(rs: ResultSet, limit = 15): string {
@@ -87,7 +94,7 @@ export function renderReport(d: ReportData, chartJs = chartJsSource()): string {
     pages: { type: 'bar', horizontal: true, labels: column(r.top_pages, 'path').slice(0, 10), series: [['Page views', column(r.top_pages, 'page_views').slice(0, 10)]] },
     sources: { type: 'bar', horizontal: true, labels: r.traffic_sources.rows.slice(0, 10).map((x) => `${x[0]} / ${x[1]}${x[2] !== '(not set)' ? ` (${x[2]})` : ''}`), series: [['Sessions', column(r.traffic_sources, 'sessions').slice(0, 10)]] },
     funnel: { type: 'bar', labels: r.funnel.rows.map((x) => `${x[0]}. ${x[1]}`), series: [['Sessions', column(r.funnel, 'sessions')]] },
-    clicks: { type: 'bar', horizontal: true, labels: column(r.element_clicks, 'element').slice(0, 12), series: [['Clicks', column(r.element_clicks, 'clicks').slice(0, 12)]] },
+    clicks: { type: 'bar', horizontal: true, labels: clickLabels(r.element_clicks).slice(0, 12), series: [['Clicks', column(r.element_clicks, 'clicks').slice(0, 12)]] },
     hourly: { type: 'bar', labels: column(r.hourly_traffic, 'hour').map((h) => `${String(h).padStart(2, '0')}:00`), series: [['Page views', column(r.hourly_traffic, 'page_views')]] },
     quality: { type: 'bar', stacked: true, labels: column(r.data_quality, 'dt'), series: [['Accepted', column(r.data_quality, 'accepted')], ['Duplicates', column(r.data_quality, 'duplicates')], ['Bots', column(r.data_quality, 'bots')], ['Rejected', column(r.data_quality, 'rejected')]] },
   };

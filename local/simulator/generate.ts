@@ -239,7 +239,10 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
           } else if (page === 'menu') {
             for (let k = r.weighted([[0, 3], [1, 4], [2, 3], [3, 2]] as const); k > 0; k--) click('menu_item', r.weighted(DISH_WEIGHTS));
             next = r.weighted([['pick', 35], ['visit', 10], ['home', 10], ['exit', 45]] as const);
-            if (next === 'pick' && r.chance(0.5)) click('link', 'menu_go_order');
+            // The card's Order button (menu.html: data-cs-event="order_click", labelled with the
+            // dish like the card): its own click event, then on to the order page.
+            if (next === 'pick' && r.chance(0.6)) click('order_click', r.weighted(DISH_WEIGHTS));
+            else if (next === 'pick' && r.chance(0.5)) click('link', 'menu_go_order');
           } else if (page === 'pick') {
             for (let k = r.weighted([[0, 3], [1, 4], [2, 3], [3, 1]] as const); k > 0; k--) {
               const dish = r.weighted(DISH_WEIGHTS);

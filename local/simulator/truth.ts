@@ -222,12 +222,17 @@ export const TRUTH: Record<string, TruthFn> = {
   },
   element_clicks(input, r) {
     const evs = canonical(input).filter((x) => x.e.type === 'click' && inRange(x.date, r));
-    return sorted([...groupBy(evs, (x) => x.e.element || '(unnamed)')].map(([element, list]) => ({
-      element,
+    // Grouped by label, kind and page (see element_clicks.sql): the demo's menu card, Order button
+    // and Add button share a dish's label.
+    const key = (x: Ev) => JSON.stringify([x.e.element || '(unnamed)', x.e.name || '(unnamed)', x.e.path ?? null]);
+    return sorted([...groupBy(evs, key).values()].map((list) => ({
+      element: list[0]!.e.element || '(unnamed)',
+      name: list[0]!.e.name || '(unnamed)',
+      path: list[0]!.e.path ?? null,
       clicks: list.length,
       visitors: distinct(list, (x) => x.e.anonymous_id),
       avg_time_spent_seconds: round(list.reduce((a, x) => a + (x.e.duration_ms ?? 0), 0) / list.length / 1000, 2),
-    })), ['clicks', 'desc'], ['element', 'asc']);
+    })), ['clicks', 'desc'], ['element', 'asc'], ['name', 'asc'], ['path', 'asc']);
   },
   hourly_traffic(input, r) {
     const pvs = canonical(input).filter((x) => x.e.type === 'page_view' && inRange(x.date, r));

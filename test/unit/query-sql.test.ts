@@ -21,7 +21,7 @@ const SPEC: Record<string, string[]> = {
   retention_weekly: ['cohort_week', 'week_offset', 'visitors'],
   devices: ['device_type', 'browser', 'os', 'visitors'],
   custom_events: ['name', 'events', 'visitors'],
-  element_clicks: ['element', 'clicks', 'visitors', 'avg_time_spent_seconds'],
+  element_clicks: ['element', 'name', 'path', 'clicks', 'visitors', 'avg_time_spent_seconds'],
   hourly_traffic: ['hour', 'page_views', 'visitors'],
   data_quality: ['dt', 'accepted', 'rejected', 'duplicates', 'bots', 'p50_latency_seconds', 'p95_latency_seconds'],
 };
