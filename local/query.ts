@@ -13,6 +13,7 @@ import Table from 'cli-table3';
 import { ATHENA_PRICING, runOnAthena } from './athena-local/athena';
 import { openLocalAthena, stripComments, LocalDataError, type Cell, type ResultSet } from './athena-local/duckdb';
 import { finishResult, listQueries, loadQuery, queryParams, QueryUsageError } from './athena-local/queries';
+import { excludedBotsQuery, excludedFrom, excludedLine, excludesBots, type ExcludedBots } from './report/excluded-bots';
 
 const USAGE = `usage: npm run query -- NAME --from YYYY-MM-DD --to YYYY-MM-DD [--step X ...] [--format table|csv|json]
        npm run query -- NAME --from ... --to ... --athena [--workgroup WG] [--database DB]
@@ -51,6 +52,19 @@ export interface QueryCliIo {
   athenaClient?: () => AthenaClient;
 }
 
+export interface AthenaTarget {
+  workgroup: string;
+  database: string;
+}
+
+/** Workgroup and database from the flags or the environment (shared with npm run report -- --athena). */
+export function athenaTarget(values: { workgroup?: string; database?: string }, env: NodeJS.ProcessEnv): AthenaTarget {
+  const stage = env.STAGE ?? 'dev';
+  const workgroup = values.workgroup ?? env.ATHENA_WORKGROUP;
+  if (!workgroup) throw new QueryUsageError('--athena needs --workgroup or ATHENA_WORKGROUP (the deployed workgroup, e.g. clickstream-dev)');
+  return { workgroup, database: values.database ?? env.ATHENA_DATABASE ?? `clickstream_${stage}` };
+}
+
 /** The CLI as a function: returns the exit code (tests call it in-process). */
 export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<number> {
   let parsed;
@@ -86,15 +100,24 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
     const q = loadQuery(positionals[0]!);
     const params = queryParams(q, values.from as string, values.to as string, values.step ?? []);
 
+    // Said beside the answer: in a table on stdout; for csv/json on stderr, so the data stays parseable.
+    const sayExcluded = (x: ExcludedBots) => (format === 'table' ? io.out : io.err)(`(${excludedLine(x)})\n`);
+    const bots = excludedBotsQuery();
+
     if (values.athena) {
-      const stage = io.env.STAGE ?? 'dev';
-      const workgroup = values.workgroup ?? io.env.ATHENA_WORKGROUP;
-      if (!workgroup) throw new QueryUsageError('--athena needs --workgroup or ATHENA_WORKGROUP (the deployed workgroup, e.g. clickstream-dev)');
-      const database = values.database ?? io.env.ATHENA_DATABASE ?? `clickstream_${stage}`;
+      const target = athenaTarget(values, io.env);
       const client = io.athenaClient ? io.athenaClient() : new AthenaClient({});
-      const r = await runOnAthena(client, q, params, { workgroup, database });
+      const r = await runOnAthena(client, q, params, target);
       io.out(formatResult(finishResult(q, values.step ?? [], r), format));
-      io.err(`athena: ${r.queryExecutionId} scanned ${(r.bytesScanned / 1e6).toFixed(2)} MB, cost $${r.costUsd.toFixed(6)} at $${ATHENA_PRICING.usdPerTB}/TB (10 MB minimum; price checked ${ATHENA_PRICING.checked})\n`);
+      let scanned = r.bytesScanned;
+      let cost = r.costUsd;
+      if (excludesBots(q)) {
+        const b = await runOnAthena(client, bots, queryParams(bots, values.from as string, values.to as string), target);
+        sayExcluded(excludedFrom(b));
+        scanned += b.bytesScanned;
+        cost += b.costUsd;
+      }
+      io.err(`athena: ${r.queryExecutionId} scanned ${(scanned / 1e6).toFixed(2)} MB, cost $${cost.toFixed(6)} at $${ATHENA_PRICING.usdPerTB}/TB (10 MB minimum per query${excludesBots(q) ? ', 2 queries: the answer and its bot count' : ''}; price checked ${ATHENA_PRICING.checked})\n`);
       return 0;
     }
 
@@ -102,6 +125,7 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
     const db = await openLocalAthena(dataDir);
     try {
       io.out(formatResult(finishResult(q, values.step ?? [], await db.run(stripComments(q.sql), params)), format));
+      if (excludesBots(q)) sayExcluded(excludedFrom(await db.run(stripComments(bots.sql), queryParams(bots, values.from as string, values.to as string))));
     } finally {
       db.close();
     }
@@ -121,6 +145,11 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
 }
 
 if (require.main === module) {
+  // `npm run query -- ... | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   runQueryCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env })
     .then((code) => { process.exitCode = code; });
 }

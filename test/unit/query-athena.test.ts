@@ -3,7 +3,9 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQu
 import { mockClient } from 'aws-sdk-client-mock';
 import { athenaCostUsd, ATHENA_PRICING, runOnAthena } from '../../local/athena-local/athena';
 import { finishResult, loadQuery, queryParams } from '../../local/athena-local/queries';
+import { stripComments } from '../../local/athena-local/duckdb';
 import { runQueryCli } from '../../local/query';
+import { excludedBotsQuery } from '../../local/report/excluded-bots';
 
 const athena = mockClient(AthenaClient);
 const col = (Name: string, Type: string) => ({ Name, Type, Label: Name });
@@ -84,16 +86,35 @@ describe('npm run query -- --athena', () => {
     return { o, io: { out: (s: string) => (o.out += s), err: (s: string) => (o.err += s), athenaClient: () => new AthenaClient({ region: 'eu-west-1' }) } };
   };
 
-  it('uses ATHENA_WORKGROUP and the stage database, and prints bytes scanned and cost', async () => {
+  it('uses ATHENA_WORKGROUP and the stage database, says how many bot events Athena left out, and prints bytes scanned and cost', async () => {
+    // Prepare: the bot count is a second query in the same workgroup, with its own answer.
+    const bots = excludedBotsQuery();
+    athena.on(StartQueryExecutionCommand, { QueryString: stripComments(bots.sql) }).resolves({ QueryExecutionId: 'q-bots' });
+    athena.on(GetQueryExecutionCommand, { QueryExecutionId: 'q-bots' }).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 1_000 } } });
+    athena.on(GetQueryResultsCommand, { QueryExecutionId: 'q-bots', NextToken: undefined }).resolves({ ResultSet: {
+      ResultSetMetadata: { ColumnInfo: [col('type', 'varchar'), col('events', 'bigint')] },
+      Rows: [row('type', 'events'), row('click', '3'), row('page_view', '40')],
+    } });
     const { o, io: cliIo } = io();
+
+    // Act
     const code = await runQueryCli(['top_pages', '--from', '2026-11-01', '--to', '2026-11-07', '--athena', '--format', 'csv'], { ...cliIo, env: { ATHENA_WORKGROUP: 'clickstream-prod', STAGE: 'prod' } });
+
+    // Assess
     expect(code).toBe(0);
-    const input = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
-    expect(input.WorkGroup).toBe('clickstream-prod');
-    expect(input.QueryExecutionContext?.Database).toBe('clickstream_prod');
-    expect(input.ExecutionParameters).toEqual(["'2026-11-01'", "'2026-11-07'", "'2026-11-01'", "'2026-11-07'"]);
+    const calls = athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
+    expect(calls).toHaveLength(2);
+    for (const input of calls) {
+      expect(input.WorkGroup).toBe('clickstream-prod');
+      expect(input.QueryExecutionContext?.Database).toBe('clickstream_prod');
+      expect(input.ExecutionParameters).toEqual(["'2026-11-01'", "'2026-11-07'", "'2026-11-01'", "'2026-11-07'"]);
+    }
+    // CSV stays CSV: the bot line goes to stderr.
     expect(o.out).toBe('path,page_views,visitors\n/,10,7\n/menu.html,4,3\n');
-    expect(o.err).toContain('scanned 2500.00 MB, cost $0.011369 at $5/TB');
+    expect(o.err).toContain('bots excluded: 43 events (3 click, 40 page_view)');
+    // 2.5 GB plus the bot count's 10 MB minimum.
+    expect(o.err).toContain(`scanned 2500.00 MB, cost $${(athenaCostUsd(2_500_000_000) + athenaCostUsd(1_000)).toFixed(6)} at $5/TB`);
+    expect(athenaCostUsd(1_000)).toBe(athenaCostUsd(10_000_000));
   });
 
   it('needs a workgroup', async () => {

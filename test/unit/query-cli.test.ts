@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { runQueryCli, formatResult } from '../../local/query';
 import { DEFAULT_OPTIONS } from '../../local/simulator/generate';
 import { simulate } from '../../local/simulator/index';
+import { canonical } from '../../local/simulator/truth';
+import { loadQuery, queryNames } from '../../local/athena-local/queries';
+import { excludesBots } from '../../local/report/excluded-bots';
 
 const ROOT = join(__dirname, '../..');
 
@@ -89,6 +92,50 @@ describe('npm run query', () => {
     expect(table.out).toContain('│ dt ');
     expect(table.out).toContain(`│ ${rows[0]!.dt} │`);
     expect(table.out).toContain('(3 rows)');
+  });
+
+  describe('says how many bot events it left out', () => {
+    let botsOnly: string;
+    let truthBots: number;
+    beforeAll(() => {
+      // Prepare: a site visited only by crawlers and headless browsers, as a newcomer testing with curl or Chromium.
+      botsOnly = mkdtempSync(join(tmpdir(), 'cs-query-bots-'));
+      const sim = simulate({ ...DEFAULT_OPTIONS, visitors: 30, days: 3, end: '2026-11-10', seed: 5, botShare: 1 }, botsOnly);
+      truthBots = canonical(sim.truthInput, true).filter((x) => x.date >= '2026-11-08' && x.date <= '2026-11-10' && sim.truthInput.botVisitors.has(x.e.anonymous_id)).length;
+    });
+    afterAll(() => rmSync(botsOnly, { recursive: true, force: true }));
+    const range = ['--from', '2026-11-08', '--to', '2026-11-10'];
+
+    it('under an empty table, with the count and where to see it per day', async () => {
+      const r = await cli(['top_pages', ...range], { LOCAL_DATA_DIR: botsOnly });
+      expect(r.code).toBe(0);
+      expect(truthBots).toBeGreaterThan(20);
+      expect(r.out).toContain('(0 rows)\n');
+      expect(r.out).toContain(`(bots excluded: ${truthBots} events (${truthBots} page_view) from crawlers, headless browsers and automation; data_quality counts them per day)`);
+    });
+
+    it('matching data_quality\'s bots column over the same days (what an Athena console user sums)', async () => {
+      const dq = JSON.parse((await cli(['data_quality', ...range, '--format', 'json'], { LOCAL_DATA_DIR: dataDir })).out) as { bots: number }[];
+      const perDay = dq.reduce((a, d) => a + d.bots, 0);
+      expect(perDay).toBeGreaterThan(0);
+      const r = await cli(['devices', ...range], { LOCAL_DATA_DIR: dataDir });
+      expect(r.out).toMatch(new RegExp(`\\(bots excluded: ${perDay} events? \\(`));
+    });
+
+    it('on stderr for csv and json, so the data stays parseable; and not for data_quality, which counts bots', async () => {
+      const csv = await cli(['top_pages', ...range, '--format', 'csv'], { LOCAL_DATA_DIR: botsOnly });
+      expect(csv.out).toBe('path,page_views,visitors\n');
+      expect(csv.err).toContain(`bots excluded: ${truthBots} events`);
+      const json = await cli(['top_pages', ...range, '--format', 'json'], { LOCAL_DATA_DIR: botsOnly });
+      expect(JSON.parse(json.out)).toEqual([]);
+      expect(json.err).toContain(`bots excluded: ${truthBots} events`);
+      const dq = await cli(['data_quality', ...range], { LOCAL_DATA_DIR: botsOnly });
+      expect(dq.out + dq.err).not.toContain('bots excluded');
+    });
+
+    it('for every business query, and only data_quality counts bots instead', () => {
+      expect(queryNames().filter((n) => !excludesBots(loadQuery(n)))).toEqual(['data_quality']);
+    });
   });
 
   it('quotes CSV cells that need it', () => {
