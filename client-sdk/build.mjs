@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 /**
  * Builds the SDK into client-sdk/dist/ and enforces the size budgets (min+gzip): exits 1 when a
- * build is over budget, so `npm test` fails in CI.
+ * build is over budget, so `npm test` fails in CI. The two script builds are also written under
+ * content-hashed names, listed with their SRI hash in dist/manifest.json: what the deploy uploads
+ * behind CloudFront with year-long immutable caching, what the SdkSnippet output and the local
+ * stack's /sdk/ serve (scripts/cfn-edge.js, local/static.ts).
  *   node client-sdk/build.mjs          build + budget check
  *   node client-sdk/build.mjs --size   build + table of min, min+gzip and min+brotli per file
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +89,21 @@ for (const f of ['index.d.ts']) {
   writeFileSync(join(dist, 'types', f), dts);
 }
 rmSync(tmp, { recursive: true, force: true });
+
+/**
+ * Content-hashed copies and their Subresource Integrity hash (W3C SRI: "sha384-" + base64 digest).
+ * A new build of other bytes gets another name, so a name can be cached for a year as immutable and
+ * pages holding an older snippet keep loading the exact file their integrity names.
+ */
+const HASHED = ['clickstream.min.js', 'clickstream.core.min.js'];
+const manifest = { version, files: {} };
+for (const file of HASHED) {
+  const code = files[file];
+  const hashed = file.replace(/\.min\.js$/, `.${createHash('sha256').update(code).digest('hex').slice(0, 16)}.min.js`);
+  writeFileSync(join(dist, hashed), code);
+  manifest.files[file] = { file: hashed, integrity: `sha384-${createHash('sha384').update(code).digest('base64')}`, bytes: Buffer.byteLength(code) };
+}
+writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 const rows = Object.entries(files).map(([file, code]) => {
   const buf = Buffer.from(code);

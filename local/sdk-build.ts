@@ -15,7 +15,7 @@ function sourceFiles(sdkDir: string): string[] {
 }
 
 /** Output files build.mjs writes; missing ones mean "build". */
-export const SDK_OUTPUTS = ['clickstream.min.js', 'clickstream.core.min.js', 'loader.min.js'];
+export const SDK_OUTPUTS = ['clickstream.min.js', 'clickstream.core.min.js', 'loader.min.js', 'manifest.json'];
 
 export function sdkIsStale(sdkDir: string): boolean {
   const outputs = SDK_OUTPUTS.map((f) => join(sdkDir, 'dist', f));
