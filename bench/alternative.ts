@@ -11,6 +11,7 @@ import { enrichEvent, visitorHash, type RequestFacts, type StoredEvent } from '.
 import type { PipelineConfig } from '../handlers/lib/pipeline';
 import { isBotUserAgent, type UserAgentInfo } from '../handlers/lib/useragent';
 import { packRecords } from '../handlers/lib/pack';
+import { geoTable, lookupCountry } from '../handlers/lib/geo';
 
 const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
 const checkBatch = ajv.compile(batchSchema as object);
@@ -38,6 +39,7 @@ export function naiveHandle(body: string, userAgent: string, sourceIp: string, c
       siteId: data.site_id, sentAt: data.sent_at, skewMs: receivedAt.getTime() - Date.parse(data.sent_at),
       receivedAtMs: receivedAt.getTime(), receivedAtIso: receivedAt.toISOString(), ua: parseUa(userAgent),
       visitorHash: hash,
+      country: (config.geoDbPath === undefined ? null : lookupCountry(geoTable(config.geoDbPath), sourceIp)) ?? undefined,
     };
     const e = enrichEvent(raw as ClickstreamEvent, facts, config);
     if (!e.ok) throw new Error(e.reason);

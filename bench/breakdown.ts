@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { visitorHash, enrichLine, type RequestFacts } from '../handlers/lib/enrich';
 import { packLines } from '../handlers/lib/pack';
+import { countryLookup } from '../handlers/lib/geo';
 import type { PipelineConfig } from '../handlers/lib/pipeline';
 import { parseUserAgent } from '../handlers/lib/useragent';
 import { checkEnvelope, checkEvent } from '../handlers/lib/validate';
@@ -39,6 +40,7 @@ function runUpTo(upto: number, req: BenchRequest, config: PipelineConfig): void 
     siteId: env.value.site_id, sentAt: env.value.sent_at, skewMs: receivedAt.getTime() - Date.parse(env.value.sent_at),
     receivedAtMs: receivedAt.getTime(), receivedAtIso: receivedAt.toISOString(), ua: parseUserAgent(req.userAgent),
     visitorHash: visitorHash(config.saltSecret, receivedAt, env.value.site_id, req.sourceIp, req.userAgent),
+    country: (config.geoDbPath === undefined ? null : countryLookup(config.geoDbPath)(req.sourceIp)) ?? undefined,
   };
   if (upto === 2) { sink += facts.visitorHash.length; return; }
   const lines: string[] = [];

@@ -43,7 +43,7 @@ async function ingest(event: HttpApiEvent, context: Context): Promise<APIGateway
   const h = event.headers ?? {};
   const result = processRequest({
     body: event.body ?? undefined, isBase64Encoded: event.isBase64Encoded, contentType: h['content-type'], userAgent: h['user-agent'],
-    sourceIp: event.requestContext?.http?.sourceIp, origin: h.origin, requestId: event.requestContext?.requestId, receivedAt: new Date(),
+    sourceIp: event.requestContext?.http?.sourceIp, headers: h, origin: h.origin, requestId: event.requestContext?.requestId, receivedAt: new Date(),
   }, config);
   // No CORS headers here: API Gateway answers CORS from serverless.yml (provider.httpApi.cors) and
   // ignores an integration's own; the local stack's stand-in does the same (local/api-gateway.ts).

@@ -2,7 +2,10 @@
  * Pipeline configuration, read once from the environment at cold start. A missing or malformed
  * variable throws ConfigError there, with the variable's name, rather than on the 10,000th request.
  */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { ConfigError } from './errors';
+import type { CloudFrontTrust } from './geo';
 
 export interface SiteRule {
   /** Allowed Origin values; `*` matches one DNS label or a port (letters, digits, `-`): no `.`, `/` or `:`. */
@@ -21,6 +24,26 @@ export interface PipelineConfig {
   dropQueryString: boolean;
   /** USER_ID_HASH=true: store HMAC(secret, user_id) instead of the user_id the site sent. */
   hashUserId: boolean;
+  /** The IP-to-country table (handlers/lib/geo.ts), read on first lookup; undefined = GEO_DB_PATH=off. */
+  geoDbPath?: string;
+  /** Whether CloudFront's viewer headers are believed (handlers/lib/geo.ts resolveClient). */
+  cloudFront: CloudFrontTrust;
+}
+
+/** Where the table lives unless GEO_DB_PATH says otherwise: serverless.yml packages it there. */
+export const DEFAULT_GEO_DB = 'geo/dbip-country.bin';
+
+/**
+ * GEO_DB_PATH: unset = geo/dbip-country.bin, relative paths from the function's root (the Lambda's
+ * working directory is its task root; locally the checkout); `off` = no lookup (country null). A
+ * missing file fails the cold start here rather than the first request.
+ */
+function geoDbPath(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = env.GEO_DB_PATH || DEFAULT_GEO_DB;
+  if (raw === 'off') return undefined;
+  const path = isAbsolute(raw) ? raw : join(env.LAMBDA_TASK_ROOT || process.cwd(), raw);
+  if (!existsSync(path)) throw new ConfigError(`GEO_DB_PATH: no IP-to-country table at ${path} (build it with npm run geo:update, or set GEO_DB_PATH=off)`);
+  return path;
 }
 
 export interface SiteSpec {
@@ -67,6 +90,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineCon
     dropQueryParams: list(env.URL_DROP_PARAMS),
     dropQueryString: env.URL_DROP_QUERY === 'true',
     hashUserId: env.USER_ID_HASH === 'true',
+    geoDbPath: geoDbPath(env),
+    cloudFront: { trust: env.TRUST_CLOUDFRONT_HEADERS === 'true', originSecret: env.CLOUDFRONT_ORIGIN_SECRET || undefined },
   };
 }
 

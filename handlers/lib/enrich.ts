@@ -5,6 +5,7 @@
  */
 import { createHmac, hash } from 'node:crypto';
 import { LIMITS, type ClickstreamEvent } from '../../schema/event';
+import { isReferrerSpam, type BotReason } from './bots';
 import type { PipelineConfig } from './config';
 import { attributeCached, type Attribution } from './traffic';
 import type { UserAgentInfo } from './useragent';
@@ -41,6 +42,12 @@ export interface StoredEvent extends Attribution {
   os_version?: string;
   device_type: string;
   is_bot: boolean;
+  /** Why is_bot (handlers/lib/bots.ts); omitted for people, which a query reads as null. */
+  bot_reason?: BotReason;
+  /** ISO 3166-1 alpha-2 (handlers/lib/geo.ts); omitted when unknown, which a query reads as null. */
+  country?: string;
+  /** ISO 3166-2 (US-CA); omitted when the source gives none. */
+  region?: string;
   visitor_hash: string;
   schema_version: number;
 }
@@ -55,8 +62,15 @@ export interface RequestFacts {
   receivedAtIso: string;
   ua: UserAgentInfo;
   visitorHash: string;
-  /** The request's columns as a JSON fragment, [plain, webdriver]: made by the first event that needs one. */
-  fragments?: [string?, string?];
+  /** Omitted from the row when undefined, like every other column. */
+  country?: string;
+  region?: string;
+  /** The request came from a cloud or hosting network (bots.ts isDatacenterIp). */
+  datacenter?: boolean;
+  /** The batch showed a rate no person reaches (bots.ts batchBehaviour). */
+  behaviour?: boolean;
+  /** The request's columns as a JSON fragment per bot reason ('' for people): made by the first event that needs one. */
+  fragments?: Partial<Record<BotReason | '', string>>;
 }
 
 // The last salt made, with its UTC day number and secret. One process may serve several configs
@@ -132,14 +146,13 @@ export type EnrichedLine = { ok: true; line: string } | { ok: false; reason: str
 const members = (o: object) => JSON.stringify(o).slice(1, -1);
 
 /**
- * The columns every event of a request shares, as a JSON fragment made once per request (twice
- * when some events carry the SDK's webdriver hint, which makes them bots).
+ * The columns every event of a request shares, as a JSON fragment made once per request (once
+ * more for each other bot reason its events get: the webdriver hint and the referrer are per event).
  */
-function requestFragment(facts: RequestFacts, webdriver: boolean): string {
-  const cache = (facts.fragments ??= []);
-  const i = webdriver ? 1 : 0;
+function requestFragment(facts: RequestFacts, reason: BotReason | undefined): string {
+  const cache = (facts.fragments ??= {});
   const ua = facts.ua;
-  return (cache[i] ??= members({
+  return (cache[reason ?? ''] ??= members({
     site_id: facts.siteId,
     sent_at: facts.sentAt,
     received_at: facts.receivedAtIso,
@@ -147,15 +160,34 @@ function requestFragment(facts: RequestFacts, webdriver: boolean): string {
     browser_version: ua.browser_version,
     os: ua.os,
     os_version: ua.os_version,
-    device_type: webdriver ? 'bot' : ua.device_type,
-    is_bot: ua.is_bot || webdriver,
+    device_type: reason ? 'bot' : ua.device_type,
+    is_bot: reason !== undefined,
+    bot_reason: reason,
+    country: facts.country,
+    region: facts.region,
     visitor_hash: facts.visitorHash,
     schema_version: 1,
   }));
 }
 
-// attributeCached shares one frozen Attribution per url+referrer pair, so its JSON is made once too.
+// attributeCached shares one frozen Attribution per url+referrer pair, so its JSON is made once too,
+// and so is the referrer-spam answer.
 const attributionFragments = new WeakMap<Readonly<Attribution>, string>();
+const spamReferrers = new WeakMap<Readonly<Attribution>, boolean>();
+function spamReferrer(a: Readonly<Attribution>): boolean {
+  let spam = spamReferrers.get(a);
+  if (spam === undefined) spamReferrers.set(a, (spam = isReferrerSpam(a.referrer_host)));
+  return spam;
+}
+
+/** The first bot layer that matches (order: bots.ts BOT_REASONS), or undefined for a person. */
+function botReason(facts: RequestFacts, webdriver: boolean, a: Readonly<Attribution>): BotReason | undefined {
+  if (facts.ua.bot_reason) return facts.ua.bot_reason;
+  if (webdriver) return 'webdriver';
+  if (facts.datacenter) return 'datacenter_ip';
+  if (spamReferrer(a)) return 'referrer_spam';
+  return facts.behaviour ? 'behaviour' : undefined;
+}
 function attributionFragment(a: Readonly<Attribution>): string {
   let f = attributionFragments.get(a);
   if (f === undefined) attributionFragments.set(a, (f = members(a)));
@@ -202,7 +234,8 @@ export function enrichLine(ev: ClickstreamEvent, facts: RequestFacts, config: Pi
     sdk: ev.sdk,
   });
   // Both fragments are never empty (referrer_type, source and medium; site_id and the rest).
-  const shared = `${attributionFragment(attributeCached(ev.url, ev.referrer, config))},${requestFragment(facts, ev.webdriver === true)}}`;
+  const attribution = attributeCached(ev.url, ev.referrer, config);
+  const shared = `${attributionFragment(attribution)},${requestFragment(facts, botReason(facts, ev.webdriver === true, attribution))}}`;
   return { ok: true, line: `${own.slice(0, -1)},${shared}` };
 }
 

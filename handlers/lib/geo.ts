@@ -230,6 +230,19 @@ export function geoTable(path: string): GeoTable {
   return t;
 }
 
+const lookups = new Map<string, (ip: string) => string | null>();
+
+/** `ip -> country` over the table at `path`; the table is read on the first call, not here. */
+export function countryLookup(path: string): (ip: string) => string | null {
+  let f = lookups.get(path);
+  if (!f) {
+    let table: GeoTable | undefined;
+    f = (ip: string) => lookupCountry((table ??= geoTable(path)), ip);
+    lookups.set(path, f);
+  }
+  return f;
+}
+
 /** How a stage treats CloudFront's viewer headers (PipelineConfig.cloudFront). */
 export interface CloudFrontTrust {
   /** TRUST_CLOUDFRONT_HEADERS=true: the stage sits behind the distribution. */

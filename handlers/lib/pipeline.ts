@@ -5,7 +5,9 @@
  */
 import { LIMITS } from '../../schema/event';
 import type { PipelineConfig } from './config';
+import { batchBehaviour, isDatacenterIp } from './bots';
 import { enrichLine, isoTime, visitorHash, type RequestFacts, type StoredEvent } from './enrich';
+import { countryLookup, resolveClient, type GeoHeaders } from './geo';
 import { BadRequestError, ForbiddenError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 import { parseUserAgent } from './useragent';
 import { checkEnvelope, checkEvent } from './validate';
@@ -21,6 +23,8 @@ export interface RequestInput {
   contentType?: string;
   userAgent?: string;
   sourceIp?: string;
+  /** CloudFront's viewer headers, when present (used only if config.cloudFront trusts them). */
+  headers?: GeoHeaders;
   origin?: string;
   requestId?: string;
   receivedAt: Date;
@@ -134,6 +138,8 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
     if (Number.isNaN(sentMs)) throw new BadRequestError('sent_at is not a valid instant');
 
     const userAgent = input.userAgent ?? '';
+    // The client IP stays in this scope: it keys the visitor hash and the country, and is not stored.
+    const client = resolveClient(input.sourceIp, input.headers, config.cloudFront, config.geoDbPath === undefined ? undefined : countryLookup(config.geoDbPath));
     const facts: RequestFacts = {
       siteId,
       sentAt: envelope.sent_at,
@@ -141,7 +147,11 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       receivedAtMs: input.receivedAt.getTime(),
       receivedAtIso,
       ua: parseUserAgent(userAgent),
-      visitorHash: visitorHash(config.saltSecret, input.receivedAt, siteId, input.sourceIp ?? '', userAgent),
+      visitorHash: visitorHash(config.saltSecret, input.receivedAt, siteId, client.ip, userAgent),
+      country: client.country ?? undefined,
+      region: client.region ?? undefined,
+      datacenter: isDatacenterIp(input.sourceIp),
+      behaviour: batchBehaviour(envelope.events),
     };
 
     const lines: string[] = [];

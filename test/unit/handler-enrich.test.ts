@@ -109,7 +109,8 @@ describe('enrichEvent: stored row', () => {
 
   it('serializes one flat JSON object per event: every schema column at most once, nothing else', () => {
     // Prepare: every optional client field set, and a webdriver event next to a plain one of the same request
-    const f = facts();
+    // (country and region come from the request: CloudFront's headers give both)
+    const f: RequestFacts = { ...facts(), country: 'DE', region: 'DE-BE' };
     const full = event({
       type: 'click', name: 'menu', user_id: 'u', title: 't', element: 'e', duration_ms: 5, scroll_depth: 50,
       properties: { a: 1 }, screen: '1x1', viewport: '1x1', language: 'en', timezone: 'UTC', sdk: 's',
