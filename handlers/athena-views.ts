@@ -2,9 +2,12 @@
  * Custom::AthenaViews (serverless.yml): the deploy itself (re)creates the Athena views of
  * athena-queries/views/, because Athena marks a view stale once a table it reads changes ("View is
  * stale; it must be re-created"). Create/Update run each CREATE OR REPLACE VIEW in the stage's
- * workgroup; Update also drops views no longer listed; Delete drops them best effort and always
- * answers SUCCESS (a failed delete would block removing the stack). CloudFormation is answered in
- * every case, before this function's own timeout.
+ * workgroup; Update also drops views no longer listed. Delete runs nothing: every Athena statement
+ * writes its result files to the workgroup's output location ("Find query output files in Amazon
+ * S3", Athena user guide), so a DROP VIEW during stack removal would refill the results bucket the
+ * teardown has just emptied, and deleting the bucket would fail (BucketNotEmpty). The views are Glue
+ * tables of the stack's database, and deleting a database removes its tables (Glue API,
+ * DeleteDatabase). CloudFormation is answered in every case, before this function's own timeout.
  */
 import { createHash } from 'node:crypto';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
@@ -27,12 +30,9 @@ async function apply(event: CloudFormationCustomResourceEvent, deadline: number)
   const run = (sql: string, step: string) => runStatement(sql, {
     database: p.Database, workGroup: p.WorkGroup, deadline, token: createHash('sha256').update(`${event.RequestId}/${step}`).digest('hex'),
   });
-  if (event.RequestType === 'Delete') {
-    for (const v of p.Views) {
-      await run(dropSql(v), `drop/${v.Name}`).catch((err: unknown) => logger.warn('view not dropped', { view: v.Name, err: String(err) }));
-    }
-    return;
-  }
+  // Delete comes with the stack's removal, or with a new database name, which replaces the database
+  // (and its views) too.
+  if (event.RequestType === 'Delete') return;
   for (const v of p.Views) await run(v.Sql, `create/${v.Name}`);
   if (event.RequestType === 'Update') {
     const old = event.OldResourceProperties as unknown as ViewProps;
@@ -66,7 +66,7 @@ export async function handler(event: CloudFormationCustomResourceEvent, context:
     outcome = { status: 'SUCCESS', physicalResourceId };
   } catch (err) {
     logger.error('views not applied', { requestType: event.RequestType, err: String(err) });
-    // Delete never fails: the views go with the Glue database when the stack is removed anyway.
+    // Delete never fails (it runs nothing, and a FAILED delete would block removing the stack).
     outcome = { status: event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED', physicalResourceId, reason: String(err) };
   }
   // A failed answer throws: Lambda retries the (idempotent) invocation.

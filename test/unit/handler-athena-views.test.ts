@@ -153,21 +153,12 @@ describe('Custom::AthenaViews', () => {
     expect(answers[0]?.body.Reason).toMatch(/deadline/);
   }, 8_000);
 
-  test('Delete: drops each view and answers SUCCESS with the physical id it was given', async () => {
+  test('Delete runs no Athena statement (its result files would refill the emptied results bucket) and answers SUCCESS with the physical id it was given', async () => {
     succeeding();
     await handler(deleteEvent(), context());
-    expect(started().map((s) => s.QueryString)).toEqual(['DROP VIEW IF EXISTS events_dedup']);
+    expect(started()).toEqual([]);
     expect(answers[0]?.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'athena-views:clickstream_dev' });
   });
-
-  test('Delete answers SUCCESS even when Athena fails or hangs (a FAILED delete would block removing the stack)', async () => {
-    athena.on(StartQueryExecutionCommand).rejects(new Error('WorkGroup clickstream-dev is not found'));
-    await handler(deleteEvent(), context());
-    athena.reset();
-    athena.on(StartQueryExecutionCommand).callsFake(() => new Promise(() => undefined));
-    await handler(deleteEvent(), context(ANSWER_MARGIN_MS + 300));
-    expect(answers.map((a) => a.body.Status)).toEqual(['SUCCESS', 'SUCCESS']);
-  }, 8_000);
 
   test('a Reason of any length keeps the answer under CloudFormation\'s 4,096-byte limit', async () => {
     athena.on(StartQueryExecutionCommand).rejects(new Error('x'.repeat(10_000)));
