@@ -127,7 +127,8 @@ describe('enrichEvent: stored row', () => {
       expect(columns).toEqual(expect.arrayContaining(keys));
       expect(r.line).not.toContain('\n');
     }
-    const all = enrichLine(full, f, config);
+    // A bot's row has every column: bot_reason is omitted (null) for people.
+    const all = enrichLine({ ...full, webdriver: true }, f, config);
     expect(all.ok && keysOf(all.line).sort()).toEqual([...columns].sort());
   });
 
@@ -135,8 +136,8 @@ describe('enrichEvent: stored row', () => {
     const f = facts();
     const bot = enriched(event({ webdriver: true }), f);
     const person = enriched(event(), f);
-    expect([bot.device_type, bot.is_bot]).toEqual(['bot', true]);
-    expect([person.device_type, person.is_bot]).toEqual(['desktop', false]);
+    expect([bot.device_type, bot.is_bot, bot.bot_reason]).toEqual(['bot', true, 'webdriver']);
+    expect([person.device_type, person.is_bot, person.bot_reason]).toEqual(['desktop', false, undefined]);
   });
 
   it('keeps the client fields, normalises event_id and adds the server columns', () => {

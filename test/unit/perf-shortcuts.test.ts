@@ -9,6 +9,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { configFromEnv } from '../../handlers/lib/config';
+import { isReferrerSpam } from '../../handlers/lib/bots';
 import { dailySalt, enrichLine, isoTime, userIdHash, visitorHash, type RequestFacts } from '../../handlers/lib/enrich';
 import { attribute, attributeCached, attributionCacheSize, ATTRIBUTION_CACHE_LIMIT, type UrlPrivacy } from '../../handlers/lib/traffic';
 import { parseUserAgent } from '../../handlers/lib/useragent';
@@ -192,15 +193,17 @@ describe('enrichLine', () => {
   });
   /** The row as one object through JSON.stringify: what enrichLine wrote before it wrote JSON itself. */
   function reference(ev: ClickstreamEvent, f: RequestFacts, config: ReturnType<typeof configFromEnv>, userId: string | undefined): string {
-    const webdriver = ev.webdriver === true;
+    const attribution = attribute(ev.url, ev.referrer, config);
+    // The layers in bots.ts's order; only the User-Agent, the webdriver hint and the referrer vary here.
+    const reason = f.ua.bot_reason ?? (ev.webdriver === true ? 'webdriver' : f.datacenter ? 'datacenter_ip' : isReferrerSpam(attribution.referrer_host) ? 'referrer_spam' : f.behaviour ? 'behaviour' : undefined);
     return JSON.stringify({
       event_id: ev.event_id.toLowerCase(), type: ev.type, name: ev.name, event_time: new Date(Date.parse(ev.ts) + f.skewMs).toISOString(), ts: ev.ts,
       anonymous_id: ev.anonymous_id, session_id: ev.session_id, user_id: userId, title: ev.title, element: ev.element,
       duration_ms: ev.duration_ms, scroll_depth: ev.scroll_depth, properties: ev.properties === undefined ? undefined : JSON.stringify(ev.properties),
       screen: ev.screen, viewport: ev.viewport, language: ev.language, timezone: ev.timezone, sdk: ev.sdk,
-      ...attribute(ev.url, ev.referrer, config),
+      ...attribution,
       site_id: f.siteId, sent_at: f.sentAt, received_at: f.receivedAtIso, browser: f.ua.browser, browser_version: f.ua.browser_version,
-      os: f.ua.os, os_version: f.ua.os_version, device_type: webdriver ? 'bot' : f.ua.device_type, is_bot: f.ua.is_bot || webdriver,
+      os: f.ua.os, os_version: f.ua.os_version, device_type: reason ? 'bot' : f.ua.device_type, is_bot: reason !== undefined, bot_reason: reason,
       visitor_hash: f.visitorHash, schema_version: 1,
     });
   }

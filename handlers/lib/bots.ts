@@ -1,0 +1,177 @@
+/**
+ * Bot filter, in layers. A row's `bot_reason` is the first layer that matched, in this order:
+ *
+ *   headless       the User-Agent names a headless browser or an automation driver
+ *   ua_list        isbot's crawler list (npm isbot, Unlicense) matched, or the User-Agent is empty
+ *   webdriver      the SDK saw navigator.webdriver === true (browser automation)
+ *   datacenter_ip  the request came from a cloud or hosting network (generated/bot-data.ts); the
+ *                  address is looked at in memory only, never stored or logged
+ *   referrer_spam  the referrer's host is on Matomo's referrer-spam list, or under one listed
+ *   behaviour      the request itself is not a person's: more page views or clicks in one batch,
+ *                  inside a short stretch of client time, than a person can make (see
+ *                  {@link batchBehaviour}); rates across requests live at query time
+ *                  (data_quality), because no Lambda copy sees another's requests
+ *
+ * The lists are data: isbot updates through npm; the other two are committed snapshots that
+ * `npm run bots:data` rebuilds (scripts/bot-data.ts says from where).
+ */
+import { inflateRawSync } from 'node:zlib';
+import { isbot } from 'isbot';
+import { DATACENTER_V4, DATACENTER_V6, REFERRER_SPAM } from './generated/bot-data';
+
+export const BOT_REASONS = ['headless', 'ua_list', 'webdriver', 'datacenter_ip', 'referrer_spam', 'behaviour'] as const;
+export type BotReason = (typeof BOT_REASONS)[number];
+
+// isbot says "bot" but not which kind; these markers only split its answer (a headless browser
+// copies a real browser's User-Agent except for this word, so isbot's crawler list alone would
+// call it ua_list). Markers of the drivers themselves catch the few that isbot lets through.
+const HEADLESS = /headless|phantomjs|slimerjs|htmlunit|puppeteer|playwright|selenium|webdriver|jsdom/i;
+
+/** The User-Agent layers: `headless`, `ua_list`, or undefined for a browser. */
+export function userAgentBotReason(ua: string): 'headless' | 'ua_list' | undefined {
+  // Every browser sends a User-Agent; an empty one is a script.
+  if (ua.trim() === '') return 'ua_list';
+  if (HEADLESS.test(ua)) return 'headless';
+  return isbot(ua) ? 'ua_list' : undefined;
+}
+
+// ---- datacenter_ip -------------------------------------------------------------------------
+
+interface Ranges { starts: Float64Array; ends: Float64Array }
+let v4: Ranges | undefined;
+let v6: Ranges | undefined;
+
+/** generated/bot-data.ts's varint (gap, length) pairs -> sorted inclusive ranges. */
+function decodeRanges(b64: string): Ranges {
+  const bytes = inflateRawSync(Buffer.from(b64, 'base64'));
+  const values: number[] = [];
+  let n = 0;
+  let scale = 1;
+  for (const b of bytes) {
+    // Multiplication, not shifts: /48 IPv6 units need up to 48 bits, past 32-bit bitwise ops.
+    n += (b & 0x7f) * scale;
+    if (b & 0x80) scale *= 128;
+    else { values.push(n); n = 0; scale = 1; }
+  }
+  const count = values.length / 2;
+  const starts = new Float64Array(count);
+  const ends = new Float64Array(count);
+  let prev = 0;
+  for (let i = 0; i < count; i++) {
+    starts[i] = prev + values[2 * i]!;
+    ends[i] = prev = starts[i]! + values[2 * i + 1]!;
+  }
+  return { starts, ends };
+}
+
+function inRanges(r: Ranges, x: number): boolean {
+  let lo = 0;
+  let hi = r.starts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (r.starts[mid]! <= x) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return hi >= 0 && x <= r.ends[hi]!;
+}
+
+/** Dotted quad -> its /24 number, or -1. */
+function ipv4Block(ip: string): number {
+  const parts = ip.split('.');
+  if (parts.length !== 4) return -1;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return -1;
+    const v = Number(p);
+    if (v > 255) return -1;
+    n = n * 256 + v;
+  }
+  return Math.floor(n / 256);
+}
+
+/** IPv6 text -> its first 48 bits as a number, or -1. IPv4-mapped addresses are handled by the caller. */
+function ipv6Block(ip: string): number {
+  const halves = ip.split('::');
+  if (halves.length > 2) return -1;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  const groups = halves.length === 2 ? [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail] : head;
+  if (groups.length !== 8) return -1;
+  let n = 0;
+  for (const g of groups.slice(0, 3)) {
+    if (!/^[0-9a-f]{1,4}$/i.test(g)) return -1;
+    n = n * 65536 + parseInt(g, 16);
+  }
+  return n;
+}
+
+/**
+ * Whether the address belongs to a cloud or hosting network (generated/bot-data.ts). The
+ * address is used here and nowhere else: it is not returned, stored or logged.
+ *
+ * @example
+ * isDatacenterIp('3.5.140.2'); // true (Amazon)
+ */
+export function isDatacenterIp(ip: string | undefined): boolean {
+  if (!ip) return false;
+  const addr = ip.trim().replace(/%.*$/, '');
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(addr);
+  if (mapped || !addr.includes(':')) {
+    const block = ipv4Block(mapped ? mapped[1]! : addr);
+    return block >= 0 && inRanges((v4 ??= decodeRanges(DATACENTER_V4)), block);
+  }
+  const block = ipv6Block(addr);
+  return block >= 0 && inRanges((v6 ??= decodeRanges(DATACENTER_V6)), block);
+}
+
+// ---- referrer_spam -------------------------------------------------------------------------
+
+let spam: Set<string> | undefined;
+
+/** Whether `host` or a domain above it is on the referrer-spam list (hosts, lower case). */
+export function isReferrerSpam(host: string | undefined): boolean {
+  if (!host) return false;
+  spam ??= new Set(inflateRawSync(Buffer.from(REFERRER_SPAM, 'base64')).toString('utf8').split('\n'));
+  let h = host.toLowerCase();
+  for (;;) {
+    if (spam.has(h)) return true;
+    const dot = h.indexOf('.');
+    // Stop before the bare TLD: the list holds registrable names and their subdomains.
+    if (dot < 0 || h.indexOf('.', dot + 1) < 0) return false;
+    h = h.slice(dot + 1);
+  }
+}
+
+// ---- behaviour -----------------------------------------------------------------------------
+
+/**
+ * Per-batch limits on what one browser can do. A page view needs a navigation and a click a
+ * hand: the SDK sends them as they happen (or later, from its queue, with their own times), so a
+ * person's batch never holds this many inside this little client time. Rates across batches
+ * cannot be judged here: each Lambda copy sees only its own requests.
+ */
+export const BEHAVIOUR_LIMITS = {
+  page_view: { count: 30, withinMs: 60_000 },
+  click: { count: 60, withinMs: 10_000 },
+} as const;
+
+/** Whether one request's events show a rate no person reaches (raw events: validation runs later). */
+export function batchBehaviour(events: readonly unknown[]): boolean {
+  for (const [type, limit] of Object.entries(BEHAVIOUR_LIMITS)) {
+    // Counting first keeps the usual small batch to one pass with no date parsing.
+    let n = 0;
+    for (const e of events) if ((e as { type?: unknown } | null)?.type === type) n++;
+    if (n < limit.count) continue;
+    const times: number[] = [];
+    for (const e of events) {
+      const ev = e as { type?: unknown; ts?: unknown } | null;
+      if (ev?.type === type && typeof ev.ts === 'string') {
+        const t = Date.parse(ev.ts);
+        if (!Number.isNaN(t)) times.push(t);
+      }
+    }
+    times.sort((a, b) => a - b);
+    for (let i = limit.count - 1; i < times.length; i++) if (times[i]! - times[i - limit.count + 1]! < limit.withinMs) return true;
+  }
+  return false;
+}
