@@ -125,7 +125,7 @@ module.exports = {
   partitionKeys: () => toGlue(columns().PARTITION_COLUMNS),
   /**
    * API Gateway CORS allowlist from the comma-separated param corsOrigins. The local stage keeps
-   * '*': serverless-offline answers CORS itself, and the handler's SITES allowlist is what guards
+   * '*': the local API Gateway stand-in (local/api-gateway.ts) answers CORS from it, and the handler's SITES allowlist is what guards
    * origins there (params.local has no corsOrigins and must not inherit the deployed default).
    */
   corsOrigins: async ({ resolveVariable }) => {
