@@ -174,6 +174,12 @@ function browser() {
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
 };
+/** Waits for `done` (a retry after the random 0.5-1 s backoff, say), polling; fails after `ms`. */
+async function until(done: () => boolean, ms = 5_000) {
+  for (const end = Date.now() + ms; !done(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+  }
+}
 const track = (p: Page, ...names: string[]) => runInContext(`for (const n of ${JSON.stringify(names)}) clickstream('track', n)`, p.win);
 const names = (events: Ev[]) => events.map((e) => e.name || e.type);
 /** Every event of the origin's outbox (all cs_q.* keys), by name. */
@@ -271,7 +277,8 @@ describe('SDK page-hide hand-off to the next page', () => {
     await pageA(b, tab);
     const again = await pageB(b, tab, 503);
     // The page view that failed and the hide-time events, retried after the first backoff.
-    await new Promise((r) => setTimeout(r, 1200));
+    const sent = b.sends.length;
+    await until(() => b.sends.length > sent);
     for (const s of b.sends.slice(-1)) s.answer(200);
     await settle();
     const resent = [...again, ...b.sends.slice(-1).flatMap((s) => names(s.events))];
@@ -301,7 +308,7 @@ describe('SDK page-hide hand-off to the next page', () => {
     const a = b.open('a', tab, { flushInterval: 100 });
     await settle();
     b.sends[0]!.answer(503);
-    await new Promise((r) => setTimeout(r, 1100));
+    await until(() => b.sends.length >= 2);
     expect(b.sends).toHaveLength(2);
     track(a, 'x', 'y');
     b.leave(a);
