@@ -71,8 +71,6 @@ interface Mark {
 }
 
 const P = 'cs_';
-// Batches stay under half the 64 KiB keepalive quota, so a hide-time batch fits beside one in flight.
-const MAX_BATCH_BYTES = 30_000;
 /**
  * The longest gap between a previous page's page-hide send and this page's first acknowledgement for
  * which those events count as delivered: a navigation within a site takes a second or two; longer
@@ -189,7 +187,7 @@ function send(hide?: boolean) {
   if ((__CS_PRIVACY__ && state != 'granted') || !queue.length) return;
   // While a batch is in flight its answer schedules the next; during backoff the timer waits for retryAt.
   if (!hide && (busy || retryAt > now())) return busy || schedule(0);
-  const e = queue.splice(0, batchSize(queue, o!.batchSize!, MAX_BATCH_BYTES));
+  const e = queue.splice(0, batchSize(queue, o!.batchSize!));
   const f: Flight = { e, h: hide && acked && !o!.keepUntilAcked && e.map((x) => x.event_id) };
   flights.push(f);
   if (!hide) busy = true;

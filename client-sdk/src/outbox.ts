@@ -24,10 +24,18 @@ export function cap(events: ClickstreamEvent[], now: number, caps: Caps = CAPS):
 }
 
 /**
- * How many events from the head of the queue go into the next batch: at most `count`, and the
- * serialized batch at most `bytes` (always at least one, so one large event cannot block the queue).
+ * Most UTF-16 units of JSON in one batch. batchSize() counts string length, and a unit is up to 3
+ * bytes of UTF-8 (a CJK title), so a batch is at most 30,000 bytes: a batch sent at page hide fits
+ * beside one in flight within the browser's 64 KiB for keepalive requests (Fetch standard, "inflight
+ * keepalive bytes"). Over it, the browser refuses the request outright.
  */
-export function batchSize(events: ClickstreamEvent[], count: number, bytes: number): number {
+export const MAX_BATCH_UNITS = 10_000;
+
+/**
+ * How many events from the head of the queue go into the next batch: at most `count`, and the
+ * serialized batch at most `bytes` UTF-16 units (always at least one, so one large event cannot block the queue).
+ */
+export function batchSize(events: ClickstreamEvent[], count: number, bytes = MAX_BATCH_UNITS): number {
   let n = 0;
   // Envelope overhead: {"site_id":...,"sent_at":"...","events":[]} is under 200 bytes.
   for (let size = 200; n < events.length && n < count; n++) {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ClickstreamEvent } from '../../schema/event';
-import { batchSize, cap, CAPS, keys, read, write, type Store } from '../../client-sdk/src/outbox';
+import { batchSize, cap, CAPS, keys, MAX_BATCH_UNITS, read, write, type Store } from '../../client-sdk/src/outbox';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const ev = (i: number, ageMs = 0, extra = ''): ClickstreamEvent => ({
@@ -93,6 +93,15 @@ describe('SDK batching', () => {
     const withOneMore = JSON.stringify({ site_id: 'demo', sent_at: new Date(T0).toISOString(), events: events.slice(0, n + 1) });
     expect(withOneMore.length).toBeGreaterThan(30_000 - 200);
     expect(batchSize([ev(1, 0, 'z'.repeat(40_000))], 20, 30_000)).toBe(1);
+  });
+
+  it("keeps two batches of 3-byte characters (the worst case) within the browser's 64 KiB keepalive budget", () => {
+    // A CJK title is one UTF-16 unit and three UTF-8 bytes per character.
+    const events = Array.from({ length: 100 }, (_, i) => ({ ...ev(i, 0), title: '\u65e5'.repeat(1500) }));
+    const n = batchSize(events, 500, MAX_BATCH_UNITS);
+    const body = JSON.stringify({ site_id: 'demo', sent_at: new Date(T0).toISOString(), events: events.slice(0, n) });
+    expect(n).toBeGreaterThan(1);
+    expect(2 * Buffer.byteLength(body)).toBeLessThanOrEqual(65_536);
   });
 
   it('splits any queue into batches that cover it exactly once (property)', () => {
