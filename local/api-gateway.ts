@@ -15,6 +15,10 @@
  *   second, the answer is that 500, whatever offline is doing.
  * - Payload size 10 MB ("Quotas for configuring and running an HTTP API"): larger bodies get 413
  *   before the function runs.
+ * - Client addresses: offline reports every request's sourceIp as the stand-in's own loopback
+ *   address. With LOCAL_FORWARDED_FOR=true (a local switch; the handler reads the same variable) an
+ *   X-Forwarded-For from a loopback peer is passed on, and the handler takes its first entry as the
+ *   client (handlers/lib/geo.ts forwardedForFromLoopback); otherwise the header is dropped here.
  */
 import { Agent, createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { CorsConfig, HttpApiConfig } from './serverless-config';
@@ -33,6 +37,8 @@ export interface ApiGatewayOptions {
   http: HttpApiConfig;
   /** Where function errors are reported (the developer's terminal; AWS writes them to CloudWatch). */
   log?: (line: string) => void;
+  /** Pass X-Forwarded-For on from loopback peers; default: LOCAL_FORWARDED_FOR=true in the environment. */
+  forwardedFor?: boolean;
 }
 
 export interface ApiGateway {
@@ -103,10 +109,13 @@ function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
 
 type Outcome = { kind: 'answer'; answer: Answer } | { kind: 'timeout' } | { kind: 'unreachable'; message: string };
 
-function forward(agent: Agent, target: URL, req: IncomingMessage, body: Buffer, timeoutMs: number): Promise<Outcome> {
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+function forward(agent: Agent, target: URL, req: IncomingMessage, body: Buffer, timeoutMs: number, forwardedFor: boolean): Promise<Outcome> {
   return new Promise((ok) => {
     const headers: IncomingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v;
+    if (!forwardedFor || !LOOPBACK.test(req.socket.remoteAddress ?? '')) delete headers['x-forwarded-for'];
     if (body.length) headers['content-length'] = String(body.length);
     const up = request({ agent, host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -126,6 +135,7 @@ export function startApiGateway(opts: ApiGatewayOptions): Promise<ApiGateway> {
   const agent = new Agent({ keepAlive: true });
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const timeoutMs = timeoutSeconds * 1000 + GRACE_MS;
+  const forwardedFor = opts.forwardedFor ?? process.env.LOCAL_FORWARDED_FOR === 'true';
 
   const send = (res: ServerResponse, a: Answer, origin: string | undefined) => {
     const headers: Record<string, string | string[]> = {};
@@ -152,7 +162,7 @@ export function startApiGateway(opts: ApiGatewayOptions): Promise<ApiGateway> {
       }
       const body = await readBody(req);
       if (body === 'too large') return send(res, apiError(413, 'Request Entity Too Large'), origin);
-      const outcome = await forward(agent, target, req, body, timeoutMs);
+      const outcome = await forward(agent, target, req, body, timeoutMs, forwardedFor);
       if (outcome.kind === 'timeout') {
         log(`api-gateway: ${req.method} ${req.url}: no answer from the function within ${timeoutSeconds} s (its timeout): 500`);
         return send(res, INTERNAL(), origin);

@@ -28,21 +28,25 @@ export interface PipelineConfig {
   geoDbPath?: string;
   /** Whether CloudFront's viewer headers are believed (handlers/lib/geo.ts resolveClient). */
   cloudFront: CloudFrontTrust;
+  /** LOCAL_FORWARDED_FOR=true (local stack only): X-Forwarded-For from a loopback peer names the client. */
+  localForwardedFor: boolean;
 }
 
 /** Where the table lives unless GEO_DB_PATH says otherwise: serverless.yml packages it there. */
 export const DEFAULT_GEO_DB = 'geo/dbip-country.bin';
 
 /**
- * GEO_DB_PATH: unset = geo/dbip-country.bin, relative paths from the function's root (the Lambda's
- * working directory is its task root; locally the checkout); `off` = no lookup (country null). A
- * missing file fails the cold start here rather than the first request.
+ * GEO_DB_PATH: unset = geo/dbip-country.bin; a relative path is looked up from the working directory
+ * (the checkout locally, /var/task on Lambda), then from LAMBDA_TASK_ROOT (serverless offline sets
+ * that to a made-up /var/task, hence not first); `off` = no lookup (country null). A missing file
+ * fails the cold start here rather than the first request.
  */
 function geoDbPath(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.GEO_DB_PATH || DEFAULT_GEO_DB;
   if (raw === 'off') return undefined;
-  const path = isAbsolute(raw) ? raw : join(env.LAMBDA_TASK_ROOT || process.cwd(), raw);
-  if (!existsSync(path)) throw new ConfigError(`GEO_DB_PATH: no IP-to-country table at ${path} (build it with npm run geo:update, or set GEO_DB_PATH=off)`);
+  const tries = isAbsolute(raw) ? [raw] : [join(process.cwd(), raw), ...(env.LAMBDA_TASK_ROOT ? [join(env.LAMBDA_TASK_ROOT, raw)] : [])];
+  const path = tries.find((p) => existsSync(p));
+  if (!path) throw new ConfigError(`GEO_DB_PATH: no IP-to-country table at ${tries.join(' or ')} (build it with npm run geo:update, or set GEO_DB_PATH=off)`);
   return path;
 }
 
@@ -92,6 +96,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineCon
     hashUserId: env.USER_ID_HASH === 'true',
     geoDbPath: geoDbPath(env),
     cloudFront: { trust: env.TRUST_CLOUDFRONT_HEADERS === 'true', originSecret: env.CLOUDFRONT_ORIGIN_SECRET || undefined },
+    localForwardedFor: env.LOCAL_FORWARDED_FOR === 'true',
   };
 }
 

@@ -261,6 +261,8 @@ export interface GeoHeaders {
   'cloudfront-viewer-country-region'?: string;
   'cloudfront-viewer-address'?: string;
   'x-origin-verify'?: string;
+  /** Read only by the local stack's switch (forwardedForFromLoopback). */
+  'x-forwarded-for'?: string;
 }
 
 export interface ClientGeo {
@@ -288,6 +290,22 @@ function viewerIp(address: string | undefined): string | undefined {
   let ip = address.slice(0, colon);
   if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
   return ip;
+}
+
+const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || /^::ffff:127\./i.test(ip);
+const isAddress = (ip: string) => (ip.indexOf(':') < 0 ? parseIPv4(ip) >= 0 : parseIPv6(ip, scratch));
+
+/**
+ * Local stack only (LOCAL_FORWARDED_FOR=true): a request whose socket peer is loopback may name its
+ * client in X-Forwarded-For (the first entry), so tests and the simulator can present real-looking
+ * addresses through serverless offline, which always reports 127.0.0.1. On AWS the peer is never
+ * loopback, so the switch cannot make a deployed stage believe a client-sent header.
+ */
+export function forwardedForFromLoopback(sourceIp: string | undefined, headers: GeoHeaders | undefined): string | undefined {
+  const xff = headers?.['x-forwarded-for'];
+  if (!sourceIp || !xff || !isLoopback(sourceIp)) return sourceIp;
+  const first = xff.split(',')[0]!.trim();
+  return isAddress(first) ? first : sourceIp;
 }
 
 /**

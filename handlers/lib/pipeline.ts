@@ -7,7 +7,7 @@ import { LIMITS } from '../../schema/event';
 import type { PipelineConfig } from './config';
 import { batchBehaviour, isDatacenterIp } from './bots';
 import { enrichLine, isoTime, visitorHash, type RequestFacts, type StoredEvent } from './enrich';
-import { countryLookup, resolveClient, type GeoHeaders } from './geo';
+import { countryLookup, forwardedForFromLoopback, resolveClient, type GeoHeaders } from './geo';
 import { BadRequestError, ForbiddenError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
 import { parseUserAgent } from './useragent';
 import { checkEnvelope, checkEvent } from './validate';
@@ -23,7 +23,7 @@ export interface RequestInput {
   contentType?: string;
   userAgent?: string;
   sourceIp?: string;
-  /** CloudFront's viewer headers, when present (used only if config.cloudFront trusts them). */
+  /** CloudFront's viewer headers, when present (used only if config.cloudFront trusts them), and X-Forwarded-For (local switch). */
   headers?: GeoHeaders;
   origin?: string;
   requestId?: string;
@@ -139,7 +139,8 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
 
     const userAgent = input.userAgent ?? '';
     // The client IP stays in this scope: it keys the visitor hash and the country, and is not stored.
-    const client = resolveClient(input.sourceIp, input.headers, config.cloudFront, config.geoDbPath === undefined ? undefined : countryLookup(config.geoDbPath));
+    const sourceIp = config.localForwardedFor ? forwardedForFromLoopback(input.sourceIp, input.headers) : input.sourceIp;
+    const client = resolveClient(sourceIp, input.headers, config.cloudFront, config.geoDbPath === undefined ? undefined : countryLookup(config.geoDbPath));
     const facts: RequestFacts = {
       siteId,
       sentAt: envelope.sent_at,

@@ -9,6 +9,7 @@
  * (handlers/lib/pipeline.ts) turns them into rows, so enrichment is the real one.
  */
 import type { ClickstreamEvent } from '../../schema/event';
+import { addressIn, IPV6_SHARE, simGeoTable, VISITOR_COUNTRIES } from './geo';
 
 /** mulberry32: tiny, fast and good enough for traffic shapes; the seed makes runs reproducible. */
 export function rng(seed: number) {
@@ -137,6 +138,8 @@ export interface Generated {
   requests: SimRequest[];
   /** anonymous_ids of generated crawlers and automation. */
   botVisitors: Set<string>;
+  /** Each visitor's country: its address was drawn from that country's ranges (./geo.ts). */
+  visitorCountries: Map<string, string>;
 }
 
 /** Generates every request of the simulation, sorted by arrival. Pure given the options. */
@@ -146,7 +149,11 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
   const startMs = endMs - opts.days * DAY;
   const requests: SimRequest[] = [];
   const botVisitors = new Set<string>();
+  const visitorCountries = new Map<string, string>();
   const host = opts.origin;
+  // Addresses come from a stream of their own, so the rest of the simulation is what it was.
+  const geoRng = rng(opts.seed ^ 0x5bd1e995);
+  const table = simGeoTable();
 
   for (let v = 0; v < opts.visitors; v++) {
     const anon = r.uuid();
@@ -154,7 +161,10 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
     const webdriver = isBot && r.chance(0.3);
     if (isBot) botVisitors.add(anon);
     const ua = isBot && !webdriver ? r.pick(BOT_UAS) : r.weighted(HUMAN_UAS);
-    const ip = `10.${r.int(0, 255)}.${r.int(0, 255)}.${r.int(1, 254)}`;
+    r.int(0, 255); r.int(0, 255); r.int(1, 254); // the draws of the old 10.x address: later draws stay as they were
+    const country = geoRng.weighted(VISITOR_COUNTRIES);
+    const ip = addressIn(table, country, geoRng.chance(IPV6_SHARE), geoRng);
+    visitorCountries.set(anon, country);
     // Most clocks are close; some are minutes or an hour off (time zone set wrong).
     const clockOffsetMs = r.chance(0.1) ? r.int(-3_600_000, 3_600_000) : r.int(-90_000, 90_000);
     const screen = r.pick(SCREENS);
@@ -282,7 +292,7 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
     });
   }
   requests.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
-  return { requests, botVisitors };
+  return { requests, botVisitors, visitorCountries };
 }
 
 /** The request body as the SDK builds it: sent_at is the client clock when the batch leaves. */

@@ -18,6 +18,9 @@ function post(api: URL, body: string, req: SimRequest, timeoutMs: number): Promi
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-type': 'text/plain', 'user-agent': req.userAgent };
     if (req.origin) headers.origin = req.origin;
+    // The visitor's address: believed only by a local stack started with LOCAL_FORWARDED_FOR=true
+    // (handlers/lib/geo.ts forwardedForFromLoopback); a deployed stage uses its own sourceIp.
+    headers['x-forwarded-for'] = req.sourceIp;
     const r = send(new URL('/v1/events', api), { method: 'POST', headers, timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');

@@ -12,6 +12,8 @@ export interface TruthInput {
   rejects: readonly RejectRow[];
   /** anonymous_ids the generator made crawlers or automation. */
   botVisitors: ReadonlySet<string>;
+  /** The country each visitor's address was drawn from (local/simulator/geo.ts): not read from the rows. */
+  visitorCountries?: ReadonlyMap<string, string>;
 }
 
 export interface Range {
@@ -205,6 +207,18 @@ export const TRUTH: Record<string, TruthFn> = {
       const [cohort_week, off] = k.split('|');
       return { cohort_week: cohort_week!, week_offset: Number(off), visitors };
     }), ['cohort_week', 'asc'], ['week_offset', 'asc']);
+  },
+  countries(input, r) {
+    // The country the generator drew for the visitor, not the row's column: the test is that the
+    // pipeline's lookup gives it back.
+    const evs = canonical(input).filter((x) => inRange(x.date, r));
+    const country = (x: Ev) => input.visitorCountries?.get(x.e.anonymous_id) ?? '(unknown)';
+    return sorted([...groupBy(evs, country)].map(([c, list]) => ({
+      country: c,
+      visitors: distinct(list, (x) => x.e.anonymous_id),
+      sessions: distinct(list, (x) => x.e.session_id),
+      page_views: list.filter((x) => x.e.type === 'page_view').length,
+    })), ['visitors', 'desc'], ['country', 'asc']);
   },
   devices(input, r) {
     const evs = canonical(input).filter((x) => inRange(x.date, r));

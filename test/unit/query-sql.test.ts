@@ -20,6 +20,7 @@ const SPEC: Record<string, string[]> = {
   funnel: ['step', 'step_name', 'sessions'],
   retention_weekly: ['cohort_week', 'week_offset', 'visitors'],
   devices: ['device_type', 'browser', 'os', 'visitors'],
+  countries: ['country', 'visitors', 'sessions', 'page_views'],
   custom_events: ['name', 'events', 'visitors'],
   element_clicks: ['element', 'name', 'path', 'clicks', 'visitors', 'avg_time_spent_seconds'],
   hourly_traffic: ['hour', 'page_views', 'visitors'],

@@ -1,0 +1,48 @@
+-- Visitors, sessions and page views by country (Plausible "Locations", GA "Demographics: country").
+--
+-- Parameters, in order: from, to, from, to (YYYY-MM-DD, inclusive; event dates in UTC). Athena
+-- binds each placeholder to one value by position, so the dates go in twice: for the calendar,
+-- then for the partition filter (npm run query repeats them; the Athena console asks for all four).
+-- Definitions:
+--   country     ISO 3166-1 alpha-2 the server gave the event's request: CloudFront's viewer
+--               country behind the distribution, else the bundled DB-IP Lite table (docs/security.md,
+--               "Geography"); '(unknown)' when neither knew the address (private, unallocated)
+--   visitors    count(DISTINCT anonymous_id) with any non-bot event from that country in the range;
+--               a visitor seen from two countries counts in both
+--   sessions    count(DISTINCT session_id) with any non-bot event from that country in the range
+--   page_views  count(DISTINCT event_id) of page_view events
+-- Reads events_dedup (one row per event_id) and drops is_bot rows.
+-- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
+-- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
+-- arrive more than 3 days late are not counted. That range is a filter on e.dt computed from the
+-- parameters alone, so Athena prunes the S3 prefixes while planning (partition projection on
+-- dt) rather than relying on dynamic filtering; it passes the view's window since dt is the
+-- window's partition key.
+-- Athena takes placeholders in WHERE clauses only, never in a SELECT list: the calendar
+-- (range_days) turns the dates into the columns date_from and date_to. Dates must lie in that
+-- calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000 entries).
+WITH range_days AS (
+  SELECT cal_day
+  FROM UNNEST(sequence(DATE '2020-01-01', DATE '2047-05-18')) AS cal(cal_day)
+  WHERE cal_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
+),
+params AS (
+  SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
+),
+ev AS (
+  SELECT e.*, from_iso8601_timestamp(e.event_time) AS event_at,
+         CAST(from_iso8601_timestamp(e.event_time) AS DATE) AS event_date, p.date_from, p.date_to
+  FROM events_dedup e
+  CROSS JOIN params p
+  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
+    AND NOT e.is_bot
+)
+SELECT coalesce(country, '(unknown)') AS country,
+       count(DISTINCT anonymous_id) AS visitors,
+       count(DISTINCT session_id) AS sessions,
+       count(DISTINCT CASE WHEN type = 'page_view' THEN event_id END) AS page_views
+FROM ev
+WHERE event_date BETWEEN date_from AND date_to
+GROUP BY coalesce(country, '(unknown)')
+ORDER BY visitors DESC, country
