@@ -75,15 +75,8 @@ function wafOf({ region, edgeWafRateLimit, edgeWebAclArn }) {
   return { limit: n, arn: '' };
 }
 
-let cached;
-/**
- * The built SDK as the deploy uploads it, read once per process: the resolvers (snippet) and the
- * plugin (upload) see the same bytes. Builds client-sdk/dist first when it is missing or stale.
- */
-function sdkBuild() {
-  if (cached) return cached;
-  tsx.require('../local/sdk-build.ts', __filename).ensureSdkBuilt(SDK_DIR);
-  const dist = join(SDK_DIR, 'dist');
+/** The built SDK as client-sdk/dist/manifest.json lists it, each file checked against its SRI hash. */
+function readSdkBuild(dist = join(SDK_DIR, 'dist')) {
   const manifest = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8'));
   const files = Object.entries(manifest.files).map(([name, f]) => {
     const body = readFileSync(join(dist, f.file), 'utf8');
@@ -91,7 +84,19 @@ function sdkBuild() {
     if (integrity !== f.integrity) throw new Error(`client-sdk/dist/${f.file} does not match its manifest integrity: rebuild with npm run build:sdk`);
     return { name, Key: `${SDK_PREFIX}${f.file}`, Body: body, ContentType: JS_TYPE, CacheControl: IMMUTABLE, Integrity: integrity };
   });
-  cached = { version: manifest.version, files };
+  return { version: manifest.version, files };
+}
+
+let cached;
+/**
+ * What the deploy uploads, read once per process so the resolvers (snippet) and the plugin (upload)
+ * see the same bytes. Builds client-sdk/dist first when it is missing or stale (local/sdk-build.ts).
+ */
+function sdkBuild() {
+  if (!cached) {
+    tsx.require('../local/sdk-build.ts', __filename).ensureSdkBuilt(SDK_DIR);
+    cached = readSdkBuild();
+  }
   return cached;
 }
 
@@ -131,5 +136,6 @@ module.exports = {
   edgeDomainOf,
   wafOf,
   sdkBuild,
+  readSdkBuild,
   sriOf,
 };

@@ -8,6 +8,7 @@
  * tests fail on a template with a resource or guard removed).
  */
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -47,7 +48,14 @@ let template: Template;
 let parquet: Template;
 /** Effective template of PARAMS_VARIANT: a reservation, an alarm e-mail, a region with the 1 MiB/s Firehose quota. */
 let withParams: Template;
-const PARAMS_VARIANT = ['--region', 'eu-central-1', '--param', 'reservedConcurrency=20', '--param', 'alarmEmail=ops@example.com'];
+/** Effective templates of the edge variants: turned off, and with a custom domain and a WAF rate limit (us-east-1). */
+let noEdge: Template;
+let edgeDomainWaf: Template;
+// An existing web ACL (created in us-east-1) attached from another region: the way out the WAF guard names.
+const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/clickstream-edge/0a1b2c3d-1111-2222-3333-444455556666';
+const PARAMS_VARIANT = ['--region', 'eu-central-1', '--param', 'reservedConcurrency=20', '--param', 'alarmEmail=ops@example.com', '--param', `edgeWebAclArn=${WEB_ACL_ARN}`];
+const CERT_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff';
+const EDGE_VARIANT = ['--param', 'edgeDomain=t.example.com', '--param', `edgeCertificateArn=${CERT_ARN}`, '--param', 'edgeWafRateLimit=2000'];
 let tmp: string | undefined;
 
 async function osPackage(dir: string, name: string, extra: string[]): Promise<Template> {
@@ -72,6 +80,8 @@ beforeAll(async () => {
     template = effectiveTemplate(raw);
     parquet = effectiveTemplate(p);
     withParams = effectiveTemplate(process.env.INFRA_TEMPLATE_PARAMS ? read(process.env.INFRA_TEMPLATE_PARAMS) : raw);
+    noEdge = effectiveTemplate(process.env.INFRA_TEMPLATE_NOEDGE ? read(process.env.INFRA_TEMPLATE_NOEDGE) : raw);
+    edgeDomainWaf = effectiveTemplate(process.env.INFRA_TEMPLATE_EDGE ? read(process.env.INFRA_TEMPLATE_EDGE) : raw);
     return;
   }
   tmp = mkdtempSync(join(tmpdir(), 'clickstream-infra-'));
@@ -80,12 +90,14 @@ beforeAll(async () => {
   const json = await osPackage(tmp, 'json', []);
   const pq = await osPackage(tmp, 'parquet', ['--param', 'dataFormat=parquet']);
   const params = await osPackage(tmp, 'params', PARAMS_VARIANT);
+  noEdge = effectiveTemplate(await osPackage(tmp, 'noedge', ['--param', 'edge=false']));
+  edgeDomainWaf = effectiveTemplate(await osPackage(tmp, 'edge', EDGE_VARIANT));
   raw = json;
   rawParquet = pq;
   template = effectiveTemplate(json);
   parquet = effectiveTemplate(pq);
   withParams = effectiveTemplate(params);
-}, 200_000);
+}, 320_000);
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -107,6 +119,8 @@ describe('CloudFormation spec', () => {
     expect(validateTemplate(template, spec)).toEqual([]);
     expect(validateTemplate(parquet, spec)).toEqual([]);
     expect(validateTemplate(withParams, spec)).toEqual([]);
+    expect(validateTemplate(noEdge, spec)).toEqual([]);
+    expect(validateTemplate(edgeDomainWaf, spec)).toEqual([]);
   });
 
   test('the spec check catches a misspelled nested property and an unknown top-level one', () => {
@@ -303,7 +317,7 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
 });
 
 describe('S3 and Firehose', () => {
-  test.each(['DataBucket', 'ResultsBucket'])('%s: encrypted, public access blocked, non-TLS requests denied', (bucket) => {
+  test.each(['DataBucket', 'ResultsBucket', 'SdkBucket'])('%s: encrypted, public access blocked, non-TLS requests denied', (bucket) => {
     const p = res(bucket).Properties;
     expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
     expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
@@ -765,33 +779,193 @@ describe('Parquet output (--param dataFormat=parquet)', () => {
   });
 });
 
-describe('SDK outputs', () => {
-  test('ApiEndpoint: the HTTP API endpoint + /v1/events', () => {
-    expect(template.Outputs.ApiEndpoint.Value).toEqual({ 'Fn::Sub': '${HttpApi.ApiEndpoint}/v1/events' });
+/**
+ * Managed CloudFront policies by ID, as the CloudFront developer guide lists them ("Use managed cache
+ * policies", "Use managed response headers policies"): a typo in an ID would fail only at deploy.
+ */
+const MANAGED = {
+  CachingOptimized: '658327ea-f89d-4fab-a63d-7e88639e58f6',
+  CachingDisabled: '4135ea2d-6df8-44a3-9df3-4b5a84be39ad',
+  'CORS-and-SecurityHeadersPolicy': 'e61eb60c-9c35-4d20-a928-2b84e02af89c',
+};
+
+describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
+  const dist = (t: Template = template) => t.Resources.EdgeDistribution.Properties.DistributionConfig;
+  const origin = (id: string, t: Template = template) => (dist(t).Origins as Json[]).find((o) => o.Id === id);
+  const api = (t: Template = template) => (dist(t).CacheBehaviors as Json[]).find((b) => b.PathPattern === '/v1/*');
+  const statements = (t: Template, bucket: string) => ofType('AWS::S3::BucketPolicy', t).filter(([, r]) => r.Properties.Bucket?.Ref === bucket)
+    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
+
+  test('on by default: a distribution, its Origin Access Control, the ingest origin request policy', () => {
+    expect(ofType('AWS::CloudFront::Distribution').map(([id]) => id)).toEqual(['EdgeDistribution']);
+    expect(res('EdgeOriginAccessControl').Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(dist().Enabled).toBe(true);
   });
 
-  test('SdkSnippet: the README loader snippet with the endpoint and the first site id filled in', () => {
-    const sub = template.Outputs.SdkSnippet.Value['Fn::Sub'] as string;
-    // The only deploy-time variable is the endpoint: anything else in ${} would be a broken Sub.
-    expect(sub.match(/\$\{[^}]*\}/g)).toEqual(['${HttpApi.ApiEndpoint}']);
-    const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const block = /## Add to your site[\s\S]*?```html\n([\s\S]*?)```/.exec(readme)?.[1];
-    if (!block) throw new Error('README.md "Add to your site" has no html block');
-    const asReadme = sub
-      .replace('${HttpApi.ApiEndpoint}', 'https://YOUR-API-ID.execute-api.YOUR-REGION.amazonaws.com')
-      .replace('siteId: "demo"', 'siteId: "YOUR-SITE-ID"');
-    expect(asReadme).toBe(block.trimEnd());
+  test('SDK origin: the private bucket through OAC (no origin access identity), never public', () => {
+    const o = origin('sdk');
+    expect(o.DomainName).toEqual({ 'Fn::GetAtt': ['SdkBucket', 'RegionalDomainName'] });
+    expect(o.OriginAccessControlId).toEqual({ 'Fn::GetAtt': ['EdgeOriginAccessControl', 'Id'] });
+    expect(o.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    expect(res('SdkBucket').Properties.WebsiteConfiguration).toBeUndefined();
   });
 
-  test('SdkSnippet runs: it loads the SDK from sdkUrl and queues init with the endpoint and site', () => {
-    const endpoint = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
-    const js = (template.Outputs.SdkSnippet.Value['Fn::Sub'] as string).replace('${HttpApi.ApiEndpoint}', endpoint).replace(/<\/?script>/g, '');
+  test('no bucket policy of the stack allows a public principal; the SDK bucket lets only this distribution read sdk/*', () => {
+    const isPublic = (p: Json) => p === '*' || p?.AWS === '*' || (Array.isArray(p?.AWS) && p.AWS.includes('*'));
+    for (const t of [template, noEdge, edgeDomainWaf, withParams]) {
+      const allows = ofType('AWS::S3::BucketPolicy', t).flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]).filter((st) => st.Effect === 'Allow');
+      expect(allows.filter((st) => isPublic(st.Principal))).toEqual([]);
+    }
+    const allow = statements(template, 'SdkBucket').filter((st) => st.Effect === 'Allow');
+    expect(allow).toEqual([{
+      Sid: 'EdgeReadsTheSdk', Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject',
+      Resource: { 'Fn::Sub': '${SdkBucket.Arn}/sdk/*' },
+      Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${EdgeDistribution}' } } },
+    }]);
+  });
+
+  test('/sdk/ (default behaviour): GET/HEAD from the bucket, cached (CachingOptimized), Brotli/gzip, HTTPS, CORS for the integrity check', () => {
+    const d = dist().DefaultCacheBehavior;
+    expect(d).toMatchObject({
+      TargetOriginId: 'sdk', ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'], Compress: true,
+      CachePolicyId: MANAGED.CachingOptimized, ResponseHeadersPolicyId: MANAGED['CORS-and-SecurityHeadersPolicy'],
+    });
+  });
+
+  test('/v1/* to the HTTP API: never cached, POST allowed, HTTPS only, only the headers the handler reads plus the viewer address and geo', () => {
+    const b = api();
+    expect(b).toMatchObject({ TargetOriginId: 'api', ViewerProtocolPolicy: 'https-only', CachePolicyId: MANAGED.CachingDisabled, OriginRequestPolicyId: { Ref: 'EdgeIngestOriginRequestPolicy' } });
+    expect(b.AllowedMethods).toEqual(expect.arrayContaining(['POST', 'OPTIONS']));
+    const o = origin('api');
+    expect(o.DomainName).toEqual({ 'Fn::Sub': '${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' });
+    expect(o.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'] });
+    const p = res('EdgeIngestOriginRequestPolicy').Properties.OriginRequestPolicyConfig;
+    expect(p.CookiesConfig).toEqual({ CookieBehavior: 'none' });
+    expect(p.QueryStringsConfig).toEqual({ QueryStringBehavior: 'none' });
+    expect(p.HeadersConfig.HeaderBehavior).toBe('whitelist');
+    expect([...p.HeadersConfig.Headers].map((h: string) => h.toLowerCase()).sort()).toEqual([
+      'access-control-request-headers', 'access-control-request-method', 'cloudfront-viewer-address', 'cloudfront-viewer-country',
+      'cloudfront-viewer-country-region', 'content-type', 'origin', 'user-agent',
+    ]);
+    // The Host header would make API Gateway look for another API: never forwarded.
+    expect(p.HeadersConfig.Headers.map((h: string) => h.toLowerCase())).not.toContain('host');
+  });
+
+  test('the upload function: its own bundle and role, writing and cleaning only sdk/ of the SDK bucket', () => {
+    const fn = res('SdkUploadLambdaFunction').Properties;
+    expect(fn.Role).toEqual({ 'Fn::GetAtt': ['SdkUploadRole', 'Arn'] });
+    expect(fn.Code.S3Key).toMatch(/\/sdkUpload\.zip$/);
+    expect(fn.Environment?.Variables?.VISITOR_SALT_SECRET).toBeUndefined();
+    const st = (res('SdkUploadRole').Properties.Policies as Json[]).flatMap((p) => p.PolicyDocument.Statement as Json[]);
+    expect(st).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': ['SdkUploadLogGroup', 'Arn'] } },
+      { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: { 'Fn::Sub': '${SdkBucket.Arn}/sdk/*' } },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['SdkBucket', 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'sdk/*' } } },
+    ]);
+    // And nobody else writes there: the ingest role has no S3 action at all.
+    const ingest = (res('IamRoleLambdaExecution').Properties.Policies as Json[]).flatMap((p) => p.PolicyDocument.Statement as Json[]);
+    expect(ingest.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'))).toEqual([]);
+    const up = res('SdkUpload');
+    expect(up.Properties).toMatchObject({ ServiceToken: { 'Fn::GetAtt': ['SdkUploadLambdaFunction', 'Arn'] }, Bucket: { Ref: 'SdkBucket' }, Prefix: 'sdk/' });
+  });
+
+  test('the snippet names a real uploaded object with a matching SRI hash, and loads it from the edge with the endpoint on the same origin', () => {
+    const files = res('SdkUpload').Properties.Files as { Key: string; Body: string; ContentType: string; CacheControl: string; Integrity: string }[];
+    expect(files.length).toBeGreaterThanOrEqual(1);
+    for (const f of files) {
+      expect(f.Integrity).toBe(`sha384-${createHash('sha384').update(f.Body).digest('base64')}`);
+      expect(f).toMatchObject({ ContentType: 'text/javascript; charset=utf-8', CacheControl: 'public, max-age=31536000, immutable' });
+      expect(f.Key).toMatch(/^sdk\/clickstream(\.core)?\.[0-9a-f]{16}\.min\.js$/);
+    }
+    const [sub, vars] = template.Outputs.SdkSnippet.Value['Fn::Sub'] as [string, Json];
+    expect(vars).toEqual({ Edge: { 'Fn::Sub': 'https://${EdgeDistribution.DomainName}' } });
+    const edge = 'https://d111111abcdef8.cloudfront.net';
+    const js = sub.replaceAll('${Edge}', edge).replace(/<\/?script>/g, '');
     const appended: Json[] = [];
     const ctx: Json = { document: { createElement: (tag: string) => ({ tag }), head: { appendChild: (el: Json) => appended.push(el) } } };
     ctx.window = ctx;
     runInNewContext(js, ctx);
-    expect(appended).toEqual([{ tag: 'script', async: true, src: 'https://YOUR-CDN/clickstream.min.js' }]);
-    expect(ctx.clickstream.q.map((args: Json) => Array.from(args))).toEqual([['init', { endpoint: `${endpoint}/v1/events`, siteId: 'demo' }]]);
+    expect(appended).toHaveLength(1);
+    const el = appended[0];
+    expect(el).toMatchObject({ tag: 'script', async: true, crossOrigin: 'anonymous' });
+    const key = String(el.src).slice(`${edge}/`.length);
+    const uploaded = files.find((f) => f.Key === key);
+    expect(uploaded).toBeDefined();
+    expect(el.integrity).toBe(`sha384-${createHash('sha384').update(uploaded!.Body).digest('base64')}`);
+    // The full build (not the core one) is what the snippet loads.
+    expect(key).toMatch(/^sdk\/clickstream\.[0-9a-f]{16}\.min\.js$/);
+    expect(ctx.clickstream.q.map((args: Json) => Array.from(args))).toEqual([['init', { endpoint: `${edge}/v1/events`, siteId: 'demo' }]]);
+    expect(template.Outputs.EdgeEndpoint.Value).toEqual({ 'Fn::Sub': ['${Edge}/v1/events', vars] });
+    expect(template.Outputs.SdkUrl.Value).toEqual({ 'Fn::Sub': [`\${Edge}/${key}`, vars] });
+  });
+
+  test('each object name is derived from its bytes (a rebuild of other bytes is another name), and the template carries the full and the core build', () => {
+    const files = res('SdkUpload').Properties.Files as { Key: string; Body: string }[];
+    for (const f of files) {
+      const hash = /\.([0-9a-f]{16})\.min\.js$/.exec(f.Key)?.[1];
+      expect(hash).toBe(createHash('sha256').update(f.Body).digest('hex').slice(0, 16));
+    }
+    expect(files.map((f) => f.Key.replace(/\.[0-9a-f]{16}\./, '.'))).toEqual(['sdk/clickstream.min.js', 'sdk/clickstream.core.min.js']);
+  });
+
+  test('custom domain: alias, ACM certificate (us-east-1) with SNI and TLS 1.2, and the snippet and endpoint on that domain', () => {
+    const d = dist(edgeDomainWaf);
+    expect(d.Aliases).toEqual(['t.example.com']);
+    expect(d.ViewerCertificate).toEqual({ AcmCertificateArn: CERT_ARN, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' });
+    expect(dist().Aliases).toBeUndefined();
+    expect(dist().ViewerCertificate).toEqual({ CloudFrontDefaultCertificate: true });
+    const [sub, vars] = edgeDomainWaf.Outputs.SdkSnippet.Value['Fn::Sub'] as [string, Json];
+    expect(vars).toEqual({ Edge: 'https://t.example.com' });
+    expect(sub).toContain('endpoint: "${Edge}/v1/events"');
+    expect(edgeDomainWaf.Outputs.EdgeDomainName.Value).toEqual({ 'Fn::GetAtt': ['EdgeDistribution', 'DomainName'] });
+  });
+
+  test('WAF (off by default): a CLOUDFRONT web ACL with a per-IP rate limit on /v1/ answering 429 + Retry-After, on the distribution', () => {
+    expect(ofType('AWS::WAFv2::WebACL')).toEqual([]);
+    expect(dist().WebACLId).toBeUndefined();
+    const acl = edgeDomainWaf.Resources.EdgeWebAcl.Properties;
+    expect(acl.Scope).toBe('CLOUDFRONT');
+    expect(acl.DefaultAction).toEqual({ Allow: {} });
+    expect(acl.Rules).toHaveLength(1);
+    const rule = acl.Rules[0];
+    expect(rule.Statement.RateBasedStatement).toMatchObject({ Limit: 2000, AggregateKeyType: 'IP' });
+    expect(rule.Statement.RateBasedStatement.ScopeDownStatement.ByteMatchStatement).toMatchObject({ FieldToMatch: { UriPath: {} }, PositionalConstraint: 'STARTS_WITH', SearchString: '/v1/' });
+    // 429 is a status the SDK retries (403, WAF's default, would make it drop the events).
+    expect(rule.Action.Block.CustomResponse).toEqual({ ResponseCode: 429, ResponseHeaders: [{ Name: 'retry-after', Value: '60' }] });
+    expect(dist(edgeDomainWaf).WebACLId).toEqual({ 'Fn::GetAtt': ['EdgeWebAcl', 'Arn'] });
+    // Outside us-east-1 the stack cannot create one: an ACL made there is attached by ARN.
+    expect(ofType('AWS::WAFv2::WebACL', withParams)).toEqual([]);
+    expect(dist(withParams).WebACLId).toBe(WEB_ACL_ARN);
+  });
+
+  test('edge=false: no CloudFront or WAF; the snippet names the API and sdkUrl; the SDK bucket stays private with nothing allowed', () => {
+    const types = Object.values(noEdge.Resources).map((r) => r.Type as string);
+    expect(types.filter((t) => t.startsWith('AWS::CloudFront::') || t.startsWith('AWS::WAFv2::'))).toEqual([]);
+    expect(statements(noEdge, 'SdkBucket').filter((st) => st.Effect === 'Allow')).toEqual([]);
+    expect(noEdge.Outputs.EdgeEndpoint).toBeUndefined();
+    const sub = noEdge.Outputs.SdkSnippet.Value['Fn::Sub'] as string;
+    expect(sub.match(/\$\{[^}]*\}/g)).toEqual(['${HttpApi.ApiEndpoint}']);
+    expect(sub).toContain('s.src="https://YOUR-CDN/clickstream.min.js"');
+  });
+});
+
+describe('SDK outputs', () => {
+  test('ApiEndpoint: the HTTP API endpoint + /v1/events, for tools, with or without the edge', () => {
+    expect(template.Outputs.ApiEndpoint.Value).toEqual({ 'Fn::Sub': '${HttpApi.ApiEndpoint}/v1/events' });
+    expect(noEdge.Outputs.ApiEndpoint.Value).toEqual(template.Outputs.ApiEndpoint.Value);
+  });
+
+  test('README "Add to your site" is the SdkSnippet output, with only the domain, the build\'s hash and the site id left as placeholders', () => {
+    const [sub] = template.Outputs.SdkSnippet.Value['Fn::Sub'] as [string];
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const block = /## Add to your site[\s\S]*?```html\n([\s\S]*?)```/.exec(readme)?.[1];
+    if (!block) throw new Error('README.md "Add to your site" has no html block');
+    const asReadme = sub
+      .replaceAll('${Edge}', 'https://t.example.com')
+      .replace(/clickstream\.[0-9a-f]{16}\.min\.js/, 'clickstream.HASH.min.js')
+      .replace(/sha384-[A-Za-z0-9+/=]+/, 'sha384-HASH')
+      .replace('siteId: "demo"', 'siteId: "YOUR-SITE-ID"');
+    expect(asReadme).toBe(block.trimEnd());
   });
 });
 
@@ -842,5 +1016,40 @@ describe('package-time guards (scripts/)', () => {
     expect(resources.S.Properties.C).toEqual({ A: { 'Fn::If': ['X', 3, 1] }, B: 2 });
     expect(() => applyOverrides(resources, { 'T.Properties.C.A': 1 })).toThrow(/T not found/);
     expect(() => applyOverrides(resources, { 'S.Properties.C.Z': 1 })).toThrow(/Z not set/);
+  });
+
+  describe('edge params (scripts/cfn-edge.js)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const edge = require('../../scripts/cfn-edge.js') as {
+      edge: Resolver;
+      edgeDomainOf: (p: { edgeDomain?: string; edgeCertificateArn?: string }) => { domain: string; cert: string };
+      wafOf: (p: { region: string; edgeWafRateLimit?: string; edgeWebAclArn?: string }) => { limit: number | ''; arn: string };
+    };
+
+    test('edge: on unless the param says false; anything else fails', async () => {
+      await expect(edge.edge(params({}))).resolves.toBe('true');
+      await expect(edge.edge(params({ edge: 'false' }))).resolves.toBe('false');
+      await expect(edge.edge(params({ edge: 'off' }))).rejects.toThrow(/true or false/);
+    });
+
+    test('custom domain: both params or neither; the certificate must be in us-east-1 (CloudFront takes no other)', () => {
+      expect(edge.edgeDomainOf({})).toEqual({ domain: '', cert: '' });
+      expect(edge.edgeDomainOf({ edgeDomain: 'T.Example.com', edgeCertificateArn: CERT_ARN })).toEqual({ domain: 't.example.com', cert: CERT_ARN });
+      expect(() => edge.edgeDomainOf({ edgeDomain: 't.example.com' })).toThrow(/go together/);
+      expect(() => edge.edgeDomainOf({ edgeCertificateArn: CERT_ARN })).toThrow(/go together/);
+      expect(() => edge.edgeDomainOf({ edgeDomain: 't.example.com', edgeCertificateArn: CERT_ARN.replace('us-east-1', 'eu-west-1') })).toThrow(/only uses ACM certificates from us-east-1; this one is in eu-west-1/);
+      expect(() => edge.edgeDomainOf({ edgeDomain: 'https://t.example.com', edgeCertificateArn: CERT_ARN })).toThrow(/host name/);
+    });
+
+    test('WAF: off by default; created only in us-east-1, elsewhere the package fails and names edgeWebAclArn', () => {
+      expect(edge.wafOf({ region: 'eu-west-1' })).toEqual({ limit: '', arn: '' });
+      expect(edge.wafOf({ region: 'us-east-1', edgeWafRateLimit: '2000' })).toEqual({ limit: 2000, arn: '' });
+      expect(() => edge.wafOf({ region: 'eu-west-1', edgeWafRateLimit: '2000' })).toThrow(/only be created in us-east-1.*edgeWebAclArn/);
+      expect(edge.wafOf({ region: 'eu-west-1', edgeWebAclArn: WEB_ACL_ARN })).toEqual({ limit: '', arn: WEB_ACL_ARN });
+      expect(() => edge.wafOf({ region: 'us-east-1', edgeWafRateLimit: '2000', edgeWebAclArn: WEB_ACL_ARN })).toThrow(/not both/);
+      expect(() => edge.wafOf({ region: 'us-east-1', edgeWafRateLimit: '5' })).toThrow(/integer >= 100/);
+      // A REGIONAL ACL cannot attach to CloudFront.
+      expect(() => edge.wafOf({ region: 'eu-west-1', edgeWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/0a1b' })).toThrow(/CLOUDFRONT-scope/);
+    });
   });
 });
