@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildReport, queryCommand } from '../../local/report';
+import { buildReport, queryCommand, runReportCli } from '../../local/report';
 import { pageToPage, renderReport, REPORT_QUERIES, type ReportData } from '../../local/report/render';
 import { DEFAULT_OPTIONS, type SimOptions } from '../../local/simulator/generate';
 import { rangeOf, simulate, type SimulationResult } from '../../local/simulator/index';
@@ -73,6 +73,18 @@ describe('report', () => {
       const closed = await page({ now: new Date(`${range.to}T00:00:00Z`), to: new Date(Date.parse(`${range.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) });
       expect(closed).not.toContain('so far');
       expect(chartData(closed).traffic!.partialFrom).toBeUndefined();
+    });
+
+    it('by default covers the 30 days ending today, today marked as not over', async () => {
+      let out = '';
+      const file = join(sdir, 'default.html');
+      const code = await runReportCli(['--out', file], { out: (x) => (out += x), err: (x) => (out += x), env: { LOCAL_DATA_DIR: sdir }, now: () => new Date(`${range.to}T10:15:00Z`) });
+      expect(code).toBe(0);
+      const from = new Date(Date.parse(`${range.to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
+      expect(out).toBe(`report for ${from} to ${range.to}: ${file}\n`);
+      const traffic = chartData(readFileSync(file, 'utf8')).traffic!;
+      expect(traffic.labels).toHaveLength(30);
+      expect(traffic.labels.at(-1)).toBe(`${range.to} (so far)`);
     });
 
     it('draws days without visits as 0 and stops at today', async () => {
