@@ -12,7 +12,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import Table from 'cli-table3';
 import { packRecords } from '../handlers/lib/pack';
 import { processRequest, type StoredEvent } from '../handlers/lib/pipeline';
@@ -61,6 +61,12 @@ export const ASSUMPTIONS = {
   iaMinObjectBytes: 128 * 1024,
   /** S3 lifecycle transition requests into Standard-IA, per 1,000. */
   iaTransitionPerThousand: 0.01,
+  /**
+   * Bytes of one answer to a POST through the edge: the status line, API Gateway's and CloudFront's
+   * response headers (CORS, date, request ids, Via, X-Cache) and the small JSON body. Not measurable
+   * without AWS; a generous round figure (the data-out line it drives is ~1 % of the edge's).
+   */
+  edgeResponseBytes: 600,
 } as const;
 
 export type Arch = 'arm64' | 'x86';
@@ -142,6 +148,10 @@ export interface ModelOptions {
   savedQueries: number;
   alarms: number;
   logging: Logging;
+  /** CloudFront in front of the API (serverless.yml param `edge`, on by default): its lines for designs with our Lambda. */
+  edge?: boolean;
+  /** The optional WAF web ACL on the edge (param `edgeWafRateLimit`, off by default). */
+  waf?: boolean;
 }
 
 // A request id as Lambda prints it, and report figures of a typical invocation: the lines' length
@@ -248,6 +258,23 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
     : (storedBytes / GB) * monthsKept * P.s3.standardGBMonth;
   add('S3', `storage (${monthsKept.toFixed(1)} months of gzip data${toIa ? ', Standard-IA after ' + o.transitionDays + ' d' : ', objects < 128 KB stay Standard'})`, storageUsd);
 
+  // The edge (CloudFront in front of the HTTP API): every POST is an HTTPS request there too, its body
+  // crosses to the origin, its answer goes out. The SDK script itself is a cached GET per visitor,
+  // not per event: see edgeScriptUsd and docs/cost.md "Edge".
+  let edgeRequests = 0;
+  let edgeOutBytes = 0;
+  if (design.lambda && o.edge) {
+    edgeRequests = requests;
+    edgeOutBytes = requests * A.edgeResponseBytes;
+    add('CloudFront', 'HTTPS requests (POST /v1/events)', (requests / 1e4) * P.cloudfront.httpsPer10k);
+    add('CloudFront', 'data transfer to origin (request bodies)', ((requests * bodyBytes) / GB) * P.cloudfront.toOriginPerGB);
+    add('CloudFront', `data transfer out (answers, ${A.edgeResponseBytes} B each)`, (edgeOutBytes / GB) * P.cloudfront.outPerGB);
+    if (o.waf) {
+      add('AWS WAF', 'requests inspected', (requests / 1e6) * P.waf.perMillionRequests);
+      add('AWS WAF', 'web ACL + 1 rate-based rule', P.waf.webAclMonth + P.waf.ruleMonth, false);
+    }
+  }
+
   const logBytes = design.lambda ? appLogBytes(o.logging, m.appLogBytesPerInvocation) + platformLogBytes(o.logging, o.memoryMB) : 0;
   if (design.lambda) add('CloudWatch', `Lambda logs (${Math.round(logBytes)} B per invocation; ${o.logging.format}, system level ${o.logging.systemLevel})`, (requests * logBytes / GB) * P.cloudwatch.logsIngestPerGB);
 
@@ -268,8 +295,38 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
     facts: {
       requests, records, lambda_billed_ms: durationMs, lambda_init_ms: initMs, log_bytes_per_invocation: logBytes, body_bytes: bodyBytes, row_bytes: design.rowBytes,
       s3_objects: objects, rows_per_object: rowsPerObject, gzip_ratio: gz, stored_gb: storedBytes / GB,
+      edge_requests: edgeRequests, edge_free_tier_usd: edgeFreeTierUsd(edgeRequests, edgeOutBytes),
     },
   };
+}
+
+/**
+ * What CloudFront's always-free tier takes off the edge's lines at this volume (10 M requests and
+ * 1 TB out each month; aws.amazon.com/cloudfront/pricing "Included in Always Free Tier"). The bills
+ * and the per-million figure stay at list price, as every other line does; this says how much of
+ * the edge a small site does not pay.
+ */
+export function edgeFreeTierUsd(requests: number, outBytes: number, scriptRequests = 0, scriptBytes = 0): number {
+  const C = PRICES.cloudfront;
+  const freeRequests = Math.min(requests + scriptRequests, C.freeRequests);
+  const freeOut = Math.min(outBytes + scriptBytes, C.freeOutBytes);
+  return (freeRequests / 1e4) * C.httpsPer10k + (freeOut / GB) * C.outPerGB;
+}
+
+/**
+ * The SDK script through the edge, per month: one cached GET per visitor of `scriptBytes` (Brotli
+ * size of the full build: the edge compresses it). With year-long immutable caching a returning
+ * visitor's browser asks again only after a new release or an evicted cache, so one download per
+ * visitor per month is an upper bound. Not per event: it is not in the per-million figure.
+ */
+export function edgeScriptUsd(visitorsPerMonth: number, scriptBytes: number): number {
+  const C = PRICES.cloudfront;
+  return (visitorsPerMonth / 1e4) * C.httpsPer10k + ((visitorsPerMonth * (scriptBytes + ASSUMPTIONS.edgeResponseBytes)) / GB) * C.outPerGB;
+}
+
+/** AWS WAF on the edge at `requests` a month: the web ACL and its one rule, plus every request inspected. */
+export function wafMonthUsd(requests: number): number {
+  return PRICES.waf.webAclMonth + PRICES.waf.ruleMonth + (requests / 1e6) * PRICES.waf.perMillionRequests;
 }
 
 /** The four designs compared, at `k` events per request for the batching ones. */
@@ -386,6 +443,8 @@ export function modelOptions(eventsPerMonth: number, arch: Arch, putMs?: number,
     savedQueries: readdirSync(join(root, 'athena-queries')).filter((f) => f.endsWith('.sql')).length,
     logging: loggingOf(sls),
     alarms: Object.values(sls.resources.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && (r as { Condition?: string }).Condition !== 'IsParquet').length, // default JSON output: the Parquet-only alarm is not created
+    edge: String((sls.params.default as Record<string, unknown>).edge ?? 'true') === 'true',
+    waf: String((sls.params.default as Record<string, unknown>).edgeWafRateLimit ?? '') !== '',
   };
 }
 
@@ -438,6 +497,36 @@ export interface CostReport {
   memory_sizes: { events_per_request: number; traffic: 'browser' | 'simulated'; options: MemoryOption[] };
   /** Peak RSS measured with the largest batch (bench/lambda.ts), MB. */
   max_rss_mb: number;
+  /** The edge (CloudFront): as serverless.yml deploys it, what it adds, what its free tier covers, and the optional WAF. */
+  edge: EdgeReport;
+}
+
+export interface EdgeReport {
+  on: boolean;
+  waf: boolean;
+  /** The CloudFront lines of our design, per million events, at the SDK's batch size and at browser (or simulated) traffic. */
+  per_million_usd: number;
+  per_million_usd_traffic: number;
+  /** What the always-free tier takes off the edge at this volume and traffic. */
+  free_tier_usd: number;
+  /** The SDK script (Brotli bytes of the full build) and its monthly edge cost per 100,000 visitors (one download each). */
+  script_brotli_bytes: number;
+  script_usd_per_100k_visitors: number;
+  /** AWS WAF if turned on, at this volume and traffic (requests to /v1/ inspected). */
+  waf_month_usd: number;
+}
+
+/** The edge's share of our bills, with the free tier, the script and the WAF beside them. */
+function edgeReport(atBatch: Bill, atTraffic: Bill, opts: ModelOptions): EdgeReport {
+  const cf = (b: Bill) => (b.lines.filter((l) => l.service === 'CloudFront').reduce((x, l) => x + l.usd, 0) / b.eventsPerMonth) * 1e6;
+  const script = scriptBrotliBytes();
+  return {
+    on: !!opts.edge, waf: !!opts.waf,
+    per_million_usd: cf(atBatch), per_million_usd_traffic: cf(atTraffic),
+    free_tier_usd: atTraffic.facts.edge_free_tier_usd ?? 0,
+    script_brotli_bytes: script, script_usd_per_100k_visitors: edgeScriptUsd(100_000, script),
+    waf_month_usd: wafMonthUsd(atTraffic.facts.requests ?? 0),
+  };
 }
 
 /** Runs the whole model: measure, then bill every design. */
@@ -482,7 +571,14 @@ export async function costReport(o: { eventsPerMonth?: number; batch?: number; b
     ...(browser ? { browser_events_per_request: kb, browser_measured_at: o.browserMeasuredAt ?? (o.browserBatch ? undefined : readBrowsing()?.measured_at), cost_per_million_events_usd_browser_traffic: browser.perMillionUsd } : {}),
     memory_sizes: { events_per_request: trafficK, traffic: kb ? 'browser' : 'simulated', options },
     max_rss_mb: maxRss,
+    edge: edgeReport(bills[0]!, browser ?? simulated, opts),
   };
+}
+
+/** Brotli bytes of the built full SDK (what the edge serves compressed), 0 when client-sdk/dist is not built. */
+export function scriptBrotliBytes(): number {
+  const file = join(__dirname, '..', 'client-sdk', 'dist', 'clickstream.min.js');
+  return existsSync(file) ? brotliCompressSync(readFileSync(file), { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } }).length : 0;
 }
 
 const usd = (x: number) => (x >= 100 ? `$${x.toFixed(0)}` : x >= 1 ? `$${x.toFixed(2)}` : `$${x.toFixed(4)}`);
@@ -508,7 +604,8 @@ export function formatCost(r: CostReport): string {
     t2.toString(),
     `memory sizes at ${ms.events_per_request.toFixed(2)} events/request (${ms.traffic} traffic); * = serverless.yml. CPU measured at one full core here, divided by the share Lambda gives (memory / ${LAMBDA_FULL_VCPU_MB.toLocaleString('en-US')} MB): not measured on Lambda.`,
     t3.toString(),
-    'per million events = lines that scale with events (API, Lambda, Firehose, S3, logs); Athena, metrics, alarms and the secret are monthly amounts (see docs/cost.md).',
+    `edge (CloudFront, ${r.edge.on ? 'on' : 'off'} in serverless.yml): ${usd(r.edge.per_million_usd)} per million events at ${r.batch}/request, ${usd(r.edge.per_million_usd_traffic)} at ${r.memory_sizes.events_per_request.toFixed(2)}/request; its always-free tier covers ${usd(r.edge.free_tier_usd)} of that a month here; the script (${r.edge.script_brotli_bytes} B Brotli) ${usd(r.edge.script_usd_per_100k_visitors)} per 100,000 visitors; WAF if turned on ${usd(r.edge.waf_month_usd)} a month`,
+    'per million events = lines that scale with events (API, CloudFront, Lambda, Firehose, S3, logs); Athena, metrics, alarms and the secret are monthly amounts (see docs/cost.md).',
     '',
   ].join('\n');
 }

@@ -49,6 +49,37 @@ export const PRICES = {
     /** Standard-resolution alarm, per alarm per month. */
     alarmMonth: 0.1,
   },
+  /**
+   * The edge (serverless.yml EdgeDistribution), United States / Europe edges, first tier. Read on
+   * 2026-12-03: aws.amazon.com/cloudfront/pricing (data transfer out, the always-free tier); the HTTPS
+   * request price from the same page as quoted by wring.co "AWS CloudFront Pricing 2026" (the stored
+   * copy of AWS's page stops before its request table). Origin fetches from AWS origins are free (same
+   * page), so only the POST bodies CloudFront sends to the API ("Regional Data Transfer Out to Origin")
+   * are billed towards the origin: that rate was not on any page read, so toOriginPerGB is AWS's long-
+   * standing US/Europe figure, unconfirmed here (it is ~1 % of the edge's per-million figure).
+   */
+  cloudfront: {
+    /** HTTPS requests of every method, per 10,000. */
+    httpsPer10k: 0.01,
+    /** Regional data transfer out to internet, first 10 TB/month. */
+    outPerGB: 0.085,
+    /** Regional data transfer out to origin (request bodies of POST). Unconfirmed: see above. */
+    toOriginPerGB: 0.02,
+    /** Always-free tier, every month: 10,000,000 HTTP/HTTPS requests and 1 TB out to the internet. */
+    freeRequests: 10_000_000,
+    freeOutBytes: 1024 ** 4,
+  },
+  /**
+   * AWS WAF, only with edgeWafRateLimit set (off by default): per web ACL and per rule a month, and
+   * per million requests inspected (pricing is the same in every Region: AWS Networking & Content
+   * Delivery blog, "Cost-effective ways for securing your web applications using AWS WAF"; figures as
+   * aws.amazon.com/waf/pricing lists them, read through c3x.dev "AWS WAF cost explained", 2026-12-03).
+   */
+  waf: {
+    webAclMonth: 5,
+    ruleMonth: 1,
+    perMillionRequests: 0.6,
+  },
   secretsManager: {
     /** Per secret per month (the visitor-hash salt secret). */
     secretMonth: 0.4,

@@ -2,7 +2,7 @@
  * The cost model (bench/cost.ts bill()) is pure arithmetic on list prices and measured bytes: check
  * its lines against hand-computed bills, so a wrong formula cannot publish a wrong figure.
  */
-import { appLogBytes, bill, designs, interpolate, loggingOf, platformLogBytes, type Logging, type Measured, type ModelOptions } from '../../bench/cost';
+import { ASSUMPTIONS, appLogBytes, bill, designs, edgeFreeTierUsd, edgeScriptUsd, interpolate, loggingOf, platformLogBytes, wafMonthUsd, type Logging, type Measured, type ModelOptions } from '../../bench/cost';
 import { GB, PRICES } from '../../bench/prices';
 
 // Prepare: round, fixed inputs instead of this machine's measurements.
@@ -20,6 +20,8 @@ const quiet: Logging = { format: 'JSON', systemLevel: 'WARN', applicationLevel: 
 const options: ModelOptions = {
   eventsPerMonth: 10_000_000, arch: 'arm64', putMs: 20, memoryMB: 512,
   bufferSeconds: 60, bufferMB: 64, transitionDays: 30, expirationDays: 400, savedQueries: 14, alarms: 8, logging: quiet,
+  // The edge's lines are checked on their own below; off here so each other line stands alone.
+  edge: false,
 };
 const N = options.eventsPerMonth;
 const line = (b: ReturnType<typeof bill>, service: string, item: string) => {
@@ -134,6 +136,57 @@ describe('cost model', () => {
     expect(f(11.5)).toBeCloseTo(2_150, 9);
     expect(f(0.5)).toBe(1_100);
     expect(f(500)).toBe(3_000);
+  });
+
+  describe('the edge (CloudFront in front of the API)', () => {
+    const edgeOn = { ...options, edge: true };
+    const requests = N / 20;
+    const body = 100 + 20 * 300; // envelope + 20 wire events
+
+    it('bills every POST as an HTTPS request, its body towards the origin and its answer out, all per event', () => {
+      const b = bill(ours!, measured, edgeOn);
+      expect(line(b, 'CloudFront', 'HTTPS requests')).toBeCloseTo((requests / 1e4) * PRICES.cloudfront.httpsPer10k, 9);
+      expect(line(b, 'CloudFront', 'data transfer to origin')).toBeCloseTo(((requests * body) / GB) * PRICES.cloudfront.toOriginPerGB, 9);
+      expect(line(b, 'CloudFront', 'data transfer out')).toBeCloseTo(((requests * ASSUMPTIONS.edgeResponseBytes) / GB) * PRICES.cloudfront.outPerGB, 9);
+      expect(b.lines.filter((l) => l.service === 'CloudFront').every((l) => l.perEvent)).toBe(true);
+      // The per-million figure grows by exactly those lines.
+      const without = bill(ours!, measured, options);
+      const cf = b.lines.filter((l) => l.service === 'CloudFront').reduce((x, l) => x + l.usd, 0);
+      expect(b.perMillionUsd - without.perMillionUsd).toBeCloseTo((cf / N) * 1e6, 9);
+      // $1.00 per million requests: 20 events per request make it 5 cents per million events.
+      expect((line(b, 'CloudFront', 'HTTPS requests') / N) * 1e6).toBeCloseTo(0.05, 9);
+    });
+
+    it('scales with requests: one event per request pays the request price on every event', () => {
+      const b = bill(onePerRequest!, measured, edgeOn);
+      expect(line(b, 'CloudFront', 'HTTPS requests')).toBeCloseTo((N / 1e4) * PRICES.cloudfront.httpsPer10k, 9);
+    });
+
+    it('never touches the REST-to-Firehose lab design (no edge there)', () => {
+      expect(bill(rest!, measured, edgeOn).lines.some((l) => l.service === 'CloudFront')).toBe(false);
+    });
+
+    it('WAF: no line unless turned on; then the web ACL and its rule monthly, plus $0.60 per million requests inspected', () => {
+      expect(bill(ours!, measured, edgeOn).lines.some((l) => l.service === 'AWS WAF')).toBe(false);
+      const b = bill(ours!, measured, { ...edgeOn, waf: true });
+      expect(line(b, 'AWS WAF', 'web ACL')).toBe(PRICES.waf.webAclMonth + PRICES.waf.ruleMonth);
+      expect(b.lines.find((l) => l.item.startsWith('web ACL'))?.perEvent).toBe(false);
+      expect(line(b, 'AWS WAF', 'requests inspected')).toBeCloseTo((requests / 1e6) * 0.6, 9);
+      expect(wafMonthUsd(requests)).toBeCloseTo(6 + (requests / 1e6) * 0.6, 9);
+    });
+
+    it('always-free tier: covers everything below 10 M requests and 1 TB out, and no more above', () => {
+      const small = bill(ours!, measured, edgeOn);
+      const edgeLines = small.lines.filter((l) => l.service === 'CloudFront' && !l.item.includes('origin')).reduce((x, l) => x + l.usd, 0);
+      expect(small.facts.edge_free_tier_usd).toBeCloseTo(edgeLines, 9);
+      // 20 M requests: only the first 10 M are free.
+      expect(edgeFreeTierUsd(20_000_000, 0)).toBeCloseTo((10_000_000 / 1e4) * PRICES.cloudfront.httpsPer10k, 9);
+      expect(edgeFreeTierUsd(0, 2 * 1024 ** 4)).toBeCloseTo(1024 * PRICES.cloudfront.outPerGB, 6);
+    });
+
+    it('the script: one request and its Brotli bytes per visitor, not per event', () => {
+      expect(edgeScriptUsd(100_000, 3_000)).toBeCloseTo(10 * PRICES.cloudfront.httpsPer10k + ((100_000 * (3_000 + ASSUMPTIONS.edgeResponseBytes)) / GB) * PRICES.cloudfront.outPerGB, 9);
+    });
   });
 
   it('orders the designs as the issue expects: batching is cheapest, REST-to-Firehose dearest', () => {
