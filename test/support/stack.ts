@@ -36,6 +36,8 @@ export interface LocalStack {
   stop(): Promise<void>;
   /** Kills the stack without a clean stop (SIGKILL), for crash tests. */
   kill(): Promise<void>;
+  /** Everything the stack printed so far (stdout and stderr; the handler's logs unless LOCAL_QUIET). */
+  logs(): string;
 }
 
 const root = join(__dirname, '..', '..');
@@ -148,6 +150,7 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     readEvents: async () => readRows(join(dataDir, 'events')),
     readRejects: async () => readRows(join(dataDir, 'rejects')),
     setFaults: (f) => admin('faults', f),
+    logs: () => output,
     stop: async () => {
       await signal('SIGTERM');
       rmSync(join(root, buildDir), { recursive: true, force: true });
