@@ -13,13 +13,15 @@
 --               engaged-session threshold)
 --   path   path of the session's last page view (ordered by event time, then event_id)
 --   exits  sessions whose last page view was on the path
--- Reads events_dedup (one row per event_id) and drops is_bot rows.
+-- Reads the `sessions` view (athena-queries/views/sessions.sql: one row per session and arrival
+-- day, from the compacted sessions table or summarised live from events_dedup) and drops bot
+-- sessions; a session's rows are combined here by the rules that view's header gives.
 -- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
 -- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
--- arrive more than 3 days late are not counted. That range is a filter on e.dt computed from the
--- parameters alone, so Athena prunes the S3 prefixes while planning (partition projection on
--- dt) rather than relying on dynamic filtering; it passes the view's window since dt is the
--- window's partition key.
+-- arrive more than 3 days late are not counted. That range is a filter on s.dt computed from the
+-- parameters alone, so Athena prunes while planning (partition projection on the raw table,
+-- Iceberg partitions on the compacted ones) rather than relying on dynamic filtering; it passes
+-- the views' aggregation and window since dt is a grouping and partition key in both.
 -- Athena takes placeholders in WHERE clauses only, never in a SELECT list: the calendar
 -- (range_days) turns the dates into the columns date_from and date_to. Dates must lie in that
 -- calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000 entries).
@@ -31,43 +33,33 @@ WITH range_days AS (
 params AS (
   SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
 ),
-ev AS (
-  SELECT e.*, from_iso8601_timestamp(e.event_time) AS event_at,
-         CAST(from_iso8601_timestamp(e.event_time) AS DATE) AS event_date, p.date_from, p.date_to
-  FROM events_dedup e
-  CROSS JOIN params p
-  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+parts AS (
+  SELECT s.*
+  FROM sessions s
+  WHERE s.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
                  AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
-    AND NOT e.is_bot
+    AND NOT s.is_bot
 ),
-sessions AS (
+-- One row per session from its rows of the range (a page view that arrived twice counts once).
+combined AS (
   SELECT session_id,
-         min(event_at) AS started,
-         max(event_at) AS ended,
-         count(DISTINCT CASE WHEN type = 'page_view' THEN event_id END) AS page_views,
-         count(DISTINCT CASE WHEN type IN ('click', 'custom') OR (type = 'engagement' AND duration_ms >= 10000)
-                             THEN event_id END) AS engaged_events
-  FROM ev
+         from_iso8601_timestamp(min(started_time)) AS started,
+         from_iso8601_timestamp(max(ended_time)) AS ended,
+         cardinality(array_distinct(flatten(array_agg(page_view_ids)))) AS page_views,
+         coalesce(bool_or(engaged), false) AS engaged,
+         min_by(landing_path, landing_key) AS landing_path,
+         max_by(exit_path, exit_key) AS exit_path
+  FROM parts
   GROUP BY session_id
 ),
 in_range AS (
-  SELECT s.*, CAST(s.started AS DATE) AS session_date,
-         CASE WHEN s.page_views = 1 AND s.engaged_events = 0 THEN 1 ELSE 0 END AS bounced
-  FROM sessions s CROSS JOIN params p
-  WHERE s.page_views > 0 AND CAST(s.started AS DATE) BETWEEN p.date_from AND p.date_to
-),
--- One row per page view even when a copy arrived on another day (see events_dedup).
-pv AS (
-  SELECT session_id, event_id, arbitrary(path) AS path, min(event_at) AS event_at
-  FROM ev
-  WHERE type = 'page_view'
-  GROUP BY session_id, event_id
-),
-lasts AS (
-  SELECT session_id, path, row_number() OVER (PARTITION BY session_id ORDER BY event_at DESC, event_id DESC) AS nth FROM pv
+  SELECT c.*, CAST(c.started AS DATE) AS session_date,
+         CASE WHEN c.page_views = 1 AND NOT c.engaged THEN 1 ELSE 0 END AS bounced
+  FROM combined c CROSS JOIN params p
+  WHERE c.page_views > 0 AND CAST(c.started AS DATE) BETWEEN p.date_from AND p.date_to
 )
-SELECT l.path,
-       count(DISTINCT s.session_id) AS exits
-FROM in_range s JOIN lasts l ON l.session_id = s.session_id AND l.nth = 1
-GROUP BY l.path
-ORDER BY exits DESC, l.path
+SELECT path,
+       count(DISTINCT session_id) AS exits
+FROM (SELECT session_id, exit_path AS path FROM in_range) s
+GROUP BY path
+ORDER BY exits DESC, path

@@ -1,22 +1,44 @@
--- events_dedup: one row per event_id, the only way business queries read events.
+-- events_dedup: one row per event_id and arrival day (dt), the only way business queries read events.
 --
 -- Why: Firehose delivers at least once and the SDK re-sends a batch whose answer it never saw,
 -- so `events` holds copies. The copy kept is the first to arrive (received_at, then the object).
 --
--- Partition pruning: Athena (Trino) pushes a filter on `dt` through a window function only when
--- dt is a PARTITION BY key, so the window is partitioned by (dt, event_id). A query's `dt`
--- filter then still prunes S3 prefixes (scanned bytes are the bill). The price: two copies that
--- arrive on different days (an SDK retry after midnight) both survive this view. The saved
--- queries therefore count DISTINCT event_id and group by event_id before any sum or ordering,
--- so such a pair still counts once.
+-- Two sources, one answer. The compaction (athena-queries/compaction/, docs/operations.md
+-- "Compaction") rewrites closed days of `events` into `events_compacted` (Parquet, the same
+-- de-duplication, one partition per dt); this view reads compacted days from there and every other
+-- day from the raw objects. The seam is the marker the compaction writes (compaction_state, read by
+-- athena-queries/compaction/seam.sql) and the deploy and the compaction substitute for the
+-- {{...}} tokens below: days compacted_from..compacted_to come from `events_compacted`; raw rows of
+-- those days are skipped, except rows of compacted_to received at or after `cutoff` when that day
+-- was compacted while still open (`npm run compact -- --through <today>`; raw_from is then
+-- compacted_to, else the day after it, and the raw objects of a complete day are not opened). A row
+-- is therefore read from exactly one side, and a row sent after its day was compacted still counts.
+-- Unsubstituted (the file as it is, the first deploy) the tokens sort after every date: nothing is
+-- compacted and the view reads the raw objects only, which is also correct.
+--
+-- Partition pruning: both sides filter dt with constants only, so a query's static dt range prunes
+-- both (partition projection on `events`, Iceberg partition pruning on `events_compacted`; locally
+-- hive partitions on both). Trino pushes a filter on `dt` through the window because dt is a
+-- PARTITION BY key, so the window is partitioned by (dt, event_id). The price: two copies that
+-- arrive on different days (an SDK retry after midnight), or one on each side of the cutoff, both
+-- survive. The saved queries therefore count DISTINCT event_id and group by event_id before any sum
+-- or ordering, so such a pair still counts once.
 --
 -- copy_no is always 1 here; it stays in the column list because Trino has no SELECT * EXCEPT.
 -- Deploy: the stack runs this statement itself (Custom::AthenaViews, docs/operations.md), on the
--- first deploy and whenever this file or a Glue table changes; keep it one CREATE OR REPLACE VIEW.
+-- first deploy and whenever this file or a Glue table changes; the compaction re-runs it with its
+-- marker after every run. Keep it one CREATE OR REPLACE VIEW.
 CREATE OR REPLACE VIEW events_dedup AS
+SELECT c.*, CAST(1 AS BIGINT) AS copy_no
+FROM events_compacted c
+WHERE c.dt BETWEEN '{{compacted_from}}' AND '{{compacted_to}}'
+UNION ALL
 SELECT *
 FROM (
   SELECT e.*, row_number() OVER (PARTITION BY e.dt, e.event_id ORDER BY e.received_at, e.hour) AS copy_no
   FROM events e
+  -- The first condition names dt alone, so engines prune the compacted days' raw objects with it.
+  WHERE (e.dt < '{{compacted_from}}' OR e.dt >= '{{raw_from}}')
+    AND (e.dt <> '{{compacted_to}}' OR e.received_at >= '{{cutoff}}')
 ) copies
 WHERE copy_no = 1

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS, REJECT_COLUMNS, type Column, type GlueType } from '../../schema/columns';
 import { objectsUnder } from '../firehose/layout';
+import { COMPACTED_TABLES, duckTableView, NOTHING_COMPACTED, readCompactionSql, renderTokens, SEAM_TOKENS, STATE_TABLE, type Seam } from './compaction';
 
 export const QUERIES_DIR = resolve(__dirname, '../../athena-queries');
 export const VIEWS_DIR = join(QUERIES_DIR, 'views');
@@ -87,6 +88,11 @@ export const TRINO_MACROS: readonly string[] = [
        THEN list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), INTERVAL 1 DAY), x -> CAST(x AS DATE))
      ELSE list_transform(generate_series(CAST(a AS DATE), CAST(b AS DATE), -INTERVAL 1 DAY), x -> CAST(x AS DATE)) END`,
   'CREATE OR REPLACE MACRO to_unixtime(t) AS epoch(t)',
+  // Trino's cardinality(array) is the element count (NULL for NULL); DuckDB's own is for maps only.
+  // array_length fails on a map or a string, as Trino's would on a string.
+  'CREATE OR REPLACE MACRO cardinality(x) AS array_length(x)',
+  // Trino's array_remove(x, e) drops every element equal to e (DuckDB has no such function).
+  'CREATE OR REPLACE MACRO array_remove(x, v) AS list_filter(x, el -> el <> v)',
   // Trino's date_diff counts whole units (Joda's getDifferenceAsLong: 23:00 to 01:00 next day is 0
   // days); DuckDB's date_diff counts unit boundaries crossed (1 day). DuckDB's date_sub counts
   // whole units, so the name is taken over. The saved queries diff millisecond-precise times and
@@ -227,8 +233,34 @@ export async function openEngine(): Promise<LocalAthena> {
   };
 }
 
+/** Where `npm run compact` writes a table's Parquet objects: <dataDir>/compacted/<table>/dt=D/. */
+export const compactedDir = (dataDir: string, table: string) => join(dataDir, 'compacted', table);
+
+/** The compaction's tables over their Parquet objects, empty ones where nothing is compacted yet. */
+export async function createCompactedTables(engine: LocalAthena, dataDir: string): Promise<void> {
+  for (const t of [...COMPACTED_TABLES, STATE_TABLE]) {
+    const dir = compactedDir(dataDir, t.name);
+    const glob = objectsUnder(dir, '.parquet').length > 0 ? join(dir, '*', '*.parquet') : undefined;
+    await engine.connection.run(duckTableView(t, glob));
+  }
+}
+
+/** The seam compaction_state describes (athena-queries/compaction/seam.sql). */
+export async function readSeam(engine: LocalAthena): Promise<Seam> {
+  const r = await engine.run(stripComments(readCompactionSql('seam.sql')));
+  const row = r.rows[0];
+  if (!row) return NOTHING_COMPACTED;
+  return Object.fromEntries(SEAM_TOKENS.map((t) => [t, String(row[r.columns.indexOf(t)])])) as unknown as Seam;
+}
+
+/** (Re-)creates the views of athena-queries/views/ with the seam filled in, as the deploy does. */
+export async function createViews(engine: LocalAthena, seam: Seam): Promise<void> {
+  for (const file of viewFiles()) await engine.connection.run(renderTokens(readFileSync(file, 'utf8'), { ...seam }));
+}
+
 /**
- * Opens DuckDB over `dataDir` with `events`, `rejects` and the views of athena-queries/views/.
+ * Opens DuckDB over `dataDir` with `events`, `rejects`, the compaction's tables (`npm run compact`)
+ * and the views of athena-queries/views/, joined at the seam compaction_state records.
  * `events/` holds gzip NDJSON objects, or Parquet ones with `eventsFormat` 'parquet' (the
  * benchmark's conversion; the local stack always writes JSON). `rejects/` is always gzip NDJSON.
  * Throws LocalDataError when there are no event objects: an empty result would look like "no
@@ -251,7 +283,8 @@ export async function openLocalAthena(dataDir: string, eventsFormat: EventsForma
       const cols = REJECT_COLUMNS.map((c) => `CAST(NULL AS ${DUCK_TYPES[c.type]}) AS ${c.name}`).join(', ');
       await connection.run(`CREATE OR REPLACE VIEW rejects AS SELECT ${cols}, CAST(NULL AS VARCHAR) AS dt, CAST(NULL AS VARCHAR) AS hour WHERE false`);
     }
-    for (const file of viewFiles()) await connection.run(stripComments(readFileSync(file, 'utf8')));
+    await createCompactedTables(engine, dataDir);
+    await createViews(engine, await readSeam(engine));
   } catch (e) {
     engine.close();
     throw e;

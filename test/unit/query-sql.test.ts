@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
 import { QUERIES_DIR, viewFiles, duckColumns } from '../../local/athena-local/duckdb';
+import { NOTHING_COMPACTED, renderTokens } from '../../local/athena-local/compaction';
 import { loadQuery, parseQuery, QueryFileError, queryNames } from '../../local/athena-local/queries';
 import { EVENT_COLUMNS } from '../../schema/columns';
 
@@ -75,7 +76,7 @@ function tableReads(ast: unknown): { table: string; alias: string; where: unknow
   for (const n of walk(ast)) {
     if (n.type !== 'select' || !Array.isArray(n.from)) continue;
     for (const f of n.from.filter(isNode)) {
-      if (typeof f.table === 'string' && ['events', 'events_dedup', 'rejects'].includes(f.table)) {
+      if (typeof f.table === 'string' && ['events', 'events_dedup', 'rejects', 'sessions'].includes(f.table)) {
         out.push({ table: f.table, alias: typeof f.as === 'string' ? f.as : f.table, where: n.where });
       }
     }
@@ -93,6 +94,9 @@ function outputName(c: OutputColumn): string {
   const col = c.expr?.column;
   return typeof col === 'string' ? col : String((col as { expr?: { value?: unknown } } | undefined)?.expr?.value);
 }
+
+/** The queries built on the sessions view (athena-queries/views/sessions.sql). */
+const SESSION_QUERIES = ['sessions_summary', 'landing_pages', 'exit_pages'];
 
 describe('saved query files', () => {
   it('are exactly the queries the spec lists', () => {
@@ -150,20 +154,25 @@ describe('saved query files', () => {
     expect(() => parseQuery('x', 'SELECT 1 AS x FROM t WHERE a = ?')).toThrow(/lists \[\] but the SQL has 1 placeholders/);
   });
 
-  it.each(Object.keys(SPEC).filter((n) => n !== 'data_quality'))('%s reads the de-duplicating view and drops bots', (name) => {
+  it.each(Object.keys(SPEC).filter((n) => n !== 'data_quality'))('%s reads the de-duplicating view (or the sessions view over it) and drops bots', (name) => {
     const sql = loadQuery(name).sql.replace(/--[^\n]*/g, '');
-    expect(sql).toMatch(/FROM events_dedup e\b/);
+    // The session queries read the sessions view (compacted sessions, or summarised live from events_dedup).
+    const [from, bots] = SESSION_QUERIES.includes(name) ? [/FROM sessions s\b/, 'NOT s.is_bot'] : [/FROM events_dedup e\b/, 'NOT e.is_bot'];
+    expect(sql).toMatch(from);
     expect(sql).not.toMatch(/FROM events\b(?!_dedup)/);
-    expect(sql).toContain('NOT e.is_bot');
+    expect(sql).toContain(bots);
     // Exact counts: no approximate aggregate unless the column says approx.
     expect(sql).not.toMatch(/approx_/);
   });
 
-  it('defines the view once, partitioned by dt so Athena can prune', () => {
+  it('defines the views once, partitioned by dt so Athena can prune', () => {
     const files = viewFiles();
-    expect(files.map((f) => f.slice(QUERIES_DIR.length + 1))).toEqual([join('views', 'events_dedup.sql')]);
+    expect(files.map((f) => f.slice(QUERIES_DIR.length + 1))).toEqual(['events_dedup', 'session_days', 'sessions'].map((v) => join('views', `${v}.sql`)));
+    for (const f of files) {
+      const view = readFileSync(f, 'utf8').replace(/^CREATE OR REPLACE VIEW \w+ AS/m, '');
+      expect(parser.astify(renderTokens(view, { ...NOTHING_COMPACTED }), { database: 'trino' })).toBeTruthy();
+    }
     const sql = readFileSync(files[0]!, 'utf8');
-    expect(parser.astify(sql.replace(/^CREATE OR REPLACE VIEW events_dedup AS/m, ''), { database: 'trino' })).toBeTruthy();
     expect(sql).toMatch(/PARTITION BY e\.dt, e\.event_id/);
     expect(sql).toMatch(/WHERE copy_no = 1/);
   });
