@@ -44,11 +44,15 @@ ORDER BY type
 export const excludedBotsQuery = (): SavedQuery => parseQuery('excluded_bots', EXCLUDED_BOTS_SQL);
 
 /**
- * Whether a saved query drops bot rows: its SQL filters `NOT is_bot` (the design's rule for
- * business queries). data_quality counts bots instead, so it gets no line.
+ * Saved queries that are not business queries: they count bots (docs/design: "Bots are excluded
+ * from business queries and counted in data_quality"). A `NOT is_bot` inside one (data_quality
+ * drops bots from a sub-count) does not make its answer bot-free.
  */
+export const COUNTS_BOTS: ReadonlySet<string> = new Set(['data_quality']);
+
+/** Whether a saved query's answer leaves bots out: a business query whose SQL filters `NOT is_bot`. */
 export function excludesBots(q: SavedQuery): boolean {
-  return /\bNOT\s+(?:\w+\.)?is_bot\b/i.test(q.sql.replace(/--[^\n]*/g, ''));
+  return !COUNTS_BOTS.has(q.name) && /\bNOT\s+(?:\w+\.)?is_bot\b/i.test(q.sql.replace(/--[^\n]*/g, ''));
 }
 
 export interface ExcludedBots {
