@@ -1,4 +1,4 @@
--- Pipeline health per day: accepted, rejected, duplicate and bot events, delivery latency.
+-- Pipeline health per day: accepted, rejected, duplicate and bot events (by reason), delivery latency.
 --
 -- Parameters, in order: from, to, from, to, from, to (YYYY-MM-DD, inclusive): for the calendar,
 -- then for the partition filters of `events` and of `rejects` (Athena binds each placeholder to
@@ -12,7 +12,17 @@
 --   rejected             rows in `rejects` (one per rejected event, or per unreadable request)
 --   duplicates           stored rows minus distinct event_ids: extra copies from Firehose or
 --                        SDK retries, also those that arrived on another day
---   bots                 count(DISTINCT event_id) flagged is_bot (crawler User-Agent or webdriver)
+--   bots                 count(DISTINCT event_id) flagged is_bot (is_bot = bot_reason is not null)
+--   bot_share            bots / accepted, DOUBLE, 4 decimals (null on a day with no events)
+--   bots_headless .. bots_behaviour  bots by bot_reason, the first layer that matched
+--                        (handlers/lib/bots.ts): headless browser, crawler list (isbot),
+--                        SDK webdriver flag, cloud/hosting network, referrer-spam list, an
+--                        impossible rate inside one request; bots_no_reason counts rows stored
+--                        before bot_reason existed (is_bot true, bot_reason null)
+--   fast_visitors        visitor_hashes not flagged as bots with more than 120 page views in one
+--                        UTC hour of event time: the cross-request rate layer, which only a query
+--                        can see (each Lambda copy sees its own requests). Counted, not excluded:
+--                        business queries drop is_bot rows only (docs/security.md, "Bots")
 --   p50/p95_latency_seconds  percentiles of received_at - event_time of each event's first copy:
 --                        how late events reach the collector (offline queues, page-hide flushes).
 --                        approx_percentile on Athena; exact (quantile_disc) on local DuckDB.
@@ -33,6 +43,9 @@ per_event AS (
   SELECT e.event_id,
          count(*) AS copies,
          bool_or(e.is_bot) AS is_bot,
+         max(e.bot_reason) AS bot_reason,
+         min(e.type) AS type,
+         min(e.visitor_hash) AS visitor_hash,
          min(e.event_time) AS event_time,
          min(e.received_at) AS received_at
   FROM events e
@@ -45,11 +58,32 @@ daily AS (
          count(*) AS accepted,
          sum(x.copies - 1) AS duplicates,
          count_if(x.is_bot) AS bots,
+         round(CAST(count_if(x.is_bot) AS DOUBLE) / count(*), 4) AS bot_share,
+         count_if(x.bot_reason = 'headless') AS bots_headless,
+         count_if(x.bot_reason = 'ua_list') AS bots_ua_list,
+         count_if(x.bot_reason = 'webdriver') AS bots_webdriver,
+         count_if(x.bot_reason = 'datacenter_ip') AS bots_datacenter_ip,
+         count_if(x.bot_reason = 'referrer_spam') AS bots_referrer_spam,
+         count_if(x.bot_reason = 'behaviour') AS bots_behaviour,
+         count_if(x.is_bot AND x.bot_reason IS NULL) AS bots_no_reason,
          round(approx_percentile(CAST(date_diff('millisecond', from_iso8601_timestamp(x.event_time), from_iso8601_timestamp(x.received_at)) AS DOUBLE) / 1000, 0.5), 3) AS p50_latency_seconds,
          round(approx_percentile(CAST(date_diff('millisecond', from_iso8601_timestamp(x.event_time), from_iso8601_timestamp(x.received_at)) AS DOUBLE) / 1000, 0.95), 3) AS p95_latency_seconds
   FROM per_event x CROSS JOIN params p
   WHERE CAST(from_iso8601_timestamp(x.event_time) AS DATE) BETWEEN p.date_from AND p.date_to
   GROUP BY CAST(CAST(from_iso8601_timestamp(x.event_time) AS DATE) AS VARCHAR)
+),
+-- event_time is ISO-8601 UTC text: its first 13 characters are the hour, its first 10 the day.
+visitor_hours AS (
+  SELECT x.visitor_hash, substr(x.event_time, 1, 13) AS hour_utc, count(*) AS page_views
+  FROM per_event x
+  WHERE x.type = 'page_view' AND NOT x.is_bot
+  GROUP BY x.visitor_hash, substr(x.event_time, 1, 13)
+),
+fast AS (
+  SELECT substr(v.hour_utc, 1, 10) AS event_day, count(DISTINCT v.visitor_hash) AS fast_visitors
+  FROM visitor_hours v
+  WHERE v.page_views > 120
+  GROUP BY substr(v.hour_utc, 1, 10)
 ),
 rejected AS (
   SELECT CAST(CAST(from_iso8601_timestamp(r.received_at) AS DATE) AS VARCHAR) AS dt, count(*) AS rejected
@@ -65,7 +99,17 @@ SELECT coalesce(d.dt, r.dt) AS dt,
        coalesce(r.rejected, 0) AS rejected,
        coalesce(d.duplicates, 0) AS duplicates,
        coalesce(d.bots, 0) AS bots,
+       d.bot_share,
+       coalesce(d.bots_headless, 0) AS bots_headless,
+       coalesce(d.bots_ua_list, 0) AS bots_ua_list,
+       coalesce(d.bots_webdriver, 0) AS bots_webdriver,
+       coalesce(d.bots_datacenter_ip, 0) AS bots_datacenter_ip,
+       coalesce(d.bots_referrer_spam, 0) AS bots_referrer_spam,
+       coalesce(d.bots_behaviour, 0) AS bots_behaviour,
+       coalesce(d.bots_no_reason, 0) AS bots_no_reason,
+       coalesce(f.fast_visitors, 0) AS fast_visitors,
        d.p50_latency_seconds,
        d.p95_latency_seconds
 FROM daily d FULL OUTER JOIN rejected r ON r.dt = d.dt
+LEFT JOIN fast f ON f.event_day = coalesce(d.dt, r.dt)
 ORDER BY coalesce(d.dt, r.dt)

@@ -3,7 +3,8 @@
  *
  * Runs the benchmarks and writes bench/results.json and bench/results.md (committed) plus the
  * same tables on the terminal. By default only the fast ones run (pipeline, stage breakdown, cold
- * start, SDK sizes, the Lambda's invocation cost, cost model): a few minutes on two busy cores.
+ * start, SDK sizes, the Lambda's invocation cost, cost model, the bot filter on its labelled corpus): a
+ * few minutes on two busy cores.
  * The flags add the slow ones:
  *   --e2e          autocannon through the local stack (10 s, 50 connections, 20 events/request)
  *   --sdk-cost     the browser SDK's main-thread cost per event in headless Chromium, beside
@@ -28,6 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Table from 'cli-table3';
 import { readAnchors, runAnchors, type AnchorsFile } from './anchors';
+import { runBotBench, type BotBench } from './bots';
 import { runBreakdown, STAGES, type Breakdown } from './breakdown';
 import { runBrowsing, type BrowsingResult } from './browsing';
 import { buildBundle, measureColdStart, type ColdStart } from './coldstart';
@@ -55,6 +57,9 @@ export const TARGETS = {
   sdk_track_us_ratio_vs_plausible: 1.0,
   /** Per call in a burst of 1,000 track() calls in one task. */
   sdk_burst_us_per_call: 20,
+  /** The bot filter's User-Agent layers on the labelled corpus (bench/bots.ts). */
+  bots_human_precision: 0.99,
+  bots_bot_recall: 0.9,
 } as const;
 
 export interface SdkSize { file: string; min: number; gzip: number; brotli: number; budget: number }
@@ -74,6 +79,8 @@ export interface Results {
   cost: CostReport;
   /** The ingest Lambda's CPU, logs, cold start and memory, measured on the real bundle (bench/lambda.ts). */
   lambda?: LambdaInvocationCost;
+  /** The bot filter on a labelled corpus, and its lookups' cost (bench/bots.ts). */
+  bots?: BotBench;
   anchors?: AnchorsFile;
   browsing?: Dated<BrowsingResult>;
   e2e?: Dated<E2eResult>;
@@ -95,6 +102,7 @@ const COMMANDS = {
   sdk_cost: 'npm run bench -- --only-slow --sdk-cost',
   browsing: 'npm run bench -- --only-slow --browsing',
   lambda: 'npm run bench',
+  bots: 'npm run bench',
   queries_1m: 'npm run bench -- --queries',
   queries_10m: 'npm run bench -- --only-slow --queries-10m',
   queries_dense: 'npm run bench -- --only-slow --queries-dense',
@@ -134,6 +142,11 @@ export function summaryRows(r: Results): string[][] {
   if (r.cost.cost_per_million_events_usd_browser_traffic !== undefined && r.cost.browser_events_per_request !== undefined) {
     const b = r.browsing?.value;
     rows.push([`cost per million events, browser traffic (${r.cost.browser_events_per_request.toFixed(2)} events/request measured in Chromium${r.cost.browser_measured_at ? ` ${r.cost.browser_measured_at}` : ''}${b ? `: ${int(b.distinct_events_stored)} events in ${int(b.requests)} requests` : ''})`, `$${r.cost.cost_per_million_events_usd_browser_traffic.toFixed(3)}`, `<= $${TARGETS.cost_per_million_events_usd.toFixed(2)}`, verdict(r.cost.cost_per_million_events_usd_browser_traffic <= TARGETS.cost_per_million_events_usd), `${COMMANDS.browsing}, then ${COMMANDS.cost}`]);
+  }
+  if (r.bots) {
+    const b = r.bots;
+    rows.push([`bot filter: human precision (${int(b.humans)} browser UAs, ${int(b.bots)} bot UAs)`, b.human_precision.toFixed(4), `>= ${TARGETS.bots_human_precision}`, verdict(b.human_precision >= TARGETS.bots_human_precision), COMMANDS.bots]);
+    rows.push([`bot filter: bot recall (${b.bots_missed} missed; named bots missed: ${b.named_bots_missed.join(', ') || 'none'})`, b.bot_recall.toFixed(4), `>= ${TARGETS.bots_bot_recall}`, verdict(b.bot_recall >= TARGETS.bots_bot_recall), COMMANDS.bots]);
   }
   if (r.lambda) {
     const cur = r.cost.memory_sizes.options.find((x) => x.memory_mb === r.cost.memory_mb);
@@ -195,6 +208,17 @@ export function renderMarkdown(r: Results): string {
   out.push('\nparse = JSON.parse + envelope schema; validate = per-event compiled Ajv; facts = User-Agent (cached) + visitor hash; enrich = per-event stored row as its NDJSON line (time correction, URL/UTM attribution, JSON of the event\'s own columns with the request\'s and the URL\'s columns spliced in as JSON made once); pack = joining lines into Firehose records.\n');
   const cs = r.bundle.cold_start;
   out.push(`## Lambda bundle and cold start\n\nBundle ${int(r.bundle.bytes)} B (serverless.yml custom.esbuild). Whole-process time over ${cs.runs} alternating runs: \`node -e "require(bundle)"\` ${cs.require_ms.median.toFixed(1)} ms [${cs.require_ms.min.toFixed(1)}-${cs.require_ms.max.toFixed(1)}], \`node -e ''\` ${cs.empty_ms.median.toFixed(1)} ms [${cs.empty_ms.min.toFixed(1)}-${cs.empty_ms.max.toFixed(1)}]: ratio ${cs.cold_start_ratio.toFixed(2)}x.\n`);
+  if (r.bots) {
+    const b = r.bots;
+    out.push(`## Bot filter on a labelled corpus (\`${COMMANDS.bots}\`, bench/bots.ts)\n`);
+    out.push(`People: ${int(b.humans)} distinct User-Agents of the user-agents package; bots: the ${int(b.bots)} User-Agents of the bots issue 14 names plus crawler-user-agents' examples. Detector: ${b.detector}. The previous detector (crawler-user-agents' own patterns) is scored on the same corpus; its bot recall is on its own examples, so only its human side compares.\n`);
+    out.push(markdownTable(['detector', 'people flagged', 'bots missed', 'human precision', 'bot recall'], [
+      ['this one', String(b.humans_flagged), String(b.bots_missed), b.human_precision.toFixed(4), b.bot_recall.toFixed(4)],
+      ['previous (crawler-user-agents)', String(b.previous.humans_flagged), String(b.previous.bots_missed), b.previous.human_precision.toFixed(4), b.previous.bot_recall.toFixed(4)],
+    ]));
+    const u = b.us_per_call;
+    out.push(`\nLookup cost, microseconds per call (median of rounds; the handler caches the User-Agent answer per string, the others run once per request or per referrer): User-Agent uncached ${u.user_agent.toFixed(2)}, datacenter IPv4 ${u.datacenter_ip_v4.toFixed(2)}, IPv6 ${u.datacenter_ip_v6.toFixed(2)}, referrer spam ${u.referrer_spam.toFixed(2)}.\n`);
+  }
   if (r.anchors) {
     out.push(`## SDK size next to other trackers (anchors measured ${r.anchors.measured_at}, \`${COMMANDS.anchors}\`)\n`);
     const ours = Array.isArray(r.sdk) ? r.sdk.map((x) => [`clickstream (this repo) ${x.file}`, 'local', int(x.min), int(x.gzip), int(x.brotli), 'client-sdk/build.mjs']) : [];
@@ -318,6 +342,8 @@ async function main(): Promise<void> {
     cost = undefined;
   }
 
+  log('bot filter on the labelled corpus ...');
+  const bots = runBotBench();
   const anchors = values.anchors ? await runAnchors(log) : readAnchors();
   // A slow bench that fails (the local stack did not start, say) is reported, not fatal for the rest.
   const attempt = async <T>(name: string, f: () => Promise<T>): Promise<Dated<T> | undefined> => {
@@ -346,7 +372,7 @@ async function main(): Promise<void> {
     measured_at: reuse ? previous.measured_at! : today, machine: reuse ? previous.machine! : m, quick: reuse ? previous.quick! : quick,
     pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
     cost_per_million_events_usd: cost.cost_per_million_events_usd,
-    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, lambda, anchors, browsing, e2e, sdk_cost, queries_1m, queries_dense, queries_10m,
+    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, lambda, bots, anchors, browsing, e2e, sdk_cost, queries_1m, queries_dense, queries_10m,
     commands: COMMANDS,
   };
 

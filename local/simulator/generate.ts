@@ -9,6 +9,7 @@
  * (handlers/lib/pipeline.ts) turns them into rows, so enrichment is the real one.
  */
 import type { ClickstreamEvent } from '../../schema/event';
+import { BEHAVIOUR_LIMITS, isDatacenterIp, type BotReason } from '../../handlers/lib/bots';
 import { addressIn, IPV6_SHARE, simGeoTable, VISITOR_COUNTRIES } from './geo';
 
 /** mulberry32: tiny, fast and good enough for traffic shapes; the seed makes runs reproducible. */
@@ -104,6 +105,18 @@ const BOT_UAS = [
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
   'python-requests/2.32.3',
 ];
+// Bots that look like browsers and give themselves away otherwise (handlers/lib/bots.ts layers).
+type BotKind = 'as_drawn' | 'datacenter_ip' | 'referrer_spam' | 'behaviour';
+const BOT_KINDS: readonly (readonly [BotKind, number])[] = [['as_drawn', 60], ['datacenter_ip', 15], ['referrer_spam', 15], ['behaviour', 10]];
+// Inside ranges the cloud providers publish for their compute (AWS, Google Cloud, Azure, Hetzner).
+const DATACENTER_PREFIXES = ['3.5.140.', '34.102.136.', '20.236.44.', '5.9.20.', '2600:1f18:4000::', '2a01:4f8:10a::'];
+const SPAM_REFERRERS = ['https://semalt.com/', 'http://darodar.com/', 'https://best-seo-offer.com/'];
+/** What the simulator made each bot, in bots.ts's terms: its ground truth for bot_reason. */
+function drawnReason(ua: string, webdriver: boolean): BotReason {
+  if (webdriver) return 'webdriver';
+  return /HeadlessChrome/.test(ua) ? 'headless' : 'ua_list';
+}
+
 const SCREENS = ['1920x1080', '1440x900', '390x844', '412x915', '1280x800', '820x1180'];
 
 interface Source { referrer?: string; query?: string }
@@ -138,6 +151,8 @@ export interface Generated {
   requests: SimRequest[];
   /** anonymous_ids of generated crawlers and automation. */
   botVisitors: Set<string>;
+  /** The bot_reason each of them must get. */
+  botReasons: Map<string, BotReason>;
   /** Each visitor's country: its address was drawn from that country's ranges (./geo.ts). */
   visitorCountries: Map<string, string>;
 }
@@ -149,6 +164,9 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
   const startMs = endMs - opts.days * DAY;
   const requests: SimRequest[] = [];
   const botVisitors = new Set<string>();
+  const botReasons = new Map<string, BotReason>();
+  // Bot kinds, datacenter addresses and spam referrers come from a stream of their own too.
+  const botRng = rng(opts.seed ^ 0x27d4eb2f);
   const visitorCountries = new Map<string, string>();
   const host = opts.origin;
   // Addresses come from a stream of their own, so the rest of the simulation is what it was.
@@ -158,12 +176,25 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
   for (let v = 0; v < opts.visitors; v++) {
     const anon = r.uuid();
     const isBot = r.chance(opts.botShare);
-    const webdriver = isBot && r.chance(0.3);
+    let webdriver = isBot && r.chance(0.3);
     if (isBot) botVisitors.add(anon);
-    const ua = isBot && !webdriver ? r.pick(BOT_UAS) : r.weighted(HUMAN_UAS);
+    let ua = isBot && !webdriver ? r.pick(BOT_UAS) : r.weighted(HUMAN_UAS);
     r.int(0, 255); r.int(0, 255); r.int(1, 254); // the draws of the old 10.x address: later draws stay as they were
     const country = geoRng.weighted(VISITOR_COUNTRIES);
-    const ip = addressIn(table, country, geoRng.chance(IPV6_SHARE), geoRng);
+    let ip = addressIn(table, country, geoRng.chance(IPV6_SHARE), geoRng);
+    const kind: BotKind = isBot ? botRng.weighted(BOT_KINDS) : 'as_drawn';
+    if (kind !== 'as_drawn') {
+      // A browser's User-Agent and no webdriver flag: only the address, referrer or rate tells.
+      ua = botRng.weighted(HUMAN_UAS);
+      webdriver = false;
+    }
+    if (kind === 'datacenter_ip') {
+      const prefix = botRng.pick(DATACENTER_PREFIXES);
+      ip = prefix.includes(':') ? `${prefix}${botRng.int(1, 0xffff).toString(16)}` : `${prefix}${botRng.int(1, 254)}`;
+      if (!isDatacenterIp(ip)) throw new Error(`simulator: ${ip} is not in the datacenter snapshot (handlers/lib/generated/bot-data.ts)`);
+    }
+    const spamReferrer = kind === 'referrer_spam' ? botRng.pick(SPAM_REFERRERS) : undefined;
+    if (isBot) botReasons.set(anon, kind === 'as_drawn' ? drawnReason(ua, webdriver) : kind);
     visitorCountries.set(anon, country);
     // Most clocks are close; some are minutes or an hour off (time zone set wrong).
     const clockOffsetMs = r.chance(0.1) ? r.int(-3_600_000, 3_600_000) : r.int(-90_000, 90_000);
@@ -219,7 +250,17 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         const p = PAGES[page];
         const url = `${host}${p.url}${first && src.query ? (p.url.includes('?') ? '&' : '?') + src.query : ''}`;
         const batch: Record<string, unknown>[] = [];
-        batch.push({ event_id: r.uuid(), type: 'page_view', url, title: p.title, referrer: first ? src.referrer ?? '' : host + '/', ...common(t) });
+        // Referrer spam repeats its referrer on every hit: the referrer is its message.
+        batch.push({ event_id: r.uuid(), type: 'page_view', url, title: p.title, referrer: spamReferrer ?? (first ? src.referrer ?? '' : host + '/'), ...common(t) });
+        if (kind === 'behaviour') {
+          // A scraper's burst: more page views in one request, inside a minute, than a person makes.
+          for (let k = 1; k < BEHAVIOUR_LIMITS.page_view.count + 5; k++) {
+            const at = t + k * botRng.int(800, 1_500);
+            batch.push({ event_id: r.uuid(), type: 'page_view', url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`, title: p.title, referrer: host + '/', ...common(at) });
+          }
+          emit(t + 60_000, batch);
+          break;
+        }
         if (isBot) {
           emit(t, batch);
           t += r.int(500, 4_000);
@@ -292,7 +333,7 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
     });
   }
   requests.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
-  return { requests, botVisitors, visitorCountries };
+  return { requests, botVisitors, botReasons, visitorCountries };
 }
 
 /** The request body as the SDK builds it: sent_at is the client clock when the batch leaves. */

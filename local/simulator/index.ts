@@ -34,7 +34,7 @@ export function streamNames(stage: string) {
 /** Generates, runs the pipeline and writes objects under dataDir. */
 export function simulate(opts: SimOptions, dataDir: string, stage = 'dev', progress: Progress = silent): SimulationResult {
   progress.start(opts.visitors, 'visitors');
-  const { requests, botVisitors, visitorCountries } = generate(opts, (n) => progress.update(n));
+  const { requests, botVisitors, botReasons, visitorCountries } = generate(opts, (n) => progress.update(n));
   progress.stop();
   const config = configFromEnv({ ...process.env, VISITOR_SALT_SECRET: process.env.VISITOR_SALT_SECRET ?? SIMULATOR_SALT_SECRET });
   progress.start(requests.length, 'requests');
@@ -48,7 +48,7 @@ export function simulate(opts: SimOptions, dataDir: string, stage = 'dev', progr
   const rejects = writeObjects(dataDir, REJECTS_PREFIX, streams.rejects, deliveries.rejects, (n, total) => progress.update(n, total));
   progress.stop();
   const objects = { events, rejects };
-  const truthInput: TruthInput = { events: deliveries.events, rejects: deliveries.rejects.map((d) => d.row), botVisitors, visitorCountries };
+  const truthInput: TruthInput = { events: deliveries.events, rejects: deliveries.rejects.map((d) => d.row), botVisitors, botReasons, visitorCountries };
   return { requests, deliveries, truthInput, objects };
 }
 

@@ -4,6 +4,7 @@
  * the SQL. Definitions follow the header comments of athena-queries/*.sql; if one changes, the
  * other must, or the query tests fail.
  */
+import { BOT_REASONS, type BotReason } from '../../handlers/lib/bots';
 import type { RejectRow, StoredEvent } from '../../handlers/lib/pipeline';
 
 export interface TruthInput {
@@ -12,6 +13,8 @@ export interface TruthInput {
   rejects: readonly RejectRow[];
   /** anonymous_ids the generator made crawlers or automation. */
   botVisitors: ReadonlySet<string>;
+  /** The bot_reason the generator's kind of bot must get (handlers/lib/bots.ts). */
+  botReasons?: ReadonlyMap<string, BotReason>;
   /** The country each visitor's address was drawn from (local/simulator/geo.ts): not read from the rows. */
   visitorCountries?: ReadonlyMap<string, string>;
 }
@@ -28,6 +31,18 @@ export type Row = Record<string, string | number | null>;
 export const ENGAGED_MS = 10_000;
 
 const round = (x: number, places: number) => Math.round(x * 10 ** places) / 10 ** places;
+
+/** data_quality's cross-request rate: people (not generated bots) with more than 120 page views in one UTC hour. */
+const FAST_PAGE_VIEWS_PER_HOUR = 120;
+function fastVisitors(list: readonly Ev[], input: TruthInput): number {
+  const perHour = new Map<string, number>();
+  for (const x of list) {
+    if (x.e.type !== 'page_view' || input.botVisitors.has(x.e.anonymous_id)) continue;
+    const key = `${x.e.visitor_hash}|${new Date(x.at).toISOString().slice(0, 13)}`;
+    perHour.set(key, (perHour.get(key) ?? 0) + 1);
+  }
+  return new Set([...perHour].filter(([, n]) => n > FAST_PAGE_VIEWS_PER_HOUR).map(([k]) => k.split('|')[0])).size;
+}
 const day = (iso: string) => new Date(Date.parse(iso)).toISOString().slice(0, 10);
 const inRange = (d: string, r: Range) => d >= r.from && d <= r.to;
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
@@ -266,12 +281,17 @@ export const TRUTH: Record<string, TruthFn> = {
       const lat = list.map((x) => (Date.parse(x.e.received_at) - x.at) / 1000).sort((a, b) => a - b);
       // Nearest rank, as percentile_disc (DuckDB quantile_disc); Athena's approx_percentile is within its error of it.
       const q = (p: number) => (lat.length ? round(lat[Math.max(0, Math.ceil(p * lat.length) - 1)]!, 3) : null);
+      const bots = list.filter((x) => input.botVisitors.has(x.e.anonymous_id));
       return {
         dt,
         accepted: list.length,
         rejected: rejected.get(dt)?.length ?? 0,
         duplicates: list.reduce((a, x) => a + (copies.get(x.e.event_id)! - 1), 0),
-        bots: list.filter((x) => input.botVisitors.has(x.e.anonymous_id)).length,
+        bots: bots.length,
+        bot_share: list.length ? round(bots.length / list.length, 4) : null,
+        ...Object.fromEntries(BOT_REASONS.map((reason) => [`bots_${reason}`, bots.filter((x) => input.botReasons?.get(x.e.anonymous_id) === reason).length])),
+        bots_no_reason: 0,
+        fast_visitors: fastVisitors(list, input),
         p50_latency_seconds: q(0.5),
         p95_latency_seconds: q(0.95),
       };

@@ -25,7 +25,7 @@ const SPEC: Record<string, string[]> = {
   custom_events: ['name', 'events', 'visitors'],
   element_clicks: ['element', 'name', 'path', 'clicks', 'visitors', 'avg_time_spent_seconds'],
   hourly_traffic: ['hour', 'page_views', 'visitors'],
-  data_quality: ['dt', 'accepted', 'rejected', 'duplicates', 'bots', 'p50_latency_seconds', 'p95_latency_seconds'],
+  data_quality: ['dt', 'accepted', 'rejected', 'duplicates', 'bots', 'bot_share', 'bots_headless', 'bots_ua_list', 'bots_webdriver', 'bots_datacenter_ip', 'bots_referrer_spam', 'bots_behaviour', 'bots_no_reason', 'fast_visitors', 'p50_latency_seconds', 'p95_latency_seconds'],
 };
 
 const parser = new Parser();

@@ -75,7 +75,9 @@ describe('simulator', () => {
     expect(rows.some((r) => Date.parse(r.received_at) - Date.parse(r.event_time) > 3_600_000)).toBe(true);
     expect(sim.deliveries.rejects.some((r) => r.row.event_index === -1)).toBe(true);
     expect(sim.deliveries.rejects.some((r) => r.row.event_index >= 0)).toBe(true);
-    for (const r of rows) expect({ id: r.event_id, bot: r.is_bot }).toEqual({ id: r.event_id, bot: sim.truthInput.botVisitors.has(r.anonymous_id) });
+    for (const r of rows) expect({ id: r.event_id, bot: r.is_bot, reason: r.bot_reason }).toEqual({ id: r.event_id, bot: sim.truthInput.botVisitors.has(r.anonymous_id), reason: sim.truthInput.botReasons!.get(r.anonymous_id) });
+    // Every layer that the local stack can trigger is in the simulation.
+    expect(new Set(rows.map((r) => r.bot_reason).filter(Boolean))).toEqual(new Set(['headless', 'ua_list', 'webdriver', 'datacenter_ip', 'referrer_spam', 'behaviour']));
     expect(new Set(rows.map((r) => r.source)).size).toBeGreaterThan(4);
     expect(new Set(rows.map((r) => r.device_type))).toEqual(new Set(['desktop', 'mobile', 'tablet', 'bot']));
     expect(rows.some((r) => r.type === 'custom' && r.name === 'order_placed')).toBe(true);
