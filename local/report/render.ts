@@ -175,8 +175,11 @@ export function renderReport(d: ReportData, chartJs = chartJsSource()): string {
   ];
   const partial = d.partialDay;
   // The chart runs to the last day that has begun; the unfinished day is labelled and drawn dashed.
-  const lastDay = partial && partial.date < d.to ? partial.date : d.to;
-  const days = daysBetween(d.from, lastDay < d.from ? d.from : lastDay);
+  // An unfinished day with no event yet is left off: a 0 there says nothing but "not yet".
+  const todayEmpty = partial !== undefined && !column(dau, 'dt').includes(partial.date);
+  const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  const lastDay = partial && partial.date <= d.to ? (todayEmpty ? dayBefore(partial.date) : partial.date) : d.to;
+  const days = lastDay < d.from ? [] : daysBetween(d.from, lastDay);
   const dayLabel = (dt: Cell) => (partial && dt === partial.date ? `${dt} (so far)` : String(dt));
   const [visitors, sessionsByDay, pageViews] = everyDay(dau, days, ['visitors', 'sessions', 'page_views']);
   const partialFrom = partial && days.includes(partial.date) ? days.indexOf(partial.date) : undefined;
@@ -222,7 +225,7 @@ header p#bots,header p#partial{font-size:14px}
 @media (max-width:800px){main{grid-template-columns:1fr}}
 </style></head><body>
 <header><h1>${esc(d.title)}</h1><p>${esc(d.from)} to ${esc(d.to)} (event dates, UTC) · duplicates excluded · generated ${esc(d.generatedAt)} from ${esc(d.source)}</p>
-<p id="bots">${bots ? botNote : 'bots excluded'}</p>${partial ? `<p id="partial">${esc(partial.date)} is not over: its figures run to ${esc(partial.until)}, are marked “so far” and drawn dashed; compare full days only.</p>` : ''}</header>
+<p id="bots">${bots ? botNote : 'bots excluded'}</p>${partial ? `<p id="partial">${esc(partial.date)} is not over: ${todayEmpty ? `no event of it yet (to ${esc(partial.until)}), so the chart ends the day before` : `its figures run to ${esc(partial.until)}, are marked “so far” and drawn dashed`}; compare full days only.</p>` : ''}</header>
 <main>
 <section id="kpis">${kpis.map(([k, v]) => `<div class="kpi">${esc(k)}<b>${esc(v)}</b></div>`).join('')}</section>
 ${section('traffic', 'Traffic over time', canvas('traffic') + table(dau, { limit: 40, query: 'daily_active_users', mark: partialMark }), 'daily_active_users; days without visits drawn as 0', 'wide')}

@@ -87,6 +87,15 @@ describe('report', () => {
       expect(traffic.labels.at(-1)).toBe(`${range.to} (so far)`);
     });
 
+    it('leaves off an unfinished day that has no event yet (the simulator\'s default ends yesterday) rather than drawing a drop to 0', async () => {
+      const tomorrow = new Date(Date.parse(`${range.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+      const html = await page({ to: tomorrow, now: new Date(`${tomorrow}T06:00:00Z`) });
+      const traffic = chartData(html).traffic!;
+      expect(traffic.labels.at(-1)).toBe(range.to);
+      expect(traffic.partialFrom).toBeUndefined();
+      expect(html).toContain(`<p id="partial">${tomorrow} is not over: no event of it yet (to 06:00 UTC), so the chart ends the day before`);
+    });
+
     it('draws days without visits as 0 and stops at today', async () => {
       const before = new Date(Date.parse(`${range.from}T00:00:00Z`) - 2 * 86_400_000).toISOString().slice(0, 10);
       const html = await page({ from: before, to: '2030-01-01', now: new Date(`${range.to}T12:00:00Z`) });
