@@ -3,7 +3,7 @@
  *   API       local/api-gateway.ts (API Gateway's CORS, error and timeout answers) in front of
  *             serverless offline (same serverless.yml, same handler), stage `local`   PORT (3000)
  *   Firehose  local/firehose/server.ts, configured from serverless.yml, into LOCAL_DATA_DIR (.data)
- *   Demo      the restaurant site with the SDK                                          DEMO_PORT (8080)
+ *   Demo      the restaurant site with the SDK, and the local edge (/sdk/, /v1/)         DEMO_PORT (8080)
  * Settings: LOCAL_BUFFER_SECONDS (default: the streams' IntervalInSeconds), LOCAL_FIREHOSE_FAULTS
  * ("throttle=0.2,partial=0.2,5xx=0.1"), LOCAL_FIREHOSE_QUOTA (unset: the Direct PUT quota of
  * serverless.yml's region; "off"; or MiB/s), FIREHOSE_PORT (0 = any free port), LOCAL_PARAMS
@@ -110,11 +110,12 @@ async function main() {
   console.log(`\nClickstream local stack is up:
   API       POST ${apiUrl}/v1/events   (site_id "demo"; the port serverless offline prints above is
             internal: clients go through the API Gateway stand-in on ${port})
-  Demo      ${demo.url}/
+  Demo      ${demo.url}/   (also the local edge: /sdk/<content-hashed name> and POST /v1/events on this
+            one origin, as the deploy's CloudFront serves them; local/edge.ts)
   Firehose  ${fh.url}   buffering ${bufferSeconds ?? readStreams(STAGE)[0]?.intervalSeconds} s into ${dataDir}/events/dt=YYYY-MM-DD/hour=HH/
   Ctrl-C flushes buffers and stops.\n`);
   // One machine-readable line for test/support/stack.ts.
-  console.log(`CLICKSTREAM_READY ${JSON.stringify({ apiUrl, demoUrl: demo.url, firehoseUrl: fh.url, dataDir })}`);
+  console.log(`CLICKSTREAM_READY ${JSON.stringify({ apiUrl, demoUrl: demo.url, edgeUrl: demo.url, firehoseUrl: fh.url, dataDir })}`);
 }
 
 main().catch((err) => {
