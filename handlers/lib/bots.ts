@@ -166,13 +166,22 @@ export const BEHAVIOUR_LIMITS = {
   click: { count: 60, withinMs: 10_000 },
 } as const;
 
+const SMALLEST_LIMIT = Math.min(...Object.values(BEHAVIOUR_LIMITS).map((l) => l.count));
+
 /** Whether one request's events show a rate no person reaches (raw events: validation runs later). */
 export function batchBehaviour(events: readonly unknown[]): boolean {
+  // Fewer events than the smallest limit cannot reach any: the usual batch stops here.
+  if (events.length < SMALLEST_LIMIT) return false;
+  // Counting first keeps a big batch of people to one pass with no date parsing.
+  let views = 0;
+  let clicks = 0;
+  for (const e of events) {
+    const type = (e as { type?: unknown } | null)?.type;
+    if (type === 'page_view') views++;
+    else if (type === 'click') clicks++;
+  }
   for (const [type, limit] of Object.entries(BEHAVIOUR_LIMITS)) {
-    // Counting first keeps the usual small batch to one pass with no date parsing.
-    let n = 0;
-    for (const e of events) if ((e as { type?: unknown } | null)?.type === type) n++;
-    if (n < limit.count) continue;
+    if ((type === 'page_view' ? views : clicks) < limit.count) continue;
     const times: number[] = [];
     for (const e of events) {
       const ev = e as { type?: unknown; ts?: unknown } | null;

@@ -171,27 +171,22 @@ function requestFragment(facts: RequestFacts, reason: BotReason | undefined): st
 }
 
 // attributeCached shares one frozen Attribution per url+referrer pair, so its JSON is made once too,
-// and so is the referrer-spam answer.
-const attributionFragments = new WeakMap<Readonly<Attribution>, string>();
-const spamReferrers = new WeakMap<Readonly<Attribution>, boolean>();
-function spamReferrer(a: Readonly<Attribution>): boolean {
-  let spam = spamReferrers.get(a);
-  if (spam === undefined) spamReferrers.set(a, (spam = isReferrerSpam(a.referrer_host)));
-  return spam;
+// and so is the referrer-spam answer: one lookup per event for both.
+interface AttributionFacts { json: string; spamReferrer: boolean }
+const attributionFacts = new WeakMap<Readonly<Attribution>, AttributionFacts>();
+function attributionOf(a: Readonly<Attribution>): AttributionFacts {
+  let f = attributionFacts.get(a);
+  if (f === undefined) attributionFacts.set(a, (f = { json: members(a), spamReferrer: isReferrerSpam(a.referrer_host) }));
+  return f;
 }
 
 /** The first bot layer that matches (order: bots.ts BOT_REASONS), or undefined for a person. */
-function botReason(facts: RequestFacts, webdriver: boolean, a: Readonly<Attribution>): BotReason | undefined {
+function botReason(facts: RequestFacts, webdriver: boolean, spamReferrer: boolean): BotReason | undefined {
   if (facts.ua.bot_reason) return facts.ua.bot_reason;
   if (webdriver) return 'webdriver';
   if (facts.datacenter) return 'datacenter_ip';
-  if (spamReferrer(a)) return 'referrer_spam';
+  if (spamReferrer) return 'referrer_spam';
   return facts.behaviour ? 'behaviour' : undefined;
-}
-function attributionFragment(a: Readonly<Attribution>): string {
-  let f = attributionFragments.get(a);
-  if (f === undefined) attributionFragments.set(a, (f = members(a)));
-  return f;
 }
 
 /**
@@ -234,8 +229,8 @@ export function enrichLine(ev: ClickstreamEvent, facts: RequestFacts, config: Pi
     sdk: ev.sdk,
   });
   // Both fragments are never empty (referrer_type, source and medium; site_id and the rest).
-  const attribution = attributeCached(ev.url, ev.referrer, config);
-  const shared = `${attributionFragment(attribution)},${requestFragment(facts, botReason(facts, ev.webdriver === true, attribution))}}`;
+  const a = attributionOf(attributeCached(ev.url, ev.referrer, config));
+  const shared = `${a.json},${requestFragment(facts, botReason(facts, ev.webdriver === true, a.spamReferrer))}}`;
   return { ok: true, line: `${own.slice(0, -1)},${shared}` };
 }
 
