@@ -44,22 +44,28 @@ let v6: Ranges | undefined;
 /** generated/bot-data.ts's varint (gap, length) pairs -> sorted inclusive ranges. */
 function decodeRanges(b64: string): Ranges {
   const bytes = inflateRawSync(Buffer.from(b64, 'base64'));
-  const values: number[] = [];
+  // Each value ends with the one byte below 0x80: count them to size the arrays once.
+  let values = 0;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 0x80) values++;
+  const starts = new Float64Array(values / 2);
+  const ends = new Float64Array(values / 2);
+  let prev = 0;
+  let k = 0;
   let n = 0;
   let scale = 1;
-  for (const b of bytes) {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
     // Multiplication, not shifts: /48 IPv6 units need up to 48 bits, past 32-bit bitwise ops.
     n += (b & 0x7f) * scale;
-    if (b & 0x80) scale *= 128;
-    else { values.push(n); n = 0; scale = 1; }
-  }
-  const count = values.length / 2;
-  const starts = new Float64Array(count);
-  const ends = new Float64Array(count);
-  let prev = 0;
-  for (let i = 0; i < count; i++) {
-    starts[i] = prev + values[2 * i]!;
-    ends[i] = prev = starts[i]! + values[2 * i + 1]!;
+    if (b & 0x80) {
+      scale *= 128;
+      continue;
+    }
+    if (k % 2 === 0) starts[k >> 1] = prev + n;
+    else ends[k >> 1] = prev = starts[k >> 1]! + n;
+    k++;
+    n = 0;
+    scale = 1;
   }
   return { starts, ends };
 }
