@@ -9,7 +9,7 @@
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { GEO_MAGIC, type GeoHeader } from '../handlers/lib/geo';
+import { GEO_MAGIC, geoLayout, type GeoHeader } from '../handlers/lib/geo';
 
 const root = join(__dirname, '..');
 export const GEO_DB_FILE = join(root, 'geo', 'dbip-country.bin');
@@ -79,18 +79,18 @@ export function buildGeoTable(dir = pkgDir()): Buffer {
     v6: b.starts.length,
   };
   const json = Buffer.from(JSON.stringify(header));
-  let off = 12 + json.length;
-  const pad = (4 - (off % 4)) % 4;
-  off += pad;
-  const out = Buffer.alloc(off + 4 * header.v4 + 16 * header.v6 + header.v4 + header.v6);
+  const at = geoLayout(json.length, header);
+  const out = Buffer.alloc(at.v6[0] + at.v6[1]);
   out.write(GEO_MAGIC, 0, 'latin1');
   out.writeUInt32LE(json.length, 8);
   json.copy(out, 12);
+  let off = at.v4[0];
   for (const s of a.starts) { out.writeUInt32LE(Number(s), off); off += 4; }
+  for (const c of a.codes) out[off++] = c;
+  off = at.v6[0];
   for (const s of b.starts) {
     for (let w = 3; w >= 0; w--) { out.writeUInt32LE(Number((s >> BigInt(32 * w)) & 0xffffffffn), off); off += 4; }
   }
-  for (const c of a.codes) out[off++] = c;
   for (const c of b.codes) out[off++] = c;
   return out;
 }

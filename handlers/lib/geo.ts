@@ -11,19 +11,21 @@
  *    Gateway's sourceIp is the edge's address, so the viewer address is the client IP.
  * 2. The bundled table (geo/dbip-country.bin, made by scripts/geo-db.ts from DB-IP's IP to Country
  *    Lite, CC BY 4.0), read from disk on the first lookup: kept out of the JS bundle so the cold
- *    start does not parse it, and laid out so that loading is a file read plus typed-array views.
+ *    start does not parse it, and laid out so that loading is one read per address family plus
+ *    typed-array views (an IPv4 client's first request reads the 1.8 MB IPv4 part only).
  *
  * The IP is used in memory only: nothing here logs or returns it beyond the caller's own value.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { timingSafeEqual } from 'node:crypto';
 
 /** File layout, little-endian: see scripts/geo-db.ts, which writes it. */
-export const GEO_MAGIC = 'CSGEO001';
+export const GEO_MAGIC = 'CSGEO002';
 /**
- * magic (8) | u32 header JSON length | header JSON, padded to 4 bytes | v4 starts u32[n4] |
- * v6 starts u32[4 * n6] (four big-endian-ordered words per address) | v4 codes u8[n4] | v6 codes u8[n6].
+ * magic (8) | u32 header JSON length | header JSON, padded to 4 bytes |
+ * IPv4: starts u32[n4], codes u8[n4], padding to 4 bytes |
+ * IPv6: starts u32[4 * n6] (four words per address, most significant first), codes u8[n6].
  * Each list starts at address 0 and covers the whole space: a start's code (an index into the
  * header's country list; 0 = unknown) holds up to the next start.
  */
@@ -36,14 +38,47 @@ export interface GeoHeader {
   v6: number;
 }
 
+/** One address family's ranges: starts (one word per IPv4 address, four per IPv6) and codes. */
+export interface GeoFamily {
+  starts: Uint32Array;
+  codes: Uint8Array;
+}
+
 export interface GeoTable {
   header: GeoHeader;
-  v4Starts: Uint32Array;
-  v4Codes: Uint8Array;
-  v6Starts: Uint32Array;
-  v6Codes: Uint8Array;
-  /** countries[0] is null (unknown / unallocated). */
+  /** codes[0] is null (unknown / unallocated). */
   codes: (string | null)[];
+  /** The IPv4 ranges, read on first use. */
+  v4(): GeoFamily;
+  /** The IPv6 ranges, read on first use. */
+  v6(): GeoFamily;
+}
+
+const pad4 = (n: number) => n + ((4 - (n % 4)) % 4);
+
+/** Byte offsets of each family's part, from the header. */
+export function geoLayout(headerLen: number, h: Pick<GeoHeader, 'v4' | 'v6'>): { v4: [number, number]; v6: [number, number] } {
+  const v4At = pad4(12 + headerLen);
+  const v6At = pad4(v4At + 5 * h.v4);
+  return { v4: [v4At, 5 * h.v4], v6: [v6At, 17 * h.v6] };
+}
+
+/** A family's part of the file (starts then codes) as views; copied only if misaligned. */
+function family(part: Uint8Array, n: number, words: number): GeoFamily {
+  const buf = part.byteOffset % 4 === 0 ? part : new Uint8Array(part);
+  return { starts: new Uint32Array(buf.buffer, buf.byteOffset, n * words), codes: buf.subarray(4 * words * n, 4 * words * n + n) };
+}
+
+function checkPlatform(): void {
+  // The arrays are read in the platform's byte order; Lambda (x86_64 and arm64) is little-endian.
+  if (endianness() !== 'LE') throw new GeoDataError('the geo table is little-endian; this platform is not');
+}
+
+function readHeader(first: Uint8Array): { header: GeoHeader; headerLen: number } {
+  const text = new TextDecoder();
+  if (first.length < 12 || text.decode(first.subarray(0, 8)) !== GEO_MAGIC) throw new GeoDataError(`not a geo table (expected magic ${GEO_MAGIC})`);
+  const headerLen = new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(8, true);
+  return { header: JSON.parse(text.decode(first.subarray(12, 12 + headerLen))) as GeoHeader, headerLen };
 }
 
 export class GeoDataError extends Error {
@@ -53,28 +88,42 @@ export class GeoDataError extends Error {
   }
 }
 
-/** Views over a file written by scripts/geo-db.ts; no copy unless the buffer is misaligned. */
-export function parseGeoTable(raw: Uint8Array): GeoTable {
-  // The arrays are read in the platform's byte order; Lambda (x86_64 and arm64) is little-endian.
-  if (endianness() !== 'LE') throw new GeoDataError('the geo table is little-endian; this platform is not');
-  const buf = raw.byteOffset % 4 === 0 ? raw : new Uint8Array(raw);
-  const text = new TextDecoder();
-  if (buf.length < 12 || text.decode(buf.subarray(0, 8)) !== GEO_MAGIC) throw new GeoDataError(`not a geo table (expected magic ${GEO_MAGIC})`);
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const headerLen = dv.getUint32(8, true);
-  const header = JSON.parse(text.decode(buf.subarray(12, 12 + headerLen))) as GeoHeader;
-  let off = 12 + headerLen;
-  off += (4 - (off % 4)) % 4;
-  const need = off + 4 * header.v4 + 16 * header.v6 + header.v4 + header.v6;
-  if (buf.length !== need) throw new GeoDataError(`geo table is ${buf.length} bytes; its header says ${need}`);
-  const v4Starts = new Uint32Array(buf.buffer, buf.byteOffset + off, header.v4);
-  off += 4 * header.v4;
-  const v6Starts = new Uint32Array(buf.buffer, buf.byteOffset + off, 4 * header.v6);
-  off += 16 * header.v6;
-  const v4Codes = buf.subarray(off, off + header.v4);
-  off += header.v4;
-  const v6Codes = buf.subarray(off, off + header.v6);
-  return { header, v4Starts, v4Codes, v6Starts, v6Codes, codes: [null, ...header.countries] };
+/** A whole file written by scripts/geo-db.ts, already in memory (tests, the generator's check). */
+export function parseGeoTable(buf: Uint8Array): GeoTable {
+  checkPlatform();
+  const { header, headerLen } = readHeader(buf);
+  const at = geoLayout(headerLen, header);
+  if (buf.length !== at.v6[0] + at.v6[1]) throw new GeoDataError(`geo table is ${buf.length} bytes; its header says ${at.v6[0] + at.v6[1]}`);
+  const v4 = family(buf.subarray(at.v4[0], at.v4[0] + at.v4[1]), header.v4, 1);
+  const v6 = family(buf.subarray(at.v6[0], at.v6[0] + at.v6[1]), header.v6, 4);
+  return { header, codes: [null, ...header.countries], v4: () => v4, v6: () => v6 };
+}
+
+/** The file at `path`: its header now, each family's part on first use (one read each). */
+function openGeoTable(path: string): GeoTable {
+  checkPlatform();
+  const readPart = (offset: number, length: number) => {
+    const fd = openSync(path, 'r');
+    try {
+      const part = Buffer.allocUnsafeSlow(length);
+      if (readSync(fd, part, 0, length, offset) !== length) throw new GeoDataError(`geo table ${path} is shorter than its header says`);
+      return part;
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const head = readPart(0, 12);
+  const headerLen = head.readUInt32LE(8);
+  const { header } = readHeader(readPart(0, 12 + headerLen));
+  const at = geoLayout(headerLen, header);
+  let v4: GeoFamily | undefined;
+  let v6: GeoFamily | undefined;
+  return {
+    header,
+    codes: [null, ...header.countries],
+    v4: () => (v4 ??= family(readPart(...at.v4), header.v4, 1)),
+    v6: () => (v6 ??= family(readPart(...at.v6), header.v6, 4)),
+  };
 }
 
 /** Dotted quad -> unsigned 32-bit number, or -1. Strict: four decimal parts 0..255, no leading zeros. */
@@ -207,21 +256,27 @@ function searchV6(starts: Uint32Array, ip: Uint32Array): number {
 export function lookupCountry(table: GeoTable, ip: string): string | null {
   if (ip.indexOf(':') < 0) {
     const v4 = parseIPv4(ip);
-    return v4 < 0 ? null : table.codes[table.v4Codes[searchV4(table.v4Starts, v4)]!] ?? null;
+    if (v4 < 0) return null;
+    const f = table.v4();
+    return table.codes[f.codes[searchV4(f.starts, v4)]!] ?? null;
   }
   if (!parseIPv6(ip, scratch)) return null;
-  if (scratch[0] === 0 && scratch[1] === 0 && scratch[2] === 0xffff) return table.codes[table.v4Codes[searchV4(table.v4Starts, scratch[3]!)]!] ?? null;
-  return table.codes[table.v6Codes[searchV6(table.v6Starts, scratch)]!] ?? null;
+  if (scratch[0] === 0 && scratch[1] === 0 && scratch[2] === 0xffff) {
+    const f = table.v4();
+    return table.codes[f.codes[searchV4(f.starts, scratch[3]!)]!] ?? null;
+  }
+  const f = table.v6();
+  return table.codes[f.codes[searchV6(f.starts, scratch)]!] ?? null;
 }
 
 const tables = new Map<string, GeoTable>();
 
-/** The table at `path`, read on first use and kept for the life of the process (one per path). */
+/** The table at `path` (its header read now, its ranges on first use), kept for the life of the process. */
 export function geoTable(path: string): GeoTable {
   let t = tables.get(path);
   if (!t) {
     try {
-      t = parseGeoTable(readFileSync(path));
+      t = openGeoTable(path);
     } catch (cause) {
       throw new GeoDataError(`cannot read the geo table ${path}: ${(cause as Error).message}`, { cause });
     }

@@ -28,14 +28,15 @@ function rangesOf(table: GeoTable, country: string): { v4: number[]; v6: number[
     const code = table.codes.indexOf(country);
     if (code <= 0) throw new Error(`country ${country} is not in the geo table`);
     const pick = (codes: Uint8Array) => codes.reduce<number[]>((acc, c, i) => (c === code ? (acc.push(i), acc) : acc), []);
-    byCountry.set(country, (r = { v4: pick(table.v4Codes), v6: pick(table.v6Codes) }));
+    byCountry.set(country, (r = { v4: pick(table.v4().codes), v6: pick(table.v6().codes) }));
   }
   return r;
 }
 
 const v6Start = (t: GeoTable, i: number): bigint => {
   let x = 0n;
-  for (let w = 0; w < 4; w++) x = (x << 32n) | BigInt(t.v6Starts[4 * i + w]!);
+  const starts = t.v6().starts;
+  for (let w = 0; w < 4; w++) x = (x << 32n) | BigInt(starts[4 * i + w]!);
   return x;
 };
 
@@ -56,7 +57,7 @@ function anyAddressIn(table: GeoTable, country: string, v6: boolean, r: Rng): st
   if (v6 && ranges.v6.length) {
     const i = r.pick(ranges.v6);
     const start = v6Start(table, i);
-    const end = i + 1 < table.v6Codes.length ? v6Start(table, i + 1) : 1n << 128n;
+    const end = i + 1 < table.header.v6 ? v6Start(table, i + 1) : 1n << 128n;
     const span = end - start;
     // Somewhere in the first 2^32 addresses of the range (ranges are often /32 or wider).
     const offset = BigInt(r.int(0, Number(span < 1n << 32n ? span - 1n : 0xffffffffn)));
@@ -64,8 +65,9 @@ function anyAddressIn(table: GeoTable, country: string, v6: boolean, r: Rng): st
     return Array.from({ length: 8 }, (_, g) => ((a >> BigInt(16 * (7 - g))) & 0xffffn).toString(16)).join(':');
   }
   const i = r.pick(ranges.v4);
-  const start = table.v4Starts[i]!;
-  const end = i + 1 < table.v4Starts.length ? table.v4Starts[i + 1]! : 2 ** 32;
+  const starts = table.v4().starts;
+  const start = starts[i]!;
+  const end = i + 1 < starts.length ? starts[i + 1]! : 2 ** 32;
   const a = start + r.int(0, end - start - 1);
   return [a >>> 24, (a >>> 16) & 255, (a >>> 8) & 255, a & 255].join('.');
 }
