@@ -10,7 +10,7 @@ import { excludedLine, type ExcludedBots } from './excluded-bots';
 /** The queries the report shows, in page order. */
 export const REPORT_QUERIES = [
   'daily_active_users', 'sessions_summary', 'top_pages', 'traffic_sources', 'funnel', 'retention_weekly',
-  'element_clicks', 'custom_events', 'landing_pages', 'exit_pages', 'user_paths', 'devices', 'hourly_traffic', 'data_quality',
+  'element_clicks', 'custom_events', 'landing_pages', 'exit_pages', 'user_paths', 'devices', 'countries', 'hourly_traffic', 'data_quality',
 ] as const;
 export type ReportQuery = (typeof REPORT_QUERIES)[number];
 
@@ -236,6 +236,7 @@ ${section('retention', 'Weekly retention', retentionGrid(r.retention_weekly), 'r
 ${section('clicks', 'Menu items and buttons clicked', canvas('clicks') + table(r.element_clicks, { limit: 12, query: 'element_clicks' }), 'element_clicks: one row per element, kind of click (name) and page (path); avg_time_spent_seconds is the time on the page before the click', 'wide')}
 ${section('hourly', 'Traffic by hour (UTC)', canvas('hourly'), 'hourly_traffic: page views and visitors per hour of the day, summed over the range')}
 ${section('devices', 'Devices', table(r.devices, { limit: 12, query: 'devices' }), 'devices')}
+${section('countries', 'Countries', table(r.countries, { limit: 15, query: 'countries' }), 'countries: CloudFront’s viewer country behind the edge, else the client address looked up in DB-IP Lite (<a href="https://db-ip.com">IP Geolocation by DB-IP</a>, CC BY 4.0); the address itself is not stored')}
 ${section('sessions', 'Sessions', table(sess, { limit: 40, query: 'sessions_summary', mark: partialMark }), 'sessions_summary: a bounce is one page view and no engagement (click, custom event or ≥ 10 s engaged); bounce_rate in % of sessions', 'wide')}
 ${section('landing', 'Landing pages', table(r.landing_pages, { limit: 10, query: 'landing_pages' }), 'landing_pages: bounce_rate in % of entrances')}
 ${section('exits', 'Exit pages', table(r.exit_pages, { limit: 10, query: 'exit_pages' }), 'exit_pages')}
