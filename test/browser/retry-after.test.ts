@@ -34,14 +34,14 @@ suite('Retry-After through the local API Gateway', () => {
   test('after a 503, the SDK waits the Retry-After the server sent, then delivers once', async () => {
     browser = await launchBrowser();
     const page = await browser.ctx.newPage();
-    const api = `${stack.publicApiUrl}/v1/events`;
+    const api = `${stack.demoUrl}/v1/events`; // config.js: the local edge, on the demo's origin
     const sends: { at: number; request: Request }[] = [];
     const answers: { at: number; status: number; retryAfter?: string }[] = [];
     page.on('request', (r) => { if (r.url() === api && r.method() === 'POST') sends.push({ at: Date.now(), request: r }); });
     page.on('response', (r: Response) => {
       if (r.url() === api && r.request().method() === 'POST') answers.push({ at: Date.now(), status: r.status(), retryAfter: r.headers()['retry-after'] });
     });
-    // The page's origin (127.0.0.1:<port>) differs from the API's (localhost:<port>): CORS applies.
+    // The page's origin (127.0.0.1:<port>) differs from the edge's (127.0.0.1:<demo port>): CORS applies.
     // A short flush interval: after a failure the SDK sends again at the later of its next flush and
     // the retry time, so only an interval below Retry-After lets the wait show Retry-After's effect.
     await page.goto(`${pages.url}/t/retry.html?opts=${encodeURIComponent(JSON.stringify({ flushInterval: 200 }))}`);

@@ -29,8 +29,9 @@ suite('browser SDK in Chromium against the local stack', () => {
 
   beforeAll(async () => {
     stack = await startLocalStack({ bufferSeconds: 1 });
-    // What the SDK in the page posts to: config.js announces the API as http://localhost:PORT.
-    api = `${stack.publicApiUrl}/v1/events`;
+    // What the SDK in the page posts to: config.js announces /v1/events on the demo's own origin, the
+    // local edge (local/edge.ts), as the deploy's snippet names the edge.
+    api = `${stack.demoUrl}/v1/events`;
     pages = await startPageServer(stack);
     pagesUrl = pages.url;
     refuser = createServer((socket) => socket.destroy());

@@ -57,7 +57,7 @@ long('SDK delivery across tab closes (real Chromium)', () => {
   // 'failing-first' gets a long flush interval so that nothing is sent before the tab closes.
   const url = (flushInterval = 200, keepUntilAcked = false) =>
     `${pages.url}/t/try.html?opts=${encodeURIComponent(JSON.stringify({ pageviews: false, engagement: false, flushInterval, keepUntilAcked }))}`;
-  const api = () => `${stack.publicApiUrl}/v1/events`;
+  const api = () => `${stack.demoUrl}/v1/events`; // config.js: the local edge, on the demo's origin
 
   async function open(ctx: BrowserContext, flushInterval?: number, keepUntilAcked?: boolean): Promise<Page> {
     const p = await ctx.newPage();

@@ -34,8 +34,8 @@ export async function startPageServer(stack: LocalStack): Promise<PageServer> {
     const q = new URL(req.url || '/', 'http://x').searchParams;
     const opts = q.get('opts') || '{}';
     res.setHeader('content-type', 'text/html');
-    // A strict policy: no eval, no inline code but the nonced snippet, no inline styles, only the API to connect to.
-    if (q.get('csp')) res.setHeader('content-security-policy', `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.publicApiUrl}`);
+    // A strict policy: no eval, no inline code but the nonced snippet, no inline styles, only the endpoint (the local edge) to connect to.
+    if (q.get('csp')) res.setHeader('content-security-policy', `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.demoUrl}`);
     res.end(`<!doctype html><html><head><title>SDK test page</title><script src="${stack.demoUrl}/config.js"></script>
 <script nonce="t3st">${loader.replace('"/sdk/clickstream.min.js', `"${stack.demoUrl}/sdk/clickstream${q.get('core') ? '.core' : ''}.min.js`)}
 clickstream('init', Object.assign({}, window.CLICKSTREAM_CONFIG, ${JSON.stringify(JSON.parse(opts))}));</script></head>
