@@ -103,19 +103,36 @@ function ipv4Block(ip: string, from = 0): number {
   return dots === 3 && digits > 0 ? n : -1; // n holds the first three octets: the /24
 }
 
+/** One IPv6 group (1-4 hex digits) -> its value, or -1. */
+function hexGroup(g: string): number {
+  if (g.length === 0 || g.length > 4) return -1;
+  let v = 0;
+  for (let i = 0; i < g.length; i++) {
+    const c = g.charCodeAt(i) | 0x20; // ASCII lower case
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
 /** IPv6 text -> its first 48 bits as a number, or -1 (IPv4-mapped ones are handled by the caller). */
 function ipv6Block(ip: string): number {
-  const halves = ip.split('::');
-  if (halves.length > 2) return -1;
-  const head = halves[0] ? halves[0].split(':') : [];
-  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
-  const groups = halves.length === 2 ? [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail] : head;
-  if (groups.length !== 8) return -1;
+  const gap = ip.indexOf('::');
+  if (gap >= 0 && ip.indexOf('::', gap + 1) >= 0) return -1;
+  const head = gap < 0 ? ip.split(':') : gap === 0 ? [] : ip.slice(0, gap).split(':');
+  const tail = gap < 0 ? [] : gap + 2 === ip.length ? [] : ip.slice(gap + 2).split(':');
+  const zeros = gap < 0 ? 0 : 8 - head.length - tail.length;
+  if (gap < 0 ? head.length !== 8 : zeros < 1) return -1;
+  for (const g of tail) if (hexGroup(g) < 0) return -1;
   let n = 0;
-  for (const g of groups.slice(0, 3)) {
-    if (!/^[0-9a-f]{1,4}$/i.test(g)) return -1;
-    n = n * 65536 + parseInt(g, 16);
+  for (let i = 0; i < 3; i++) {
+    // Group i is in the head, in the zeros of '::', or in the tail.
+    const v = i < head.length ? hexGroup(head[i]!) : i < head.length + zeros ? 0 : hexGroup(tail[i - head.length - zeros]!);
+    if (v < 0) return -1;
+    n = n * 65536 + v;
   }
+  for (let i = 3; i < head.length; i++) if (hexGroup(head[i]!) < 0) return -1;
   return n;
 }
 
