@@ -379,7 +379,8 @@ async function main(): Promise<void> {
   };
   // Before the cost model, which prices the events per request measured here.
   const browsing = values.browsing ? await attempt('browsing', () => runBrowsing({ rounds: quick ? 1 : 2, dwellCapMs: quick ? 8_000 : undefined, log })) : previous.browsing;
-  if (!cost || values.browsing) {
+  // A stored cost model older than one of its sections (the edge's, issue 15) is re-run, not reused half.
+  if (!cost || values.browsing || !('edge' in cost)) {
     log('cost model ...');
     lambda ??= await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: quick ? 60 : 200, log });
     cost = await costReport({ lambda, browserBatch: browsing?.value.events_per_request, browserMeasuredAt: browsing?.measured_at, log });
