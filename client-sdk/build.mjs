@@ -63,6 +63,21 @@ const files = {
     'loader.min.js',
   ),
 };
+/**
+ * Content-hashed copies and their Subresource Integrity hash (W3C SRI: "sha384-" + base64 digest).
+ * A new build of other bytes gets another name, so a name can be cached for a year as immutable and
+ * pages holding an older snippet keep loading the exact file their integrity names.
+ */
+const HASHED = ['clickstream.min.js', 'clickstream.core.min.js'];
+const manifest = { version, files: {} };
+for (const file of HASHED) {
+  const code = files[file];
+  const hashed = file.replace(/\.min\.js$/, `.${createHash('sha256').update(code).digest('hex').slice(0, 16)}.min.js`);
+  writeFileSync(join(dist, hashed), code);
+  manifest.files[file] = { file: hashed, integrity: `sha384-${createHash('sha384').update(code).digest('base64')}`, bytes: Buffer.byteLength(code) };
+}
+writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+
 // ESM for bundlers: every feature in; the application's bundler tree-shakes what it does not import.
 await out({ entryPoints: [join(src, 'index.ts')], format: 'esm', define: define(FULL), minify: false, target: 'es2020' }, 'clickstream.mjs');
 
@@ -90,20 +105,6 @@ for (const f of ['index.d.ts']) {
 }
 rmSync(tmp, { recursive: true, force: true });
 
-/**
- * Content-hashed copies and their Subresource Integrity hash (W3C SRI: "sha384-" + base64 digest).
- * A new build of other bytes gets another name, so a name can be cached for a year as immutable and
- * pages holding an older snippet keep loading the exact file their integrity names.
- */
-const HASHED = ['clickstream.min.js', 'clickstream.core.min.js'];
-const manifest = { version, files: {} };
-for (const file of HASHED) {
-  const code = files[file];
-  const hashed = file.replace(/\.min\.js$/, `.${createHash('sha256').update(code).digest('hex').slice(0, 16)}.min.js`);
-  writeFileSync(join(dist, hashed), code);
-  manifest.files[file] = { file: hashed, integrity: `sha384-${createHash('sha384').update(code).digest('base64')}`, bytes: Buffer.byteLength(code) };
-}
-writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 const rows = Object.entries(files).map(([file, code]) => {
   const buf = Buffer.from(code);
