@@ -151,7 +151,7 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       visitorHash: visitorHash(config.saltSecret, input.receivedAt, siteId, client.ip, userAgent),
       country: client.country ?? undefined,
       region: client.region ?? undefined,
-      datacenter: isDatacenterIp(input.sourceIp),
+      datacenter: isDatacenterIp(client.ip),
       behaviour: batchBehaviour(envelope.events),
     };
 

@@ -197,6 +197,17 @@ describe('geo in the pipeline', () => {
     expect(viaEdgeA.lines[0]).not.toContain('81.2.69.142');
   });
 
+  it('judges the viewer, not the CloudFront edge, in the bot filter\'s datacenter layer', () => {
+    // Prepare: 130.176.1.1 is a CloudFront edge address (Amazon's network, a datacenter to the filter)
+    const headers = { 'cloudfront-viewer-country': 'GB', 'cloudfront-viewer-address': '81.2.69.142:5000' };
+    // Act
+    const viaEdge = run({ TRUST_CLOUDFRONT_HEADERS: 'true' }, { sourceIp: '130.176.1.1', headers });
+    const direct = run({ TRUST_CLOUDFRONT_HEADERS: 'true' }, { sourceIp: '130.176.1.1' });
+    // Assess
+    expect(viaEdge.events[0]!.bot_reason).toBeUndefined();
+    expect(direct.events[0]!.bot_reason).toBe('datacenter_ip');
+  });
+
   it('GEO_DB_PATH=off stores no country; a missing table fails at configuration, not at a request', () => {
     expect(run({ GEO_DB_PATH: 'off' }, { sourceIp: '1.0.0.1' }).events[0]!.country).toBeUndefined();
     expect(() => configFromEnv({ VISITOR_SALT_SECRET: 'geo-test-secret-0123456789', GEO_DB_PATH: '/nonexistent/geo.bin' })).toThrow(/GEO_DB_PATH/);
