@@ -151,6 +151,8 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       visitorHash: visitorHash(config.saltSecret, input.receivedAt, siteId, client.ip, userAgent),
       country: client.country ?? undefined,
       region: client.region ?? undefined,
+      // The viewer's address behind a trusted CloudFront, not sourceIp: that is then CloudFront's edge
+      // (sourceIp is the TCP peer of API Gateway; "Add CloudFront request headers", CloudFront guide).
       datacenter: isDatacenterIp(client.ip),
       behaviour: batchBehaviour(envelope.events),
     };

@@ -140,6 +140,21 @@ describe('through processRequest', () => {
     ));
   });
 
+  it('behind CloudFront judges the viewer\'s address, not the edge\'s (an AWS address)', () => {
+    // CloudFront-Viewer-Address is "IP:port" ("Add CloudFront request headers", CloudFront
+    // Developer Guide); requestContext.http.sourceIp is then the edge server, inside AWS's ranges.
+    const edge = '54.239.28.85';
+    const behind = configFromEnv({ VISITOR_SALT_SECRET: 'unit-test-secret-0123456789', TRUST_CLOUDFRONT_HEADERS: 'true', SITES: JSON.stringify({ shop: { origins: ['https://www.shop.example'], allowNoOrigin: true } }) });
+    const via = (viewer: string) => processRequest({
+      body: JSON.stringify({ site_id: 'shop', sent_at: '2026-11-22T10:00:05.000Z', events: [ev()] }), contentType: 'text/plain', userAgent: CHROME,
+      sourceIp: edge, headers: { 'cloudfront-viewer-address': viewer }, receivedAt: new Date('2026-11-22T10:00:06.000Z'),
+    }, behind).events.map((e) => e.bot_reason ?? null);
+    expect(via(`${HUMAN_IP}:51234`)).toEqual([null]);
+    expect(via('2600:1f18:4000::1:443')).toEqual(['datacenter_ip']);
+    // Not trusted (the default): the headers are anyone's to send, so the connection's address counts.
+    expect(reasons(run([ev()], { sourceIp: edge, headers: { 'cloudfront-viewer-address': `${HUMAN_IP}:51234` } }))).toEqual(['datacenter_ip']);
+  });
+
   it('never stores the address the datacenter layer looked at', () => {
     const ip = '54.239.28.85';
     const r = run([ev(), { not: 'an event' }], { sourceIp: ip });
