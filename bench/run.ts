@@ -20,6 +20,7 @@
  *   --anchors      npm-installs other trackers and measures them (needs the registry)
  *   --quick        fewer rounds: a smoke run, not figures to publish
  *   --only-slow    keep the fast sections from results.json; run only the flagged slow ones
+ *   --geo          with --only-slow: re-run the country lookup section (bench/geo.ts) too
  * Sections not re-run keep their previous values (with their own date) in results.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -326,7 +327,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, browsing: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-dense': { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
-      anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, help: { type: 'boolean' },
+      anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, geo: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -365,7 +366,7 @@ async function main(): Promise<void> {
   log('bot filter on the labelled corpus ...');
   const bots = runBotBench();
   // Fast, but a child-process cold start like the bundle's: kept from results.json with --only-slow.
-  const geo = reuse && previous.geo ? previous.geo : await runGeoBench({ rounds: quick ? 3 : 9, coldRuns: quick ? 7 : 21, log });
+  const geo = reuse && previous.geo && !values.geo ? previous.geo : await runGeoBench({ rounds: quick ? 3 : 9, coldRuns: quick ? 7 : 21, log });
   const anchors = values.anchors ? await runAnchors(log) : readAnchors();
   // A slow bench that fails (the local stack did not start, say) is reported, not fatal for the rest.
   const attempt = async <T>(name: string, f: () => Promise<T>): Promise<Dated<T> | undefined> => {
