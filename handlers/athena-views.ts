@@ -16,7 +16,11 @@ import { runStatement } from './clients/athena';
 import { respond, type Outcome } from './clients/cloudformation';
 
 interface View { Name: string; Sql: string }
-interface ViewProps { Database: string; WorkGroup: string; Views: View[] }
+/**
+ * Tables: CREATE TABLE IF NOT EXISTS statements (the compaction's Iceberg tables, scripts/cfn-compaction.js),
+ * run before the views that read them; never dropped here (their data outlives a view change).
+ */
+interface ViewProps { Database: string; WorkGroup: string; Views: View[]; Tables?: View[] }
 
 const logger = new Logger({ serviceName: 'clickstream-athena-views' });
 // Kept free after the work's deadline to answer CloudFormation (respond() gives up after 5 s).
@@ -33,6 +37,7 @@ async function apply(event: CloudFormationCustomResourceEvent, deadline: number)
   // Delete comes with the stack's removal, or with a new database name, which replaces the database
   // (and its views) too.
   if (event.RequestType === 'Delete') return;
+  for (const t of p.Tables ?? []) await run(t.Sql, `table/${t.Name}`);
   for (const v of p.Views) await run(v.Sql, `create/${v.Name}`);
   if (event.RequestType === 'Update') {
     const old = event.OldResourceProperties as unknown as ViewProps;

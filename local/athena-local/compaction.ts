@@ -154,3 +154,130 @@ export function duckTableView(table: { name: string; columns: readonly TableColu
   }
   return `CREATE OR REPLACE VIEW ${table.name} AS SELECT ${names(table.columns)} FROM read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true, hive_types = {'dt': VARCHAR})`;
 }
+
+/**
+ * Athena: the Iceberg table the state machine merges into, partitioned by arrival day (the
+ * compaction state by nothing: a row per day). `{{location}}` is the table's S3 folder. Run by the
+ * deploy (Custom::AthenaViews, before the views that read it). IF NOT EXISTS: a redeploy keeps the
+ * data; a column added to the schema later needs an ALTER TABLE ... ADD COLUMNS (docs/operations.md).
+ * Athena user guide, "Create Iceberg tables": CREATE TABLE with table_type ICEBERG and PARTITIONED BY.
+ */
+export function athenaCreateTable(table: { name: string; columns: readonly TableColumn[] }, location: string): string {
+  const partitioned = table.columns.some((c) => c.name === 'dt') && table.name !== STATE_TABLE.name;
+  return `CREATE TABLE IF NOT EXISTS ${table.name} (${table.columns.map((c) => `${c.name} ${c.hive}`).join(', ')})`
+    + `${partitioned ? ' PARTITIONED BY (dt)' : ''} LOCATION '${location}'`
+    + ` TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet', 'write_compression' = 'zstd')`;
+}
+
+/** The tables of the compaction, in the order the deploy creates them. */
+export const ATHENA_TABLES = [...COMPACTED_TABLES, STATE_TABLE] as const;
+
+/**
+ * One value of an intrinsic function's string literal: `'`, `{`, `}` and `\` are escaped with a
+ * backslash (Step Functions developer guide, "Intrinsic functions": reserved characters).
+ */
+const intrinsicLiteral = (s: string) => s.replace(/[\\'{}]/g, (c) => `\\${c}`);
+
+/**
+ * `States.Format('<sql with {} for each token>', <JSONPath of each token>...)`: how the state
+ * machine fills a statement's tokens at run time. Whitespace is collapsed (comments are gone already).
+ */
+export function statesFormat(sql: string, paths: Record<string, string>): string {
+  const body = stripComments(sql).replace(/\s+/g, ' ');
+  const args: string[] = [];
+  const parts = body.split(/\{\{([a-z_]+)\}\}/);
+  let template = '';
+  parts.forEach((p, i) => {
+    if (i % 2 === 0) template += intrinsicLiteral(p);
+    else {
+      const path = paths[p];
+      if (!path) throw new CompactionSqlError(`no JSONPath for {{${p}}}`);
+      template += '{}';
+      args.push(path);
+    }
+  });
+  return args.length === 0 ? body : `States.Format('${template}', ${args.join(', ')})`;
+}
+
+/** The state machine's placeholders, replaced by the deploy (scripts/cfn-compaction.js). */
+export const WORKGROUP = '@@WORKGROUP@@';
+
+export interface CompactionPlan {
+  /** Closed days re-processed by each run: the last `days` before the run's UTC date. */
+  days: number;
+  /** The cutoff is the run's start minus this (rows still in a Firehose buffer stay raw). */
+  marginMinutes: number;
+}
+
+/**
+ * The Step Functions state machine (Amazon States Language, JSONPath) that compacts on AWS: one
+ * Athena statement per step through the optimized integration `athena:startQueryExecution.sync`
+ * (Step Functions developer guide, "Run Athena queries with Step Functions": the .sync pattern waits
+ * for the query; GetQueryResults is request-response), no Lambda:
+ *   Plan     which days (the last N closed ones) and the cutoff, computed by Athena from its clock
+ *   Days     per day, in order (MaxConcurrency 1: one Iceberg writer at a time): events, sessions,
+ *            daily_visitors MERGEs, then the compaction_state row (written last, as locally)
+ *   Seam     reads compaction_state (seam.sql) and re-creates the views with the new seam
+ * Every statement is idempotent, so a failed step is retried, then the execution fails, which the
+ * ExecutionsFailed alarm reports (serverless.yml CompactionFailedAlarm).
+ */
+export function stateMachineDefinition(plan: CompactionPlan, views: readonly { Name: string; Sql: string }[]): Record<string, unknown> {
+  if (!Number.isInteger(plan.days) || plan.days < 1 || plan.days > 90) throw new CompactionSqlError(`compactionDays must be an integer from 1 to 90, got ${plan.days}`);
+  if (!Number.isInteger(plan.marginMinutes) || plan.marginMinutes < 1) throw new CompactionSqlError(`the cutoff margin must be a positive whole number of minutes, got ${plan.marginMinutes}`);
+  const retry = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 4 }];
+  const athena = (query: string, next: string | undefined, resultPath: string | null = null) => ({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::athena:startQueryExecution.sync',
+    Parameters: { [query.startsWith('States.Format(') ? 'QueryString.$' : 'QueryString']: query, WorkGroup: WORKGROUP },
+    ResultPath: resultPath,
+    Retry: retry,
+    ...(next ? { Next: next } : { End: true }),
+  });
+  const results = (from: string, next: string, selector: Record<string, string>, resultPath: string) => ({
+    Type: 'Task',
+    Resource: 'arn:aws:states:::athena:getQueryResults',
+    Parameters: { 'QueryExecutionId.$': `${from}.QueryExecution.QueryExecutionId` },
+    ResultSelector: selector,
+    ResultPath: resultPath,
+    Retry: retry,
+    Next: next,
+  });
+  const day = { dt: '$.dt', cutoff: '$.cutoff', compacted_at: '$.compacted_at' };
+  // Athena's clock (UTC in Athena) decides the days, so the literals in each statement are dates
+  // partition projection can prune on while planning.
+  const planSql = `SELECT CAST(d AS VARCHAR) AS dt, date_format(current_timestamp - INTERVAL '${plan.marginMinutes}' MINUTE, '%Y-%m-%dT%H:%i:%s') || '.000Z' AS cutoff `
+    + `FROM UNNEST(sequence(current_date - INTERVAL '${plan.days}' DAY, current_date - INTERVAL '1' DAY)) AS t(d) ORDER BY 1`;
+  const seamPaths = Object.fromEntries(SEAM_TOKENS.map((t, i) => [t, `$.seam.row[${i}].VarCharValue`]));
+  const viewStates = Object.fromEntries(views.map((v, i) => [`View ${v.Name}`, athena(statesFormat(v.Sql, seamPaths), views[i + 1] ? `View ${views[i + 1]!.Name}` : undefined)]));
+  return {
+    Comment: 'Compacts the last closed days of raw events into Iceberg tables and moves the views\' seam (issue 13; docs/operations.md "Compaction").',
+    StartAt: 'Plan',
+    States: {
+      Plan: athena(planSql, 'Plan rows', '$.plan'),
+      'Plan rows': results('$.plan', 'Days', { 'rows.$': '$.ResultSet.Rows[1:]' }, '$.days'),
+      Days: {
+        Type: 'Map',
+        ItemsPath: '$.days.rows',
+        MaxConcurrency: 1,
+        ItemSelector: {
+          'dt.$': '$$.Map.Item.Value.Data[0].VarCharValue',
+          'cutoff.$': '$$.Map.Item.Value.Data[1].VarCharValue',
+          'compacted_at.$': '$$.Execution.StartTime',
+        },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: 'INLINE' },
+          StartAt: COMPACTED_TABLES[0]!.name,
+          States: {
+            ...Object.fromEntries(COMPACTED_TABLES.map((t, i) => [t.name, athena(statesFormat(athenaMerge(t), day), COMPACTED_TABLES[i + 1]?.name ?? STATE_TABLE.name)])),
+            [STATE_TABLE.name]: athena(statesFormat(athenaStateMerge(), day), undefined),
+          },
+        },
+        ResultPath: null,
+        Next: 'Seam',
+      },
+      Seam: athena(stripComments(readCompactionSql('seam.sql')).replace(/\s+/g, ' '), 'Seam row', '$.seamQuery'),
+      'Seam row': results('$.seamQuery', `View ${views[0]!.Name}`, { 'row.$': '$.ResultSet.Rows[1].Data' }, '$.seam'),
+      ...viewStates,
+    },
+  };
+}

@@ -91,6 +91,18 @@ describe('Custom::AthenaViews', () => {
     });
   });
 
+  test('Create and Update: the compaction\'s tables first (the views read them), and a table is never dropped', async () => {
+    succeeding();
+    const TABLE = { Name: 'events_compacted', Sql: "CREATE TABLE IF NOT EXISTS events_compacted (event_id string) LOCATION 's3://b/events_compacted/' TBLPROPERTIES ('table_type' = 'ICEBERG')" };
+    const withTables = { ...props(), Tables: [TABLE] };
+    await handler(createEvent(withTables), context());
+    expect(started().map((s) => s.QueryString)).toEqual([TABLE.Sql, VIEW.Sql]);
+    athena.resetHistory();
+    await handler(updateEvent(props(), withTables), context());
+    expect(started().map((s) => s.QueryString)).toEqual([VIEW.Sql]);
+    expect(answers.map((a) => a.body.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+
   test('a retried invocation reuses the same idempotency token per step', async () => {
     succeeding();
     await handler(createEvent(), context());
