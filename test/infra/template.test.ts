@@ -55,7 +55,7 @@ let edgeDomainWaf: Template;
 const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/clickstream-edge/0a1b2c3d-1111-2222-3333-444455556666';
 const PARAMS_VARIANT = ['--region', 'eu-central-1', '--param', 'reservedConcurrency=20', '--param', 'alarmEmail=ops@example.com', '--param', `edgeWebAclArn=${WEB_ACL_ARN}`];
 const CERT_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff';
-const EDGE_VARIANT = ['--param', 'edgeDomain=t.example.com', '--param', `edgeCertificateArn=${CERT_ARN}`, '--param', 'edgeWafRateLimit=2000'];
+const EDGE_VARIANT = ['--param', 'edgeDomain=t.example.com', '--param', `edgeCertificateArn=${CERT_ARN}`, '--param', 'edgeWafRateLimit=2000', '--param', 'cloudFrontOriginSecret=s3cr3t-0f-the-edge'];
 let tmp: string | undefined;
 
 async function osPackage(dir: string, name: string, extra: string[]): Promise<Template> {
@@ -936,6 +936,15 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
     // Outside us-east-1 the stack cannot create one: an ACL made there is attached by ARN.
     expect(ofType('AWS::WAFv2::WebACL', withParams)).toEqual([]);
     expect(dist(withParams).WebACLId).toBe(WEB_ACL_ARN);
+  });
+
+  test('origin secret: with cloudFrontOriginSecret set, CloudFront adds it to every request to the API (the handler trusts viewer headers only with it); none by default', () => {
+    expect(origin('api').OriginCustomHeaders).toBeUndefined();
+    expect(origin('api', edgeDomainWaf).OriginCustomHeaders).toEqual([{ HeaderName: 'x-origin-verify', HeaderValue: 's3cr3t-0f-the-edge' }]);
+    const env = edgeDomainWaf.Resources.IngestLambdaFunction.Properties.Environment.Variables;
+    expect(env.CLOUDFRONT_ORIGIN_SECRET).toBe('s3cr3t-0f-the-edge');
+    // Never to the SDK bucket: S3 has no use for it.
+    expect(origin('sdk', edgeDomainWaf).OriginCustomHeaders).toBeUndefined();
   });
 
   test('edge=false: no CloudFront or WAF; the snippet names the API and sdkUrl; the SDK bucket stays private with nothing allowed', () => {
