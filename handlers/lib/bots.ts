@@ -189,6 +189,30 @@ export const BEHAVIOUR_LIMITS = {
   click: { count: 60, withinMs: 10_000 },
 } as const;
 
+// The SDK's times are toISOString()'s YYYY-MM-DDTHH:MM:SS.sssZ: read those by position (a few
+// times faster than Date.parse, which a 100-event batch would call dozens of times); anything
+// else goes to Date.parse.
+let dayPrefix = '';
+let dayMs = Number.NaN;
+const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+export function utcMs(ts: string): number {
+  if (ts.length !== 24 || ts.charCodeAt(23) !== 90 || ts.charCodeAt(10) !== 84 || ts.charCodeAt(13) !== 58 || ts.charCodeAt(16) !== 58 || ts.charCodeAt(19) !== 46) return Date.parse(ts);
+  for (let i = 11; i < 23; i++) {
+    const c = ts.charCodeAt(i);
+    if ((c < 48 || c > 57) && i !== 13 && i !== 16 && i !== 19) return Date.parse(ts);
+  }
+  const prefix = ts.slice(0, 10);
+  if (prefix !== dayPrefix) {
+    dayMs = Date.parse(`${prefix}T00:00:00.000Z`);
+    dayPrefix = prefix;
+  }
+  const h = d2(ts, 11);
+  const m = d2(ts, 14);
+  const sec = d2(ts, 17);
+  if (h > 23 || m > 59 || sec > 59) return Date.parse(ts);
+  return dayMs + ((h * 60 + m) * 60 + sec) * 1000 + d2(ts, 20) * 10 + ts.charCodeAt(22) - 48;
+}
+
 const SMALLEST_LIMIT = Math.min(...Object.values(BEHAVIOUR_LIMITS).map((l) => l.count));
 
 /** Whether one request's events show a rate no person reaches (raw events: validation runs later). */
@@ -209,11 +233,14 @@ export function batchBehaviour(events: readonly unknown[]): boolean {
     for (const e of events) {
       const ev = e as { type?: unknown; ts?: unknown } | null;
       if (ev?.type === type && typeof ev.ts === 'string') {
-        const t = Date.parse(ev.ts);
+        const t = utcMs(ev.ts);
         if (!Number.isNaN(t)) times.push(t);
       }
     }
-    times.sort((a, b) => a - b);
+    // A batch is usually in time order already: sort only when it is not.
+    let sorted = true;
+    for (let i = 1; i < times.length && sorted; i++) sorted = times[i - 1]! <= times[i]!;
+    if (!sorted) times.sort((a, b) => a - b);
     for (let i = limit.count - 1; i < times.length; i++) if (times[i]! - times[i - limit.count + 1]! < limit.withinMs) return true;
   }
   return false;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import fc from 'fast-check';
 import UserAgent from 'user-agents';
-import { batchBehaviour, BEHAVIOUR_LIMITS, BOT_REASONS, isDatacenterIp, isReferrerSpam, userAgentBotReason } from '../../handlers/lib/bots';
+import { batchBehaviour, BEHAVIOUR_LIMITS, BOT_REASONS, isDatacenterIp, isReferrerSpam, userAgentBotReason, utcMs } from '../../handlers/lib/bots';
 import { configFromEnv } from '../../handlers/lib/config';
 import { REFERRER_SPAM } from '../../handlers/lib/generated/bot-data';
 import { processRequest, type RequestInput } from '../../handlers/lib/pipeline';
@@ -90,6 +90,13 @@ describe('behaviour (one batch)', () => {
     const clicks = Array.from({ length: BEHAVIOUR_LIMITS.click.count }, (_, i) => ({ type: 'click', ts: at(BEHAVIOUR_LIMITS.click.count - i, 100) }));
     expect(batchBehaviour(clicks)).toBe(true);
     expect(batchBehaviour([...clicks.slice(1), null, 3, 'x', { type: 'click' }, { type: 'click', ts: 'nope' }])).toBe(false);
+  });
+
+  it('reads times as Date.parse does: the SDK\'s toISOString() form by position, any other form through Date.parse', () => {
+    fc.assert(fc.property(fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('9999-12-31T23:59:59Z'), noInvalidDate: true }), (d) => utcMs(d.toISOString()) === d.getTime()));
+    for (const ts of ['2026-11-22T10:00:00+01:00', '2026-11-22T24:00:00.000Z', '2026-11-22T10:60:00.000Z', '2026-11-22T1a:00:00.000Z', '2026-02-30T10:00:00.000Z', 'x'.repeat(24), '']) {
+      expect(Object.is(utcMs(ts), Date.parse(ts))).toBe(true);
+    }
   });
 
   it('lets an SDK queue replayed after an outage through: many events, each at its own time', () => {
