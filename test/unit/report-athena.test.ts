@@ -15,6 +15,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { mockClient } from 'aws-sdk-client-mock';
 import { openLocalAthena, type LocalAthena } from '../../local/athena-local/duckdb';
 import { buildReport, MAX_PRESIGN_SECONDS, parseExpiry, runReportCli } from '../../local/report';
+import { REPORT_QUERIES } from '../../local/report/render';
 import { DEFAULT_OPTIONS, type SimOptions } from '../../local/simulator/generate';
 import { rangeOf, simulate } from '../../local/simulator/index';
 
@@ -86,7 +87,8 @@ describe('npm run report -- --athena', () => {
     // Assess
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(started).toHaveLength(15);
+    // Every query of the page, plus the companion count of excluded bots.
+    expect(started).toHaveLength(REPORT_QUERIES.length + 1);
     for (const q of started) {
       expect(q.WorkGroup).toBe('clickstream-prod');
       expect(q.QueryExecutionContext?.Database).toBe('clickstream_prod');
@@ -99,7 +101,8 @@ describe('npm run report -- --athena', () => {
       .replace(/from (local DuckDB over the saved Athena queries|Amazon Athena, workgroup [^<]*)<\/p>/, 'from SOURCE</p>')
       .replace(/<code class="cmd">[^<]*<\/code>/g, '<code class="cmd">CMD</code>');
     expect(neutral(fromAthena)).toEqual(neutral(local));
-    expect(fromAthena).toContain('Amazon Athena, workgroup clickstream-prod, database clickstream_prod (180.0 MB scanned)');
+    // 12 MB scanned per query (the mock above), summed over the page's queries and the bot count.
+    expect(fromAthena).toContain(`Amazon Athena, workgroup clickstream-prod, database clickstream_prod (${((REPORT_QUERIES.length + 1) * 12).toFixed(1)} MB scanned)`);
     expect(fromAthena).toMatch(/npm run query -- element_clicks --from \S+ --to \S+ --athena --workgroup clickstream-prod --database clickstream_prod<\/code>/);
   });
 
