@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 
 interface PropType { type: string; reference?: { $ref: string }; element?: PropType; types?: PropType[] }
 interface PropSpec { type: PropType; required?: boolean }
-interface ResourceSpec { cloudFormationType: string; properties: Record<string, PropSpec> }
+interface ResourceSpec { cloudFormationType: string; properties: Record<string, PropSpec>; attributes?: Record<string, unknown> }
 interface TypeDefinition { $id: string; name: string; properties: Record<string, PropSpec> }
 interface Db { schema: { resource: { entities: Record<string, ResourceSpec> }; typeDefinition: { entities: Record<string, TypeDefinition> } } }
 
@@ -100,5 +100,39 @@ export function validateTemplate(template: { Resources: Record<string, { Type: s
     }
     checkProps(res.Properties ?? {}, rs.properties, id, true);
   }
+  return errors;
+}
+
+/**
+ * Every `Fn::GetAtt` (and every `${Resource.Attribute}` in an `Fn::Sub`) names a resource of the
+ * template and an attribute its type returns (custom resources return whatever their function sends,
+ * so they are not checked). A wrong attribute name fails only at deploy otherwise.
+ */
+export function validateGetAtts(template: { Resources: Record<string, { Type: string }>; Outputs?: Record<string, unknown> }, spec: Spec): string[] {
+  const errors: string[] = [];
+  const check = (where: string, id: string, attr: string) => {
+    const r = template.Resources[id];
+    if (!r) return void errors.push(`${where}: GetAtt of unknown resource ${id}`);
+    if (r.Type.startsWith('Custom::')) return;
+    const rs = spec.resources.get(r.Type);
+    if (rs && !(attr in (rs.attributes ?? {}))) errors.push(`${where}: ${r.Type} has no attribute ${attr}`);
+  };
+  const walk = (v: unknown, where: string): void => {
+    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${where}[${i}]`));
+    if (!v || typeof v !== 'object') return;
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'Fn::GetAtt') {
+        const [id, attr] = Array.isArray(x) ? (x as string[]) : String(x).split(/\.(.*)/s);
+        if (typeof id === 'string' && typeof attr === 'string') check(where, id, attr);
+      } else if (k === 'Fn::Sub') {
+        const text = Array.isArray(x) ? String(x[0]) : String(x);
+        const vars = Array.isArray(x) && x[1] && typeof x[1] === 'object' ? Object.keys(x[1] as object) : [];
+        for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)\.([A-Za-z0-9.]+)\}/g)) if (!vars.includes(m[1]!)) check(where, m[1]!, m[2]!);
+      }
+      walk(x, `${where}.${k}`);
+    }
+  };
+  for (const [id, r] of Object.entries(template.Resources)) walk(r, id);
+  for (const [id, o] of Object.entries(template.Outputs ?? {})) walk(o, `Outputs.${id}`);
   return errors;
 }

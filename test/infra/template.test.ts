@@ -24,7 +24,7 @@ import { objectKey } from '../../local/firehose/layout';
 import { readStreams } from '../../local/serverless-config';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { loadSpec, validateTemplate } from './cfn-spec';
+import { loadSpec, validateGetAtts, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
@@ -121,6 +121,17 @@ describe('CloudFormation spec', () => {
     expect(validateTemplate(withParams, spec)).toEqual([]);
     expect(validateTemplate(noEdge, spec)).toEqual([]);
     expect(validateTemplate(edgeDomainWaf, spec)).toEqual([]);
+  });
+
+  test('every Fn::GetAtt and ${Resource.Attribute} names an attribute its resource type returns (every variant)', () => {
+    for (const t of [raw, template, parquet, withParams, noEdge, edgeDomainWaf]) expect(validateGetAtts(t, spec)).toEqual([]);
+    const bad = JSON.parse(JSON.stringify(template)) as Template;
+    bad.Resources.EdgeDistribution.Properties.DistributionConfig.Origins[0].OriginAccessControlId = { 'Fn::GetAtt': ['EdgeOriginAccessControl', 'OacId'] };
+    bad.Outputs.EdgeDomainName.Value = { 'Fn::Sub': 'https://${EdgeDistribution.Domain}' };
+    expect(validateGetAtts(bad, spec)).toEqual([
+      'EdgeDistribution.Properties.DistributionConfig.Origins[0].OriginAccessControlId: AWS::CloudFront::OriginAccessControl has no attribute OacId',
+      'Outputs.EdgeDomainName.Value: AWS::CloudFront::Distribution has no attribute Domain',
+    ]);
   });
 
   test('the spec check catches a misspelled nested property and an unknown top-level one', () => {
