@@ -337,14 +337,14 @@ function secretMatches(given: string | undefined, secret: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** `IP:port` (IPv6 unbracketed, or bracketed) -> IP. */
+/** `IP:port` (IPv6 unbracketed, or bracketed) -> IP; undefined when it is not an address. */
 function viewerIp(address: string | undefined): string | undefined {
   if (!address) return undefined;
   const colon = address.lastIndexOf(':');
   if (colon <= 0) return undefined;
   let ip = address.slice(0, colon);
   if (ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1);
-  return ip;
+  return isAddress(ip) ? ip : undefined;
 }
 
 const isLoopback = (ip: string) => /^127\./.test(ip) || ip === '::1' || /^::ffff:127\./i.test(ip);

@@ -138,6 +138,11 @@ describe('resolveClient: which source wins', () => {
     expect(resolveClient('130.176.1.1', h, { trust: true }, lookup)).toEqual({ ip: '2001:db8::7', country: 'SE', region: null });
   });
 
+  it('keeps API Gateway\'s address when the viewer address is not an address', () => {
+    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-address': 'evil:80' }, { trust: true }, lookup)).toEqual({ ip: '203.0.113.9', country: 'FR', region: null });
+    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-address': '[2001:db8::7]:443' }, { trust: true }, lookup).ip).toBe('2001:db8::7');
+  });
+
   it('falls back to the table when CloudFront sent no (or no valid) country', () => {
     expect(resolveClient('130.176.1.1', { 'cloudfront-viewer-address': '198.51.100.7:1' }, { trust: true }, lookup)).toEqual({ ip: '198.51.100.7', country: 'NL', region: null });
     expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-country': 'Narnia' }, { trust: true }, lookup)).toEqual({ ip: '203.0.113.9', country: 'FR', region: null });
