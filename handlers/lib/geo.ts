@@ -304,8 +304,9 @@ export interface CloudFrontTrust {
   trust: boolean;
   /**
    * CLOUDFRONT_ORIGIN_SECRET: when set, the headers are believed only on requests that carry it in
-   * `x-origin-verify` (an origin custom header the distribution adds and a viewer cannot set, since
-   * CloudFront overwrites it), so a client calling the API directly cannot forge them.
+   * `x-origin-verify`, an origin custom header the distribution adds (CloudFront developer guide,
+   * "Add custom headers to origin requests": a custom header lets the origin tell CloudFront's
+   * requests from ones that bypass it), so a client calling the API directly cannot forge them.
    */
   originSecret?: string;
 }
