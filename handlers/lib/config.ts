@@ -38,13 +38,14 @@ export const DEFAULT_GEO_DB = 'geo/dbip-country.bin';
 /**
  * GEO_DB_PATH: unset = geo/dbip-country.bin; a relative path is looked up from the working directory
  * (the checkout locally, /var/task on Lambda), then from LAMBDA_TASK_ROOT (serverless offline sets
- * that to a made-up /var/task, hence not first); `off` = no lookup (country null). A missing file
- * fails the cold start here rather than the first request.
+ * that to a made-up /var/task, hence not first), then above this module (handlers/ in the bundle,
+ * handlers/lib/ in the source: tools started from another directory); `off` = no lookup (country
+ * null). A missing file fails the cold start here rather than the first request.
  */
 function geoDbPath(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.GEO_DB_PATH || DEFAULT_GEO_DB;
   if (raw === 'off') return undefined;
-  const tries = isAbsolute(raw) ? [raw] : [join(process.cwd(), raw), ...(env.LAMBDA_TASK_ROOT ? [join(env.LAMBDA_TASK_ROOT, raw)] : [])];
+  const tries = isAbsolute(raw) ? [raw] : [process.cwd(), ...(env.LAMBDA_TASK_ROOT ? [env.LAMBDA_TASK_ROOT] : []), join(__dirname, '..'), join(__dirname, '..', '..')].map((dir) => join(dir, raw));
   const path = tries.find((p) => existsSync(p));
   if (!path) throw new ConfigError(`GEO_DB_PATH: no IP-to-country table at ${tries.join(' or ')} (build it with npm run geo:update, or set GEO_DB_PATH=off)`);
   return path;
