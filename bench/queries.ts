@@ -17,7 +17,8 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openLocalAthena, type LocalAthena } from '../local/athena-local/duckdb';
+import { openLocalAthena, readSeam, type LocalAthena } from '../local/athena-local/duckdb';
+import { compact } from '../local/compact';
 import { loadQuery, queryNames, runSaved } from '../local/athena-local/queries';
 import { DEFAULT_OPTIONS } from '../local/simulator/generate';
 import { rangeOf, simulate } from '../local/simulator/index';
@@ -154,5 +155,119 @@ export async function runQueryBench(opts: { events?: number; days?: number; wind
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(pqDir, { recursive: true, force: true });
+  }
+}
+
+/** Saved queries after `npm run compact` (issue 13): what analysts get once closed days are Parquet. */
+export interface CompactedQueryBench {
+  target_events: number;
+  stored_rows: number;
+  objects: number;
+  days: number;
+  windows?: number;
+  simulate_s: number;
+  /** npm run compact over every closed day (the whole simulated range). */
+  compaction_s: number;
+  compacted_days: number;
+  /** Distinct event_ids of the raw objects that events_dedup no longer shows. Must be 0. */
+  rows_lost: number;
+  raw_json_gzip_bytes: number;
+  compacted_parquet_bytes: number;
+  runs: number;
+  queries: Record<string, Stat>;
+  /** Per query: gzip JSON bytes Athena scans before compaction, and bytes read after it. */
+  bytes_scanned: Record<string, { json_gzip: number; compacted: number }>;
+  max_query_ms: number;
+  max_query: string;
+  bytes_ratio_max: number;
+  bytes_ratio_max_query: string;
+  /** The same two over the business queries (all but data_quality, which reads the raw table by design). */
+  max_business_query_ms: number;
+  bytes_ratio_max_business: number;
+}
+
+/** Simulated objects in `dir`, as runQueryBench writes them (one window, or 3-day windows). */
+function simulateInto(dir: string, target: number, days: number, windows: number, log?: (s: string) => void) {
+  const end = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+  const range = rangeOf({ ...DEFAULT_OPTIONS, days, end });
+  let stored_rows = 0;
+  let objects = 0;
+  const t0 = performance.now();
+  for (let w = 0; w < windows; w++) {
+    const sim = windows === 1
+      ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
+      : { ...DEFAULT_OPTIONS, days: 3, seed: DEFAULT_OPTIONS.seed + w, end: new Date(Date.parse(`${end}T00:00:00Z`) - (windows - 1 - w) * 3 * DAY_MS).toISOString().slice(0, 10), visitors: Math.ceil(target / windows / ROWS_PER_VISITOR_3_DAYS) };
+    const result = simulate(sim, dir);
+    stored_rows += result.deliveries.events.length;
+    objects += result.objects.events;
+    log?.(`compacted queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  return { ...range, stored_rows, objects, simulate_s: (performance.now() - t0) / 1000 };
+}
+
+const addDays = (dt: string, n: number) => new Date(Date.parse(`${dt}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
+const dtOf = (file: string) => /[/\\]dt=(\d{4}-\d{2}-\d{2})[/\\]/.exec(file)?.[1] ?? '';
+
+/**
+ * Simulates `events`, compacts every closed day (npm run compact), then times every saved query
+ * over the whole range and measures what it reads. Bytes before: the gzip JSON objects of the
+ * range's partitions plus slack (Athena reads them whole). Bytes after: DuckDB's total_bytes_read
+ * with its caches off (Parquet footers and the column chunks a query names), plus, at full size, the
+ * gzip objects it still reads raw (days not compacted yet, within the slack; and the raw table
+ * data_quality reads), since DuckDB counts a gzip object as its 10-byte header only.
+ */
+export async function runCompactedQueryBench(opts: { events?: number; days?: number; windows?: number; runs?: number; log?: (s: string) => void } = {}): Promise<CompactedQueryBench> {
+  const target = opts.events ?? 1_000_000;
+  const days = opts.days ?? DEFAULT_OPTIONS.days;
+  const windows = opts.windows ?? 1;
+  const runs = opts.runs ?? 3;
+  const log = opts.log;
+  const dir = mkdtempSync(join(tmpdir(), 'clickstream-bench-c-'));
+  try {
+    const sim = simulateInto(dir, target, days, windows, log);
+    const { from, to } = sim;
+    const rawObjects = objectsUnder(join(dir, 'events'), '.gz');
+    const inSlack = (f: string) => dtOf(f) >= addDays(from, -1) && dtOf(f) <= addDays(to, 3);
+    const rawInRange = rawObjects.filter(inSlack);
+    const rejectsBytes = bytesOf(objectsUnder(join(dir, 'rejects'), '.gz').filter(inSlack));
+    const t1 = performance.now();
+    const c = await compact(dir, { onDay: (dt, n) => { if (n % 5 === 0) log?.(`compacted queries: compacted ${n} days (${dt})`); } });
+    const compaction_s = (performance.now() - t1) / 1000;
+    log?.(`compacted queries: ${c.compacted.length} days compacted in ${compaction_s.toFixed(1)} s; seam ${JSON.stringify(c.seam)}`);
+
+    const db = await openLocalAthena(dir);
+    try {
+      // What analysts could see before (any raw copy) and cannot after (through the view).
+      const [[lost]] = (await db.run('SELECT count(*) FROM (SELECT DISTINCT event_id FROM events EXCEPT SELECT event_id FROM events_dedup)')).rows as [[number]];
+      const seam = await readSeam(db);
+      // Raw objects the views still open: days outside the compacted range (their cutoff aside).
+      const rawRead = rawInRange.filter((f) => dtOf(f) < seam.compacted_from || dtOf(f) >= seam.raw_from);
+      const profile = join(dir, 'profile.json');
+      for (const sql of ['SET enable_external_file_cache = false', 'SET parquet_metadata_cache = false', "PRAGMA enable_profiling = 'json'",
+        `PRAGMA profiling_output = '${profile}'`, `SET custom_profiling_settings = '{"TOTAL_BYTES_READ": "true"}'`]) await db.connection.run(sql);
+      const measured = () => (JSON.parse(readFileSync(profile, 'utf8')) as { total_bytes_read: number }).total_bytes_read;
+      const timed = await timeQueries(db, from, to, runs, log, ' (compacted)', measured);
+      const bytes_scanned = Object.fromEntries(queryNames().map((name) => {
+        const rejects = readsRejects(name) ? rejectsBytes : 0;
+        // data_quality reads the raw table (events), not the views: every raw object of its slack.
+        const raw = name === 'data_quality' ? bytesOf(rawInRange) : bytesOf(rawRead);
+        return [name, { json_gzip: bytesOf(rawInRange) + rejects, compacted: timed.scanned[name]! + raw + rejects }];
+      }));
+      const ratio = (n: string) => bytes_scanned[n]!.compacted / bytes_scanned[n]!.json_gzip;
+      const byTime = Object.entries(timed.times).sort((a, b) => b[1].median - a[1].median);
+      const byRatio = queryNames().sort((a, b) => ratio(b) - ratio(a));
+      const business = queryNames().filter((n) => n !== 'data_quality');
+      return {
+        target_events: target, stored_rows: sim.stored_rows, objects: sim.objects, days, ...(windows > 1 ? { windows } : {}), simulate_s: sim.simulate_s,
+        compaction_s, compacted_days: c.compacted.length, rows_lost: lost, raw_json_gzip_bytes: bytesOf(rawObjects),
+        compacted_parquet_bytes: bytesOf(objectsUnder(join(dir, 'compacted'), '.parquet')), runs, queries: timed.times, bytes_scanned,
+        max_query_ms: byTime[0]![1].median, max_query: byTime[0]![0], bytes_ratio_max: ratio(byRatio[0]!), bytes_ratio_max_query: byRatio[0]!,
+        max_business_query_ms: Math.max(...business.map((n) => timed.times[n]!.median)), bytes_ratio_max_business: Math.max(...business.map(ratio)),
+      };
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }

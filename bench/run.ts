@@ -17,6 +17,10 @@
  *                  month would write, which is what decides Parquet against gzip JSON
  *   --queries-10m  the same over 10 M events in 30 days, simulated as ten 3-day windows (about an
  *                  hour, and a few GB of temp space)
+ *   --compacted    every saved query on DuckDB after npm run compact, over 1 M simulated events
+ *                  (30 days): the analyst.* figures (slowest query, bytes read after / gzip JSON
+ *                  before, rows lost by the compaction); about 10 min
+ *   --compacted-10m  the same over 10 M events (ten 3-day windows, as --queries-10m; about 1 h)
  *   --anchors      npm-installs other trackers and measures them (needs the registry)
  *   --quick        fewer rounds: a smoke run, not figures to publish
  *   --only-slow    keep the fast sections from results.json; run only the flagged slow ones
@@ -39,7 +43,7 @@ import { costReport, formatCost, LAMBDA_FULL_VCPU_MB, type CostReport } from './
 import { runE2e, type E2eResult } from './e2e';
 import { measureLambda, type LambdaInvocationCost } from './lambda';
 import { BATCH_SIZES, median, runPipelineBench, type PipelineBench } from './pipeline';
-import { runQueryBench, type QueryBench } from './queries';
+import { runCompactedQueryBench, runQueryBench, type CompactedQueryBench, type QueryBench } from './queries';
 import { runSdkCost, type SdkCost } from './sdk-cost';
 
 const root = join(__dirname, '..');
@@ -94,6 +98,10 @@ export interface Results {
   queries_1m?: Dated<QueryBench>;
   queries_10m?: Dated<QueryBench>;
   queries_dense?: Dated<QueryBench>;
+  /** Saved queries after compaction (issue 13): the analyst.* figures come from these. */
+  compacted_1m?: Dated<CompactedQueryBench>;
+  compacted_10m?: Dated<CompactedQueryBench>;
+  analyst?: Analyst;
   commands: Record<string, string>;
 }
 
@@ -113,7 +121,42 @@ const COMMANDS = {
   queries_1m: 'npm run bench -- --queries',
   queries_10m: 'npm run bench -- --only-slow --queries-10m',
   queries_dense: 'npm run bench -- --only-slow --queries-dense',
+  compacted_1m: 'npm run bench -- --only-slow --compacted',
+  compacted_10m: 'npm run bench -- --only-slow --compacted-10m',
 };
+/**
+ * Analyst figures (issue 13), from the compacted runs. max_query_ms_* is the slowest saved query
+ * (median of its runs); data_quality, which reads the raw table by design to count the copies the
+ * compaction removes, is included in the max and also reported apart (the *_business figures).
+ */
+export interface Analyst {
+  max_query_ms_1m_compacted?: number;
+  max_query_1m_compacted?: string;
+  max_business_query_ms_1m_compacted?: number;
+  max_query_ms_10m_compacted?: number;
+  max_query_10m_compacted?: string;
+  max_business_query_ms_10m_compacted?: number;
+  bytes_scanned_ratio_compacted_vs_raw?: number;
+  bytes_scanned_ratio_compacted_vs_raw_query?: string;
+  bytes_scanned_ratio_compacted_vs_raw_business?: number;
+  compaction_rows_lost?: number;
+}
+
+export const ANALYST_TARGETS = { max_query_ms_1m_compacted: 1_000, max_query_ms_10m_compacted: 3_000, bytes_scanned_ratio_compacted_vs_raw: 0.2, compaction_rows_lost: 0 } as const;
+
+export function analystFigures(c1?: CompactedQueryBench, c10?: CompactedQueryBench): Analyst | undefined {
+  if (!c1 && !c10) return undefined;
+  return {
+    ...(c1 ? {
+      max_query_ms_1m_compacted: c1.max_query_ms, max_query_1m_compacted: c1.max_query, max_business_query_ms_1m_compacted: c1.max_business_query_ms,
+      bytes_scanned_ratio_compacted_vs_raw: c1.bytes_ratio_max, bytes_scanned_ratio_compacted_vs_raw_query: c1.bytes_ratio_max_query,
+      bytes_scanned_ratio_compacted_vs_raw_business: c1.bytes_ratio_max_business,
+    } : {}),
+    ...(c10 ? { max_query_ms_10m_compacted: c10.max_query_ms, max_query_10m_compacted: c10.max_query, max_business_query_ms_10m_compacted: c10.max_business_query_ms } : {}),
+    compaction_rows_lost: (c1?.rows_lost ?? 0) + (c10?.rows_lost ?? 0),
+  };
+}
+
 /** The query runs: results key and how the tables name them. */
 const QUERY_RUNS = [['queries_1m', '1 M'], ['queries_dense', '1 M in 3 days (denser objects)'], ['queries_10m', '10 M']] as const;
 
@@ -195,6 +238,18 @@ export function summaryRows(r: Results): string[][] {
       const ratios = Object.values(b).map((x) => x.parquet / x.json_gzip);
       rows.push([`bytes Athena would scan per query, Parquet / gzip JSON, ${label} events`, `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}x (median ${median(ratios).toFixed(2)}x)`, '', '', COMMANDS[key]]);
     }
+  }
+  const an = r.analyst;
+  if (an) {
+    const ms = (x: number) => `${int(x)} ms`;
+    if (an.max_query_ms_1m_compacted !== undefined && r.compacted_1m) {
+      rows.push([`analyst.max_query_ms_1m_compacted: slowest saved query after compaction, 1 M events / 30 days (${r.compacted_1m.measured_at})`, `${ms(an.max_query_ms_1m_compacted)} (${an.max_query_1m_compacted}); business queries ${ms(an.max_business_query_ms_1m_compacted!)}`, `<= ${ms(ANALYST_TARGETS.max_query_ms_1m_compacted)}`, verdict(an.max_query_ms_1m_compacted <= ANALYST_TARGETS.max_query_ms_1m_compacted), COMMANDS.compacted_1m]);
+      rows.push([`analyst.bytes_scanned_ratio_compacted_vs_raw: bytes read after compaction / gzip JSON before, largest over the saved queries, 1 M events`, `${an.bytes_scanned_ratio_compacted_vs_raw!.toFixed(3)} (${an.bytes_scanned_ratio_compacted_vs_raw_query}); business queries ${an.bytes_scanned_ratio_compacted_vs_raw_business!.toFixed(3)}`, `<= ${ANALYST_TARGETS.bytes_scanned_ratio_compacted_vs_raw}`, verdict(an.bytes_scanned_ratio_compacted_vs_raw! <= ANALYST_TARGETS.bytes_scanned_ratio_compacted_vs_raw), COMMANDS.compacted_1m]);
+    }
+    if (an.max_query_ms_10m_compacted !== undefined && r.compacted_10m) {
+      rows.push([`analyst.max_query_ms_10m_compacted: the same over 10 M events (${r.compacted_10m.measured_at})`, `${ms(an.max_query_ms_10m_compacted)} (${an.max_query_10m_compacted}); business queries ${ms(an.max_business_query_ms_10m_compacted!)}`, `<= ${ms(ANALYST_TARGETS.max_query_ms_10m_compacted)}`, verdict(an.max_query_ms_10m_compacted <= ANALYST_TARGETS.max_query_ms_10m_compacted), COMMANDS.compacted_10m]);
+    }
+    rows.push(['analyst.compaction_rows_lost: distinct event_ids in the raw objects that events_dedup no longer shows', String(an.compaction_rows_lost), '0', verdict(an.compaction_rows_lost === 0), r.compacted_10m ? `${COMMANDS.compacted_1m}; ${COMMANDS.compacted_10m}` : COMMANDS.compacted_1m]);
   }
   return rows;
 }
@@ -302,6 +357,18 @@ export function renderMarkdown(r: Results): string {
       out.push(markdownTable(['query', 'ms'], Object.entries(v.queries).map(([n, x]) => [n, ms(x)])));
     }
   }
+  for (const [key, label] of [['compacted_1m', '1 M'], ['compacted_10m', '10 M']] as const) {
+    const q = r[key];
+    if (!q) continue;
+    const v = q.value;
+    const mb = (x: number) => (x / 1e6).toFixed(1);
+    out.push(`\n## Saved queries after compaction, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
+    out.push(`${int(v.stored_rows)} rows in ${int(v.objects)} gzip objects over ${v.days} days (simulated in ${v.simulate_s.toFixed(0)} s${v.windows ? ` as ${v.windows} 3-day windows` : ''}); \`npm run compact\` rewrote the ${v.compacted_days} closed days in ${v.compaction_s.toFixed(0)} s into ${mb(v.compacted_parquet_bytes)} MB of Parquet (ZSTD) from ${mb(v.raw_json_gzip_bytes)} MB of gzip JSON; ${v.rows_lost} event_ids lost. Each query over the whole range, median of ${v.runs} runs [min-max]. Bytes: gzip JSON is what Athena reads before compaction (whole objects of the range plus slack); after, DuckDB's total_bytes_read with its caches off plus, at full size, the gzip objects still read raw (days not compacted yet; data_quality reads the raw table by design).\n`);
+    out.push(markdownTable(['query', 'ms', 'gzip JSON MB before', 'MB read after', 'after / before'], Object.entries(v.queries).map(([n, x]) => {
+      const b = v.bytes_scanned[n]!;
+      return [n, `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`, mb(b.json_gzip), mb(b.compacted), (b.compacted / b.json_gzip).toFixed(3)];
+    })));
+  }
   if (r.sdk_cost) {
     const c = r.sdk_cost.value;
     const st = (x: { median: number; min: number; max: number }) => `${x.median.toFixed(1)} [${x.min.toFixed(1)}-${x.max.toFixed(1)}]`;
@@ -326,7 +393,7 @@ export function renderMarkdown(r: Results): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, browsing: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-dense': { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
+      quick: { type: 'boolean' }, e2e: { type: 'boolean' }, compacted: { type: 'boolean' }, 'compacted-10m': { type: 'boolean' }, 'sdk-cost': { type: 'boolean' }, browsing: { type: 'boolean' }, queries: { type: 'boolean' }, 'queries-dense': { type: 'boolean' }, 'queries-10m': { type: 'boolean' },
       anchors: { type: 'boolean' }, 'no-write': { type: 'boolean' }, 'only-slow': { type: 'boolean' }, geo: { type: 'boolean' }, help: { type: 'boolean' },
     },
   });
@@ -391,12 +458,15 @@ async function main(): Promise<void> {
   const queries_1m = values.queries ? await attempt('queries', () => runQueryBench({ events: 1_000_000, log })) : previous.queries_1m;
   const queries_dense = values['queries-dense'] ? await attempt('queries-dense', () => runQueryBench({ events: 1_000_000, days: 3, log })) : previous.queries_dense;
   const queries_10m = values['queries-10m'] ? await attempt('queries-10m', () => runQueryBench({ events: 10_000_000, days: 30, windows: 10, runs: 1, log })) : previous.queries_10m;
+  const compacted_1m = values.compacted ? await attempt('compacted', () => runCompactedQueryBench({ events: 1_000_000, runs: 3, log })) : previous.compacted_1m;
+  const compacted_10m = values['compacted-10m'] ? await attempt('compacted-10m', () => runCompactedQueryBench({ events: 10_000_000, days: 30, windows: 10, runs: 1, log })) : previous.compacted_10m;
+  const analyst = analystFigures(compacted_1m?.value, compacted_10m?.value);
 
   const results: Results = {
     measured_at: reuse ? previous.measured_at! : today, machine: reuse ? previous.machine! : m, quick: reuse ? previous.quick! : quick,
     pipeline_ratio_vs_json_floor: pipeline.pipeline_ratio_vs_json_floor,
     cost_per_million_events_usd: cost.cost_per_million_events_usd,
-    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, lambda, bots, geo, anchors, browsing, e2e, sdk_cost, queries_1m, queries_dense, queries_10m,
+    pipeline, breakdown, bundle: { bytes, cold_start: cold }, sdk, cost, lambda, bots, geo, anchors, browsing, e2e, sdk_cost, queries_1m, queries_dense, queries_10m, compacted_1m, compacted_10m, analyst,
     commands: COMMANDS,
   };
 

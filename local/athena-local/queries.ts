@@ -119,5 +119,18 @@ export function finishResult(q: SavedQuery, steps: readonly string[], result: Re
 /** Runs a saved query on the local engine with its parameters, as the runner does. */
 export async function runSaved(db: LocalAthena, name: string, from: string, to: string, steps: readonly string[] = []): Promise<ResultSet> {
   const q = loadQuery(name);
-  return finishResult(q, steps, await db.run(stripComments(q.sql), queryParams(q, from, to, steps)));
+  const params = queryParams(q, from, to, steps);
+  // The partitions a saved query may read: its dt filter's range (docs/queries.md "Partition slack").
+  const [lo, hi] = slackOf(from, to);
+  const body = stripComments(q.sql);
+  // A query that names `events` itself (data_quality) reads compacted days' raw objects too.
+  const viewsOnly = !/\bFROM\s+events\b(?!_)/i.test(body);
+  const result = db.runInRange ? await db.runInRange(body, params, lo, hi, viewsOnly) : await db.run(body, params);
+  return finishResult(q, steps, result);
+}
+
+/** The arrival days a saved query over from..to reads: the day before `from` to 3 days after `to`. */
+export function slackOf(from: string, to: string): [string, string] {
+  const day = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+  return [day(from, -1), day(to, 3)];
 }

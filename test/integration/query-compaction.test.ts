@@ -7,8 +7,8 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openLocalAthena, type LocalAthena } from '../../local/athena-local/duckdb';
-import { queryNames, runSaved } from '../../local/athena-local/queries';
+import { openLocalAthena, stripComments } from '../../local/athena-local/duckdb';
+import { loadQuery, queryNames, queryParams, runSaved } from '../../local/athena-local/queries';
 import { compact, isComplete, rawDays } from '../../local/compact';
 import { objectsUnder } from '../../local/firehose/layout';
 import { diffRows } from '../../local/simulator/compare';
@@ -79,10 +79,11 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
     for (const f of objectsUnder(join(dir, 'events'), '.gz')) writeFileSync(f, 'not gzip: a compacted day must not be read raw');
     const db = await openLocalAthena(dir);
     try {
-      for (const name of queryNames().filter((n) => n !== 'data_quality')) {
-        await expect(runSaved(db, name, full.from, full.to, name === 'funnel' ? DEMO_FUNNEL : [])).resolves.toBeDefined();
-      }
-      await expect(runSaved(db, 'data_quality', full.from, full.to)).rejects.toThrow(/gzip|GZIP/);
+      // db.run, not runSaved: every raw object listed, so only the views' static dt filters keep
+      // DuckDB from opening them (runSaved would not even list the compacted days).
+      const unscoped = (name: string) => db.run(stripComments(loadQuery(name).sql), queryParams(loadQuery(name), full.from, full.to, name === 'funnel' ? DEMO_FUNNEL : []));
+      for (const name of queryNames().filter((n) => n !== 'data_quality')) await expect(unscoped(name)).resolves.toBeDefined();
+      await expect(unscoped('data_quality')).rejects.toThrow(/gzip|GZIP/);
     } finally {
       db.close();
     }
