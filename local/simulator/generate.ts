@@ -195,7 +195,8 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
     }
     const spamReferrer = kind === 'referrer_spam' ? botRng.pick(SPAM_REFERRERS) : undefined;
     if (isBot) botReasons.set(anon, kind === 'as_drawn' ? drawnReason(ua, webdriver) : kind);
-    visitorCountries.set(anon, country);
+    // A datacenter bot's address is not the one drawn for `country`: its country is not known here.
+    if (kind !== 'datacenter_ip') visitorCountries.set(anon, country);
     // Most clocks are close; some are minutes or an hour off (time zone set wrong).
     const clockOffsetMs = r.chance(0.1) ? r.int(-3_600_000, 3_600_000) : r.int(-90_000, 90_000);
     const screen = r.pick(SCREENS);
