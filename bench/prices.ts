@@ -41,6 +41,10 @@ export const PRICES = {
     perTB: 5.0,
     minBytesPerQuery: 10 * 1024 * 1024,
   },
+  /** The compaction's state machine (issue 13). Standard workflows; read 2026-12-03 on aws.amazon.com/step-functions/pricing (4,000 free a month not counted). */
+  stepFunctions: {
+    perThousandTransitions: 0.025,
+  },
   cloudwatch: {
     /** Logs ingestion (Standard class). */
     logsIngestPerGB: 0.5,

@@ -13,7 +13,7 @@
  * also reads (gzip JSON in both designs) are added at their full size on the Parquet side too; its
  * 10 bytes per rejects object stay in, a rounding error.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -25,6 +25,7 @@ import { rangeOf, simulate } from '../local/simulator/index';
 import { DEMO_FUNNEL } from '../local/simulator/truth';
 import { objectsUnder } from '../local/firehose/layout';
 import { bytesOf, convertToParquet } from './parquet';
+import { PRICES, TB } from './prices';
 import { median, type Stat } from './pipeline';
 
 /** Events per simulated visitor at the simulator's defaults over 30 days (measured: about 8.8). */
@@ -208,13 +209,58 @@ function simulateInto(dir: string, target: number, days: number, windows: number
 const addDays = (dt: string, n: number) => new Date(Date.parse(`${dt}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 const dtOf = (file: string) => /[/\\]dt=(\d{4}-\d{2}-\d{2})[/\\]/.exec(file)?.[1] ?? '';
 
+interface PlanNode { operator_type?: string; operator_name?: string; extra_info?: Record<string, unknown>; children?: PlanNode[] }
+/** Per compacted table: per Parquet object, each column's compressed bytes, and its footer's. */
+type ParquetSizes = Map<string, { columns: Map<string, number>; footer: number }[]>;
+
+async function parquetColumnSizes(db: LocalAthena, dir: string): Promise<ParquetSizes> {
+  const out: ParquetSizes = new Map();
+  for (const table of readdirSync(join(dir, 'compacted'))) {
+    const files = objectsUnder(join(dir, 'compacted', table), '.parquet');
+    out.set(table, await Promise.all(files.map(async (f) => {
+      const r = await db.run(`SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata('${f.replace(/'/g, "''")}') GROUP BY 1`);
+      const columns = new Map(r.rows.map((x) => [String(x[0]).split(/[.,]/)[0]!, Number(x[1])]));
+      // What is not a column chunk is the footer and page headers: read by every scan of the object.
+      const footer = statSync(f).size - [...columns.values()].reduce((a, b) => a + b, 0);
+      return { columns, footer };
+    })));
+  }
+  return out;
+}
+
+/**
+ * Bytes Athena would read for the Parquet scans of a DuckDB plan: per scan of a compacted table,
+ * the footers plus the column chunks of the columns it projects or filters on, in every object of
+ * the table (an upper bound: row groups skipped by statistics are counted). DuckDB's own
+ * total_bytes_read undercounts Parquet here (it reported 0.2 MB for two columns whose chunks hold
+ * 0.9 MB), so it is not used.
+ */
+function parquetBytesOfPlan(plan: PlanNode, sizes: ParquetSizes): number {
+  let bytes = 0;
+  const walk = (n: PlanNode) => {
+    if (n.operator_name === 'READ_PARQUET') {
+      const info = n.extra_info ?? {};
+      const files = String(info['Filename(s)'] ?? '');
+      const table = /[/\\]compacted[/\\]([a-z_]+)[/\\]/.exec(files)?.[1];
+      const objects = table ? sizes.get(table) ?? [] : [];
+      // DuckDB gives one item as a string, several as a list.
+      const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
+      const named = [...list(info.Projections), ...list(info.Filters).flatMap((f) => f.match(/[a-z_][a-z0-9_]*/g) ?? [])];
+      for (const o of objects) bytes += o.footer + [...new Set(named)].reduce((sum, c) => sum + (o.columns.get(c) ?? 0), 0);
+    }
+    for (const c of n.children ?? []) walk(c);
+  };
+  walk(plan);
+  return bytes;
+}
+
 /**
  * Simulates `events`, compacts every closed day (npm run compact), then times every saved query
  * over the whole range and measures what it reads. Bytes before: the gzip JSON objects of the
- * range's partitions plus slack (Athena reads them whole). Bytes after: DuckDB's total_bytes_read
- * with its caches off (Parquet footers and the column chunks a query names), plus, at full size, the
- * gzip objects it still reads raw (days not compacted yet, within the slack; and the raw table
- * data_quality reads), since DuckDB counts a gzip object as its 10-byte header only.
+ * range's partitions plus slack (Athena reads them whole). Bytes after: the footers and column
+ * chunks of the compacted Parquet objects each scan in the query's plan names (parquetBytesOfPlan),
+ * plus, at full size, the gzip objects it still reads raw (days not compacted yet, within the slack;
+ * and the raw table data_quality reads).
  */
 export async function runCompactedQueryBench(opts: { events?: number; days?: number; windows?: number; runs?: number; log?: (s: string) => void } = {}): Promise<CompactedQueryBench> {
   const target = opts.events ?? 1_000_000;
@@ -242,10 +288,11 @@ export async function runCompactedQueryBench(opts: { events?: number; days?: num
       const seam = await readSeam(db);
       // Raw objects the views still open: days outside the compacted range (their cutoff aside).
       const rawRead = rawInRange.filter((f) => dtOf(f) < seam.compacted_from || dtOf(f) >= seam.raw_from);
+      const sizes = await parquetColumnSizes(db, dir);
       const profile = join(dir, 'profile.json');
-      for (const sql of ['SET enable_external_file_cache = false', 'SET parquet_metadata_cache = false', "PRAGMA enable_profiling = 'json'",
-        `PRAGMA profiling_output = '${profile}'`, `SET custom_profiling_settings = '{"TOTAL_BYTES_READ": "true"}'`]) await db.connection.run(sql);
-      const measured = () => (JSON.parse(readFileSync(profile, 'utf8')) as { total_bytes_read: number }).total_bytes_read;
+      for (const sql of ["PRAGMA enable_profiling = 'json'", `PRAGMA profiling_output = '${profile}'`,
+        `SET custom_profiling_settings = '{"EXTRA_INFO": "true", "OPERATOR_TYPE": "true", "OPERATOR_NAME": "true"}'`]) await db.connection.run(sql);
+      const measured = () => parquetBytesOfPlan(JSON.parse(readFileSync(profile, 'utf8')) as PlanNode, sizes);
       const timed = await timeQueries(db, from, to, runs, log, ' (compacted)', measured);
       const bytes_scanned = Object.fromEntries(queryNames().map((name) => {
         const rejects = readsRejects(name) ? rejectsBytes : 0;
@@ -270,4 +317,42 @@ export async function runCompactedQueryBench(opts: { events?: number; days?: num
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the deployed compaction costs a month (docs/cost.md "Compaction"), priced from the bytes its
+ * statements scan, at `eventsPerMonth` and the raw and compacted bytes per day measured in `run`
+ * (scaled linearly). Upper bounds: each day's three MERGEs are counted as reading the day's whole
+ * raw objects (a newly compacted day is read raw until the views move; an older one is read from
+ * Parquet, far less), every statement at Athena's 10 MB minimum at least, the views' CREATE too.
+ */
+export function compactionCost(run: CompactedQueryBench, opts: { eventsPerMonth?: number; days?: number } = {}) {
+  const eventsPerMonth = opts.eventsPerMonth ?? 10_000_000;
+  const days = opts.days ?? 3;
+  const scale = eventsPerMonth / ((run.stored_rows / run.days) * 30);
+  const rawPerDay = (run.raw_json_gzip_bytes / run.days) * scale;
+  const compactedPerDay = (run.compacted_parquet_bytes / run.days) * scale;
+  const min = PRICES.athena.minBytesPerQuery;
+  const billed = (b: number) => Math.max(b, min);
+  // Per day: events (raw day + the day's compacted partition as MERGE target), sessions and daily
+  // visitors (raw day each), compaction_state (a count over the day's compacted partition).
+  const perDay = billed(rawPerDay + compactedPerDay) + 2 * billed(rawPerDay) + billed(compactedPerDay / 10);
+  // Per run: the plan and seam SELECTs, and the three views.
+  const perRunBytes = days * perDay + 5 * min;
+  const runsPerMonth = 30;
+  const athena = (perRunBytes * runsPerMonth / TB) * PRICES.athena.perTB;
+  // Plan, Plan rows, Days, per day 4 statements, Seam, Seam row, 3 views.
+  const transitions = (6 + 4 * days + 2) * runsPerMonth;
+  const stepFunctions = (transitions / 1000) * PRICES.stepFunctions.perThousandTransitions;
+  // An Iceberg commit writes data files, a manifest, a manifest list and a metadata file: ~5 PUTs.
+  const puts = 4 * days * 5 * runsPerMonth;
+  const s3Puts = (puts / 1000) * PRICES.s3.putPerThousand;
+  // A month of compacted history, stored a month (grows by this every month it is kept).
+  const storage = ((compactedPerDay * 30) / 1e9) * PRICES.s3.standardGBMonth;
+  const alarm = PRICES.cloudwatch.alarmMonth;
+  const total = athena + stepFunctions + s3Puts + storage + alarm;
+  return {
+    events_per_month: eventsPerMonth, raw_bytes_per_day: rawPerDay, compacted_bytes_per_day: compactedPerDay, bytes_scanned_per_run: perRunBytes,
+    usd: { athena, step_functions: stepFunctions, s3_puts: s3Puts, storage_first_month: storage, alarm, total }, per_million_events_usd: total / (eventsPerMonth / 1e6),
+  };
 }

@@ -43,7 +43,7 @@ import { costReport, formatCost, LAMBDA_FULL_VCPU_MB, type CostReport } from './
 import { runE2e, type E2eResult } from './e2e';
 import { measureLambda, type LambdaInvocationCost } from './lambda';
 import { BATCH_SIZES, median, runPipelineBench, type PipelineBench } from './pipeline';
-import { runCompactedQueryBench, runQueryBench, type CompactedQueryBench, type QueryBench } from './queries';
+import { compactionCost, runCompactedQueryBench, runQueryBench, type CompactedQueryBench, type QueryBench } from './queries';
 import { runSdkCost, type SdkCost } from './sdk-cost';
 
 const root = join(__dirname, '..');
@@ -363,11 +363,14 @@ export function renderMarkdown(r: Results): string {
     const v = q.value;
     const mb = (x: number) => (x / 1e6).toFixed(1);
     out.push(`\n## Saved queries after compaction, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
-    out.push(`${int(v.stored_rows)} rows in ${int(v.objects)} gzip objects over ${v.days} days (simulated in ${v.simulate_s.toFixed(0)} s${v.windows ? ` as ${v.windows} 3-day windows` : ''}); \`npm run compact\` rewrote the ${v.compacted_days} closed days in ${v.compaction_s.toFixed(0)} s into ${mb(v.compacted_parquet_bytes)} MB of Parquet (ZSTD) from ${mb(v.raw_json_gzip_bytes)} MB of gzip JSON; ${v.rows_lost} event_ids lost. Each query over the whole range, median of ${v.runs} runs [min-max]. Bytes: gzip JSON is what Athena reads before compaction (whole objects of the range plus slack); after, DuckDB's total_bytes_read with its caches off plus, at full size, the gzip objects still read raw (days not compacted yet; data_quality reads the raw table by design).\n`);
+    out.push(`${int(v.stored_rows)} rows in ${int(v.objects)} gzip objects over ${v.days} days (simulated in ${v.simulate_s.toFixed(0)} s${v.windows ? ` as ${v.windows} 3-day windows` : ''}); \`npm run compact\` rewrote the ${v.compacted_days} closed days in ${v.compaction_s.toFixed(0)} s into ${mb(v.compacted_parquet_bytes)} MB of Parquet (ZSTD) from ${mb(v.raw_json_gzip_bytes)} MB of gzip JSON; ${v.rows_lost} event_ids lost. Each query over the whole range, median of ${v.runs} runs [min-max]. Bytes: gzip JSON is what Athena reads before compaction (whole objects of the range plus slack); after, the footers and the column chunks of the Parquet objects each scan in the query's plan names (the columns it projects or filters on, every object in range: an upper bound), plus, at full size, the gzip objects still read raw (days not compacted yet; data_quality reads the raw table by design).\n`);
     out.push(markdownTable(['query', 'ms', 'gzip JSON MB before', 'MB read after', 'after / before'], Object.entries(v.queries).map(([n, x]) => {
       const b = v.bytes_scanned[n]!;
       return [n, `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`, mb(b.json_gzip), mb(b.compacted), (b.compacted / b.json_gzip).toFixed(3)];
     })));
+    const cost = compactionCost(v);
+    const usd = (x: number) => `$${x.toFixed(4)}`;
+    out.push(`\nThe deployed compaction at ${int(cost.events_per_month)} events a month, scaled from this run (${mb(cost.raw_bytes_per_day)} MB of gzip JSON and ${mb(cost.compacted_bytes_per_day)} MB of Parquet a day; 3 days re-processed a day; bench/queries.ts compactionCost, upper bounds): Athena ${usd(cost.usd.athena)} a month (${mb(cost.bytes_scanned_per_run)} MB scanned per run at most), Step Functions ${usd(cost.usd.step_functions)}, S3 PUTs ${usd(cost.usd.s3_puts)}, storage of a month of compacted history ${usd(cost.usd.storage_first_month)} a month, the alarm ${usd(cost.usd.alarm)}: ${usd(cost.usd.total)} a month, ${usd(cost.per_million_events_usd)} per million events.\n`);
   }
   if (r.sdk_cost) {
     const c = r.sdk_cost.value;

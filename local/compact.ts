@@ -69,7 +69,7 @@ async function writeDay(db: LocalAthena, dataDir: string, table: string, dt: str
   const dir = join(compactedDir(dataDir, table), `dt=${dt}`);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, 'data.parquet.tmp');
-  // ZSTD: what the deployed Iceberg tables write (write.parquet.compression-codec in serverless.yml).
+  // ZSTD: what the deployed Iceberg tables write (Athena's default for Iceberg Parquet).
   await db.connection.run(`COPY (${select}) TO ${sqlString(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
   renameSync(tmp, join(dir, 'data.parquet'));
 }

@@ -6,7 +6,7 @@
  * Writes seeded, reproducible traffic for the demo restaurant into LOCAL_DATA_DIR exactly as
  * Firehose would, plus the ground truth (simulation/truth-*.json). With --api it replays the same
  * requests through the running HTTP API instead (no ground truth: the server picks the times).
- * --clean first removes events/, rejects/ and simulation/ under LOCAL_DATA_DIR.
+ * --clean first removes events/, rejects/, simulation/ and compacted/ (npm run compact) under LOCAL_DATA_DIR.
  */
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -103,7 +103,8 @@ async function main() {
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? '.data');
   if (values.clean) {
     // Only what the simulator writes: a second run without --clean stores every event twice (the queries de-duplicate).
-    for (const sub of ['events', 'rejects', 'simulation']) rmSync(join(dataDir, sub), { recursive: true, force: true });
+    // compacted/ (npm run compact) is derived from events/: left behind it would answer for the old events.
+    for (const sub of ['events', 'rejects', 'simulation', 'compacted']) rmSync(join(dataDir, sub), { recursive: true, force: true });
   }
   const started = Date.now();
   const result = simulate(opts, dataDir, values.stage ?? process.env.STAGE ?? 'dev', progress);

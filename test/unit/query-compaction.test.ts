@@ -44,6 +44,15 @@ describe('compaction SQL', () => {
     expect(Object.keys(NOTHING_COMPACTED).sort()).toEqual([...SEAM_TOKENS].sort());
   });
 
+  it('events_dedup names the same columns, in the same order, on both sides of its UNION ALL as schema/columns.ts', () => {
+    const sql = readFileSync(viewFiles().find((f) => f.endsWith('events_dedup.sql'))!, 'utf8').replace(/--[^\n]*/g, '');
+    const compacted = /SELECT (c\..*?),\s+CAST\(1 AS BIGINT\) AS copy_no/s.exec(sql)?.[1];
+    const raw = /SELECT (e\..*?),\s+row_number\(\)/s.exec(sql)?.[1];
+    const names = (list: string | undefined, alias: string) => (list ?? '').split(',').map((x) => x.trim().replace(`${alias}.`, ''));
+    expect(names(compacted, 'c')).toEqual(COMPACTED_TABLES[0]!.columns.map((c) => c.name));
+    expect(names(raw, 'e')).toEqual(COMPACTED_TABLES[0]!.columns.map((c) => c.name));
+  });
+
   it('the views and sources parse as Trino SQL once filled', () => {
     const parser = new Parser();
     for (const f of viewFiles()) {
