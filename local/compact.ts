@@ -143,7 +143,7 @@ async function main(): Promise<void> {
     });
     if (!values.quiet) bar.stop();
     const s = r.seam;
-    const range = s.compacted_from <= s.compacted_to ? `${s.compacted_from} to ${s.compacted_to} read from Parquet ${s.raw_from <= s.compacted_to ? ` (its rows received from ${s.cutoff} on are still read raw)` : ''}` : 'nothing compacted yet';
+    const range = s.compacted_from <= s.compacted_to ? `${s.compacted_from} to ${s.compacted_to} read from Parquet${s.raw_from <= s.compacted_to ? ` (rows of ${s.compacted_to} received from ${s.cutoff} on are still read raw)` : ''}` : 'nothing compacted yet';
     process.stdout.write(`compacted ${r.compacted.length} day(s), ${r.unchanged.length} unchanged, in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${range}\n`);
   } catch (e) {
     bar.stop();

@@ -279,7 +279,7 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
     if (tmp) for (const zip of ['ingest.zip', 'athenaViews.zip']) expect(existsSync(join(tmp, 'json', zip))).toBe(true);
   });
 
-  test('its role: Athena in this workgroup, Glue writes on the views only, the results bucket; nothing of ingest (and ingest nothing of it)', () => {
+  test('its role: Athena in this workgroup, Glue writes on the views (and creates the compaction\'s tables), the results bucket; nothing of ingest (and ingest nothing of it)', () => {
     const st = (res('AthenaViewsRole').Properties.Policies as Json[]).flatMap((p) => p.PolicyDocument.Statement as Json[]);
     const actions = st.flatMap((s) => [s.Action].flat() as string[]);
     expect(actions.filter((a) => !/^(athena|glue|s3|logs):/.test(a))).toEqual([]);
@@ -287,8 +287,11 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
     expect([...athena.Action].sort()).toEqual(['athena:GetQueryExecution', 'athena:StartQueryExecution', 'athena:StopQueryExecution']);
     expect(athena.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AthenaWorkGroup}' });
     const writes = st.filter((s) => [s.Action].flat().some((a: string) => /^glue:(Create|Update|Delete)Table$/.test(a)));
-    expect(writes).toHaveLength(1);
+    expect(writes).toHaveLength(2);
     expect(writes[0].Resource).toEqual(views().map((v) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${v.Name}` })));
+    // And the compaction's Iceberg tables: created (IF NOT EXISTS) before the views, never changed or dropped here.
+    expect(writes[1].Action).toEqual(['glue:CreateTable']);
+    expect(JSON.stringify(writes[1].Resource)).toContain('events_compacted');
     const s3 = st.filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:')));
     expect(JSON.stringify(s3.map((s) => s.Resource))).not.toContain('DataBucket');
     const ingest = JSON.stringify(res('IamRoleLambdaExecution').Properties.Policies);
