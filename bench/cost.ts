@@ -286,6 +286,8 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   if (design.lambda) {
     add('CloudWatch', `${A.customMetrics} custom metrics, ${o.alarms} alarms`, A.customMetrics * P.cloudwatch.metricMonth + o.alarms * P.cloudwatch.alarmMonth, false);
     add('Secrets Manager', 'visitor salt secret', P.secretsManager.secretMonth, false);
+    // The generated x-origin-verify value the distribution sends the API (serverless.yml EdgeOriginSecret).
+    if (o.edge) add('Secrets Manager', 'edge origin secret', P.secretsManager.secretMonth, false);
   }
 
   const totalUsd = lines.reduce((s, l) => s + l.usd, 0);

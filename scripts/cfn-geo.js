@@ -12,7 +12,22 @@ const flag = (name, raw) => {
   return v;
 };
 
+/**
+ * The ingest function's CLOUDFRONT_ORIGIN_SECRET (`${file(./scripts/cfn-geo.js):cloudFrontOriginSecret}`):
+ * the param cloudFrontOriginSecret when a stage sets it; else, with the edge on, a dynamic reference to
+ * the secret EdgeOriginSecret generates (the same value the distribution sends as x-origin-verify);
+ * else none. The local stage has no distribution and no Secrets Manager: none there, which serverless
+ * offline could not resolve anyway (it renders Fn::Sub and Fn::Join only).
+ */
+async function cloudFrontOriginSecret({ resolveVariable }) {
+  const own = await resolveVariable("param:cloudFrontOriginSecret, ''");
+  if (own !== undefined && own !== null && String(own) !== '') return String(own);
+  if ((await resolveVariable('sls:stage')) === 'local' || flag('edge', await resolveVariable('param:edge')) !== 'true') return '';
+  return { 'Fn::Sub': '{{resolve:secretsmanager:${EdgeOriginSecret}}}' };
+}
+
 module.exports = {
+  cloudFrontOriginSecret,
   trustCloudFrontHeaders: async ({ resolveVariable }) => {
     const own = await resolveVariable('param:trustCloudFrontHeaders');
     if (own !== undefined && own !== null && String(own) !== '') return flag('trustCloudFrontHeaders', own);

@@ -162,6 +162,13 @@ describe('cost model', () => {
       expect(line(b, 'CloudFront', 'HTTPS requests')).toBeCloseTo((N / 1e4) * PRICES.cloudfront.httpsPer10k, 9);
     });
 
+    it('adds the generated origin secret (Secrets Manager, monthly) only with the edge on', () => {
+      const secrets = (b: ReturnType<typeof bill>) => b.lines.filter((l) => l.service === 'Secrets Manager').map((l) => l.item);
+      expect(secrets(bill(ours!, measured, edgeOn))).toEqual(['visitor salt secret', 'edge origin secret']);
+      expect(secrets(bill(ours!, measured, options))).toEqual(['visitor salt secret']);
+      expect(line(bill(ours!, measured, edgeOn), 'Secrets Manager', 'edge origin secret')).toBe(PRICES.secretsManager.secretMonth);
+    });
+
     it('never touches the REST-to-Firehose lab design (no edge there)', () => {
       expect(bill(rest!, measured, edgeOn).lines.some((l) => l.service === 'CloudFront')).toBe(false);
     });
