@@ -1,9 +1,11 @@
 -- Pipeline health per day: accepted, rejected, duplicate and bot events (by reason), delivery latency.
 --
 -- Parameters, in order: from, to, from, to, from, to (YYYY-MM-DD, inclusive): for the calendar,
--- then for the partition filters of `events` and of `rejects` (Athena binds each placeholder to
--- one value by position; npm run query repeats the dates, the Athena console asks for all six).
--- Not a business query: it reads the raw `events` table (to see the copies the view removes)
+-- then for the partition filters of `events_copies` and of `rejects` (Athena binds each
+-- placeholder to one value by position; npm run query repeats the dates, the Athena console asks
+-- for all six).
+-- Not a business query: it reads every copy of each event (the events_copies view: the raw rows,
+-- or for compacted days the copy counts the compaction kept, athena-queries/views/events_copies.sql)
 -- and includes bots (to count them).
 -- Definitions:
 --   dt                   event date (skew-corrected event_time, UTC) for events; for rejects,
@@ -41,14 +43,14 @@ params AS (
 ),
 per_event AS (
   SELECT e.event_id,
-         count(*) AS copies,
+         CAST(sum(e.copies) AS BIGINT) AS copies,
          bool_or(e.is_bot) AS is_bot,
          max(e.bot_reason) AS bot_reason,
          min(e.type) AS type,
          min(e.visitor_hash) AS visitor_hash,
          min(e.event_time) AS event_time,
          min(e.received_at) AS received_at
-  FROM events e
+  FROM events_copies e
   WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
                  AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
   GROUP BY e.event_id

@@ -28,10 +28,25 @@ const HIVE_TO_DUCK: Record<string, string> = { string: 'VARCHAR', bigint: 'BIGIN
 const col = (name: string, hive: string): TableColumn => ({ name, hive, duck: HIVE_TO_DUCK[hive]! });
 
 /** The raw events' columns in the order `events e` gives them (`e.*`): the schema, then dt, hour. */
-export const EVENTS_COMPACTED_COLUMNS: readonly TableColumn[] = [
+export const RAW_EVENT_COLUMNS: readonly TableColumn[] = [
   ...EVENT_COLUMNS.map((c) => col(c.name, c.type)),
   ...PARTITION_COLUMNS.map((c) => col(c.name, c.type)),
 ];
+
+/**
+ * What the compaction keeps of the copies it merges into one row (athena-queries/compaction/events.sql),
+ * so data_quality (through the events_copies view) gives from the compacted table what it gives from
+ * the raw objects: the number of raw copies of the event that day, and the aggregates data_quality
+ * takes over all copies (which may differ: an SDK re-send gets its own received_at and skew
+ * correction, and the bot layers judge each request). Each combines across days and across the
+ * seam's cutoff by sum, bool_or, max or min.
+ */
+export const COPY_COLUMNS: readonly TableColumn[] = [
+  col('copies', 'bigint'), col('copies_is_bot', 'boolean'), col('copies_bot_reason', 'string'), col('copies_type', 'string'),
+  col('copies_visitor_hash', 'string'), col('copies_event_time', 'string'),
+];
+
+export const EVENTS_COMPACTED_COLUMNS: readonly TableColumn[] = [...RAW_EVENT_COLUMNS, ...COPY_COLUMNS];
 
 export interface CompactedTable {
   name: string;
@@ -42,10 +57,15 @@ export interface CompactedTable {
   key: readonly string[];
   /** insert: rows never change once written (events); upsert: a late event changes the row. */
   mode: 'insert' | 'upsert';
+  /**
+   * insert mode: columns a re-run still updates, only where they changed (the copy counts of events:
+   * a copy of the day received after the last cutoff adds to them, the kept row stays).
+   */
+  refresh?: readonly string[];
 }
 
 export const COMPACTED_TABLES: readonly CompactedTable[] = [
-  { name: 'events_compacted', source: 'events.sql', columns: EVENTS_COMPACTED_COLUMNS, key: ['dt', 'event_id'], mode: 'insert' },
+  { name: 'events_compacted', source: 'events.sql', columns: EVENTS_COMPACTED_COLUMNS, key: ['dt', 'event_id'], mode: 'insert', refresh: COPY_COLUMNS.map((c) => c.name) },
   {
     name: 'sessions_compacted', source: 'sessions.sql', key: ['dt', 'session_id', 'is_bot'], mode: 'upsert',
     columns: [col('dt', 'string'), col('session_id', 'string'), col('is_bot', 'boolean'), col('anonymous_id', 'string'), col('started_time', 'string'),
@@ -122,9 +142,15 @@ export function athenaMerge(table: CompactedTable): string {
   const src = stripComments(readCompactionSql(table.source));
   const on = [`t.dt = '{{dt}}'`, ...table.key.map((k) => `t.${k} IS NOT DISTINCT FROM s.${k}`)].join(' AND ');
   const insert = `WHEN NOT MATCHED THEN INSERT (${names(table.columns)}) VALUES (${names(table.columns, 's.')})`;
+  const set = (cols: readonly string[]) => cols.map((c) => `${c} = s.${c}`).join(', ');
+  // WHEN MATCHED AND <condition>: only rows whose counts moved are rewritten, so re-processing the
+  // last N days does not write a delete file for every row (Athena user guide, "MERGE INTO").
+  const refresh = table.refresh ?? [];
   const update = table.mode === 'upsert'
-    ? `WHEN MATCHED THEN UPDATE SET ${table.columns.filter((c) => !table.key.includes(c.name)).map((c) => `${c.name} = s.${c.name}`).join(', ')} `
-    : '';
+    ? `WHEN MATCHED THEN UPDATE SET ${set(table.columns.filter((c) => !table.key.includes(c.name)).map((c) => c.name))} `
+    : refresh.length > 0
+      ? `WHEN MATCHED AND (${refresh.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(' OR ')}) THEN UPDATE SET ${set(refresh)} `
+      : '';
   return `MERGE INTO ${table.name} t USING (${src}) s ON ${on} ${update}${insert}`;
 }
 

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
 import {
-  athenaCreateTable, athenaMerge, athenaStateMerge, ATHENA_TABLES, COMPACTED_TABLES, CompactionSqlError, NOTHING_COMPACTED, readCompactionSql,
-  renderTokens, SEAM_TOKENS, stateMachineDefinition, statesFormat, STATE_TABLE, tokensOf, WORKGROUP,
+  athenaCreateTable, athenaMerge, athenaStateMerge, ATHENA_TABLES, COMPACTED_TABLES, CompactionSqlError, COPY_COLUMNS, NOTHING_COMPACTED, RAW_EVENT_COLUMNS,
+  readCompactionSql, renderTokens, SEAM_TOKENS, stateMachineDefinition, statesFormat, STATE_TABLE, tokensOf, WORKGROUP,
 } from '../../local/athena-local/compaction';
 import { openLocalAthena, viewFiles, type LocalAthena } from '../../local/athena-local/duckdb';
 import { DEFAULT_OPTIONS } from '../../local/simulator/generate';
@@ -49,8 +49,16 @@ describe('compaction SQL', () => {
     const compacted = /SELECT (c\..*?),\s+CAST\(1 AS BIGINT\) AS copy_no/s.exec(sql)?.[1];
     const raw = /SELECT (e\..*?),\s+row_number\(\)/s.exec(sql)?.[1];
     const names = (list: string | undefined, alias: string) => (list ?? '').split(',').map((x) => x.trim().replace(`${alias}.`, ''));
-    expect(names(compacted, 'c')).toEqual(COMPACTED_TABLES[0]!.columns.map((c) => c.name));
-    expect(names(raw, 'e')).toEqual(COMPACTED_TABLES[0]!.columns.map((c) => c.name));
+    expect(names(compacted, 'c')).toEqual(RAW_EVENT_COLUMNS.map((c) => c.name));
+    expect(names(raw, 'e')).toEqual(RAW_EVENT_COLUMNS.map((c) => c.name));
+    // The compacted table is those columns plus the copy counts, which only events_copies reads.
+    expect(COMPACTED_TABLES[0]!.columns.map((c) => c.name)).toEqual([...RAW_EVENT_COLUMNS, ...COPY_COLUMNS].map((c) => c.name));
+  });
+
+  it('events_copies reads every copy column on its compacted side, and counts each raw row as one copy', () => {
+    const sql = readFileSync(viewFiles().find((f) => f.endsWith('events_copies.sql'))!, 'utf8').replace(/--[^\n]*/g, '');
+    for (const c of COPY_COLUMNS) expect(sql).toContain(`c.${c.name}`);
+    expect(sql).toMatch(/CAST\(1 AS BIGINT\) AS copies, e\.is_bot, e\.bot_reason, e\.type, e\.visitor_hash,\s+e\.event_time, e\.received_at\s+FROM events e/);
   });
 
   it('the views and sources parse as Trino SQL once filled', () => {
@@ -77,7 +85,10 @@ describe('compaction SQL', () => {
     const events = athenaMerge(COMPACTED_TABLES[0]!);
     expect(events).toMatch(/^MERGE INTO events_compacted t USING \(SELECT/);
     expect(events).toContain("ON t.dt = '{{dt}}' AND t.dt IS NOT DISTINCT FROM s.dt AND t.event_id IS NOT DISTINCT FROM s.event_id");
-    expect(events).not.toContain('WHEN MATCHED');
+    // A kept row never changes; only its copy counts do, and only where a re-run counted more.
+    expect(events).toContain(`WHEN MATCHED AND (t.copies IS DISTINCT FROM s.copies OR t.copies_is_bot IS DISTINCT FROM s.copies_is_bot`);
+    expect(events).toMatch(/THEN UPDATE SET copies = s\.copies, copies_is_bot = s\.copies_is_bot, [^W]*copies_event_time = s\.copies_event_time WHEN NOT MATCHED/);
+    expect(events).not.toMatch(/UPDATE SET[^W]*\b(event_id|received_at|url) = /);
     const sessions = athenaMerge(COMPACTED_TABLES[1]!);
     expect(sessions).toContain('WHEN MATCHED THEN UPDATE SET anonymous_id = s.anonymous_id');
     expect(sessions).not.toMatch(/UPDATE SET[^W]*\bsession_id = /);
