@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { openLocalAthena, readSeam, type LocalAthena } from '../local/athena-local/duckdb';
+import { openLocalAthena, readSeam, viewFiles, type LocalAthena } from '../local/athena-local/duckdb';
 import { compact } from '../local/compact';
 import { loadQuery, queryNames, runSaved } from '../local/athena-local/queries';
 import { DEFAULT_OPTIONS } from '../local/simulator/generate';
@@ -335,12 +335,13 @@ export function compactionCost(run: CompactedQueryBench, opts: { eventsPerMonth?
   // Per day: events (raw day + the day's compacted partition as MERGE target), sessions and daily
   // visitors (raw day each), compaction_state (a count over the day's compacted partition).
   const perDay = billed(rawPerDay + compactedPerDay) + 2 * billed(rawPerDay) + billed(compactedPerDay / 10);
-  // Per run: the plan and seam SELECTs, and the three views.
-  const perRunBytes = days * perDay + 5 * min;
+  // Per run: the plan and seam SELECTs, and each view's CREATE.
+  const views = viewFiles().length;
+  const perRunBytes = days * perDay + (2 + views) * min;
   const runsPerMonth = 30;
   const athena = (perRunBytes * runsPerMonth / TB) * PRICES.athena.perTB;
-  // Plan, Plan rows, Days, per day 4 statements, Seam, Seam row, 3 views.
-  const transitions = (6 + 4 * days + 2) * runsPerMonth;
+  // Plan, Plan rows, Days, per day 4 statements, Seam, Seam row, the views.
+  const transitions = (3 + views + 4 * days + 2) * runsPerMonth;
   const stepFunctions = (transitions / 1000) * PRICES.stepFunctions.perThousandTransitions;
   // An Iceberg commit writes data files, a manifest, a manifest list and a metadata file: ~5 PUTs.
   const puts = 4 * days * 5 * runsPerMonth;

@@ -259,6 +259,12 @@ function markdownTable(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
 }
 
+/** A compacted run measured before data_quality read the compaction's copy counts: it read every raw object. */
+const rawDataQuality = (v: CompactedQueryBench) => {
+  const dq = v.bytes_scanned.data_quality;
+  return dq !== undefined && dq.compacted >= dq.json_gzip;
+};
+
 /** bench/results.md: every table, from results.json alone. */
 export function renderMarkdown(r: Results): string {
   const m = r.machine;
@@ -363,7 +369,7 @@ export function renderMarkdown(r: Results): string {
     const v = q.value;
     const mb = (x: number) => (x / 1e6).toFixed(1);
     out.push(`\n## Saved queries after compaction, ${label} simulated events (${q.measured_at}, \`${COMMANDS[key]}\`)\n`);
-    out.push(`${int(v.stored_rows)} rows in ${int(v.objects)} gzip objects over ${v.days} days (simulated in ${v.simulate_s.toFixed(0)} s${v.windows ? ` as ${v.windows} 3-day windows` : ''}); \`npm run compact\` rewrote the ${v.compacted_days} closed days in ${v.compaction_s.toFixed(0)} s into ${mb(v.compacted_parquet_bytes)} MB of Parquet (ZSTD; events, sessions and daily visitors together) from ${mb(v.raw_json_gzip_bytes)} MB of gzip JSON; ${v.rows_lost} event_ids lost. Each query over the whole range, median of ${v.runs} runs [min-max]. Bytes: gzip JSON is what Athena reads before compaction (whole objects of the range plus slack); after, the footers and the column chunks of the Parquet objects each scan in the query's plan names (the columns it projects or filters on, every object in range: an upper bound), plus, at full size, the gzip objects still read raw (days not compacted yet).\n`);
+    out.push(`${int(v.stored_rows)} rows in ${int(v.objects)} gzip objects over ${v.days} days (simulated in ${v.simulate_s.toFixed(0)} s${v.windows ? ` as ${v.windows} 3-day windows` : ''}); \`npm run compact\` rewrote the ${v.compacted_days} closed days in ${v.compaction_s.toFixed(0)} s into ${mb(v.compacted_parquet_bytes)} MB of Parquet (ZSTD; events, sessions and daily visitors together) from ${mb(v.raw_json_gzip_bytes)} MB of gzip JSON; ${v.rows_lost} event_ids lost. Each query over the whole range, median of ${v.runs} runs [min-max]. Bytes: gzip JSON is what Athena reads before compaction (whole objects of the range plus slack); after, the footers and the column chunks of the Parquet objects each scan in the query's plan names (the columns it projects or filters on, every object in range: an upper bound), plus, at full size, the gzip objects still read raw (days not compacted yet${rawDataQuality(v) ? '; in this run data_quality still read the raw table, as it did before the compaction kept copy counts' : ''}).\n`);
     out.push(markdownTable(['query', 'ms', 'gzip JSON MB before', 'MB read after', 'after / before'], Object.entries(v.queries).map(([n, x]) => {
       const b = v.bytes_scanned[n]!;
       return [n, `${x.median.toFixed(0)} [${x.min.toFixed(0)}-${x.max.toFixed(0)}]`, mb(b.json_gzip), mb(b.compacted), (b.compacted / b.json_gzip).toFixed(3)];
