@@ -12,6 +12,7 @@ import { ATHENA_TABLES, stateMachineDefinition, WORKGROUP } from '../../local/at
 import { CUTOFF_MARGIN_MS } from '../../local/compact';
 import { loadSpec, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
+import { withPackageLock } from './package-lock';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
 type Json = any;
@@ -26,7 +27,8 @@ async function osPackage(name: string, extra: string[]): Promise<Json> {
   const out = join(tmp, name);
   // As test/infra/template.test.ts: HOME/TMPDIR and the build dir kept out of the checkout's.
   const env = { ...process.env, HOME: tmp, TMPDIR: tmp, CLICKSTREAM_BUILD_DIR: join(tmp, `build-${name}`), SLS_TELEMETRY_DISABLED: '1' };
-  await promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], { cwd: root, env, timeout: 120_000, maxBuffer: 16 << 20 });
+  // One package at a time per checkout: template.test.ts packages in another worker (package-lock.ts).
+  await withPackageLock(() => promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], { cwd: root, env, timeout: 120_000, maxBuffer: 16 << 20 }));
   return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 
@@ -46,7 +48,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('compaction in the template', () => {
   it('is valid CloudFormation for the resource types it adds', () => {
     const mine = Object.fromEntries(Object.entries(t.Resources).filter(([k]) => /^Compact/.test(k)));
-    expect(Object.keys(mine).sort()).toEqual(['CompactedBucket', 'CompactedBucketPolicy', 'CompactionFailedAlarm', 'CompactionRole', 'CompactionSchedule', 'CompactionSchedulerRole', 'CompactionStateMachine']);
+    expect(Object.keys(mine).sort()).toEqual(['CompactedBucket', 'CompactedBucketPolicy', 'CompactionFailedAlarm', 'CompactionRole', 'CompactionSchedule', 'CompactionSchedulerRole', 'CompactionSeam', 'CompactionStateMachine']);
     expect(validateTemplate({ Resources: mine }, loadSpec())).toEqual([]);
   });
 
@@ -54,6 +56,22 @@ describe('compaction in the template', () => {
     const want = stateMachineDefinition({ days: 3, marginMinutes: CUTOFF_MARGIN_MS / 60_000 }, viewStatements());
     expect(definitionOf(t.Resources.CompactionStateMachine)).toEqual(JSON.parse(JSON.stringify(want)));
     expect(t.Resources.CompactionStateMachine.Properties.StateMachineType).toBe('STANDARD');
+  });
+
+  it('after a deploy that re-creates the views, starts its seam-only run (Custom::CompactionSeam), with a policy that may start only it', () => {
+    const seam = t.Resources.CompactionSeam;
+    expect(seam.Type).toBe('Custom::CompactionSeam');
+    expect(seam.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['AthenaViewsLambdaFunction', 'Arn'] });
+    expect(seam.Properties.StateMachine).toEqual({ Ref: 'CompactionStateMachine' });
+    // Re-run on exactly the deploys that re-create the views, and only after them.
+    expect(seam.Properties.Fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(seam.Properties.Fingerprint).toBe(t.Resources.AthenaViews.Properties.Fingerprint);
+    expect(seam.DependsOn).toEqual(expect.arrayContaining(['AthenaViews', 'AthenaViewsStartSeamPolicy']));
+    const policy = t.Resources.AthenaViewsStartSeamPolicy;
+    expect(policy.Properties.Roles).toEqual([{ Ref: 'AthenaViewsRole' }]);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'CompactionStateMachine' } }]);
+    // The state machine's first state routes that input to the seam (unit-tested in query-compaction).
+    expect(definitionOf(t.Resources.CompactionStateMachine).StartAt).toBe('Start');
   });
 
   it('starts it daily by EventBridge Scheduler, in UTC, with a role that may start only it', () => {

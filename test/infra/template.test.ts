@@ -26,6 +26,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { loadSpec, validateGetAtts, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
+import { withPackageLock } from './package-lock';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
 type Json = any;
@@ -63,7 +64,7 @@ async function osPackage(dir: string, name: string, extra: string[]): Promise<Te
   // v3-family CLIs write ~/.serverless and TMPDIR; the build dir keeps clear of other stacks' builds.
   const env = { ...process.env, HOME: dir, TMPDIR: dir, CLICKSTREAM_BUILD_DIR: join(dir, `build-${name}`), SLS_TELEMETRY_DISABLED: '1' };
   try {
-    await promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], { cwd: root, env, timeout: 120_000, maxBuffer: 16 << 20 });
+    await withPackageLock(() => promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], { cwd: root, env, timeout: 120_000, maxBuffer: 16 << 20 }));
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
     throw new Error(`osls package ${extra.join(' ')} failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
@@ -85,7 +86,8 @@ beforeAll(async () => {
     return;
   }
   tmp = mkdtempSync(join(tmpdir(), 'clickstream-infra-'));
-  // One after the other: osls always writes <service>/.serverless/serverless-state.json and
+  // One after the other (and never beside another worker's package: osPackage takes
+  // package-lock.ts's lock): osls always writes <service>/.serverless/serverless-state.json and
   // serverless-esbuild copies through <service>/.serverless, so parallel runs in one checkout race.
   const json = await osPackage(tmp, 'json', []);
   const pq = await osPackage(tmp, 'parquet', ['--param', 'dataFormat=parquet']);
