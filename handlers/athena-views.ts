@@ -14,6 +14,8 @@ import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { runStatement } from './clients/athena';
 import { respond, type Outcome } from './clients/cloudformation';
+import { startSeamRun } from './clients/sfn';
+import { withDeadline } from './lib/deadline';
 
 interface View { Name: string; Sql: string }
 /**
@@ -29,6 +31,15 @@ export const ANSWER_MARGIN_MS = 8_000;
 const dropSql = (v: View) => `DROP VIEW IF EXISTS ${v.Name}`;
 
 async function apply(event: CloudFormationCustomResourceEvent, deadline: number): Promise<void> {
+  // Custom::CompactionSeam: after the views were re-created with the "nothing compacted" seam, start
+  // the compaction's seam-only run (clients/sfn.ts); not fatal: the next scheduled run moves it anyway.
+  if (event.ResourceType === 'Custom::CompactionSeam') {
+    if (event.RequestType !== 'Delete') {
+      await startSeamRun((event.ResourceProperties as unknown as { StateMachine: string }).StateMachine, event.RequestId)
+        .catch((err: unknown) => logger.warn('seam run not started; the views read raw days until the next compaction run', { err: String(err) }));
+    }
+    return;
+  }
   const p = event.ResourceProperties as unknown as ViewProps;
   // Same token for the same step of the same request: a retried invocation does not run it twice.
   const run = (sql: string, step: string) => runStatement(sql, {
@@ -47,23 +58,10 @@ async function apply(event: CloudFormationCustomResourceEvent, deadline: number)
   }
 }
 
-/** Rejects at `deadline` if `work` has not settled: a hung call must not cost the answer. */
-async function withDeadline<T>(work: Promise<T>, deadline: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('views not applied before the deadline')), Math.max(0, deadline - Date.now()));
-  });
-  work.catch(() => undefined); // settled later or never: its outcome no longer matters
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   const p = event.ResourceProperties as unknown as ViewProps;
-  const physicalResourceId = event.RequestType === 'Delete' ? event.PhysicalResourceId : `athena-views:${p.Database}`;
+  const physicalResourceId = event.RequestType === 'Delete' ? event.PhysicalResourceId
+    : event.ResourceType === 'Custom::CompactionSeam' ? 'compaction-seam' : `athena-views:${p.Database}`;
   const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
   let outcome: Outcome;
   try {

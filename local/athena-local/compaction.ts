@@ -246,6 +246,9 @@ export interface CompactionPlan {
  *   Days     per day, in order (MaxConcurrency 1: one Iceberg writer at a time): events, sessions,
  *            daily_visitors MERGEs, then the compaction_state row (written last, as locally)
  *   Seam     reads compaction_state (seam.sql) and re-creates the views with the new seam
+ * An input of {"seamOnly": true} goes straight to Seam (state Start): the deploy starts such a run
+ * after it re-created the views with the "nothing compacted" seam (handlers/athena-views.ts,
+ * Custom::CompactionSeam). It writes no table, so it may overlap a scheduled run.
  * Every statement is idempotent, so a failed step is retried, then the execution fails, which the
  * ExecutionsFailed alarm reports (serverless.yml CompactionFailedAlarm).
  */
@@ -279,8 +282,13 @@ export function stateMachineDefinition(plan: CompactionPlan, views: readonly { N
   const viewStates = Object.fromEntries(views.map((v, i) => [`View ${v.Name}`, athena(statesFormat(v.Sql, seamPaths), views[i + 1] ? `View ${views[i + 1]!.Name}` : undefined)]));
   return {
     Comment: 'Compacts the last closed days of raw events into Iceberg tables and moves the views\' seam (issue 13; docs/operations.md "Compaction").',
-    StartAt: 'Plan',
+    StartAt: 'Start',
     States: {
+      Start: {
+        Type: 'Choice',
+        Choices: [{ And: [{ Variable: '$.seamOnly', IsPresent: true }, { Variable: '$.seamOnly', BooleanEquals: true }], Next: 'Seam' }],
+        Default: 'Plan',
+      },
       Plan: athena(planSql, 'Plan rows', '$.plan'),
       'Plan rows': results('$.plan', 'Days', { 'rows.$': '$.ResultSet.Rows[1:]' }, '$.days'),
       Days: {

@@ -186,3 +186,41 @@ describe('Custom::AthenaViews', () => {
     await expect(handler(createEvent(), context())).rejects.toThrow(/ResponseURL answered 403/);
   });
 });
+
+describe('Custom::CompactionSeam (the same function): the seam-only compaction run after the views were re-created', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { SFNClient, StartExecutionCommand } = require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn');
+  const sfn = mockClient(SFNClient);
+  const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:CompactionStateMachine-abc';
+  const seamEvent = (type: 'Create' | 'Update' | 'Delete', requestId = common().RequestId): CloudFormationCustomResourceEvent => ({
+    ...common(), RequestId: requestId, LogicalResourceId: 'CompactionSeam', ResourceType: 'Custom::CompactionSeam',
+    ResourceProperties: { ServiceToken: props().ServiceToken, StateMachine: STATE_MACHINE, Fingerprint: 'f1' },
+    ...(type === 'Create' ? { RequestType: 'Create' } : type === 'Update'
+      ? { RequestType: 'Update', PhysicalResourceId: 'compaction-seam', OldResourceProperties: { ServiceToken: props().ServiceToken, StateMachine: STATE_MACHINE, Fingerprint: 'f0' } }
+      : { RequestType: 'Delete', PhysicalResourceId: 'compaction-seam' }),
+  }) as CloudFormationCustomResourceEvent;
+  const executions = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+
+  beforeEach(() => sfn.reset());
+
+  test('Create and Update start the state machine with {"seamOnly": true}, named after the request, run no Athena statement, and answer SUCCESS', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:x`, startDate: new Date() });
+    await handler(seamEvent('Create'), context());
+    await handler(seamEvent('Update', 'b5a0c9de-0000-4000-8000-000000000002'), context());
+    expect(executions().map((e) => [e.stateMachineArn, JSON.parse(e.input!)])).toEqual([[STATE_MACHINE, { seamOnly: true }], [STATE_MACHINE, { seamOnly: true }]]);
+    // A retried invocation of one request reuses its name (StartExecution is idempotent on name + input); two requests differ.
+    expect(executions()[0]!.name).toMatch(/^deploy-seam-[0-9a-f]{40}$/);
+    expect(executions()[0]!.name).not.toBe(executions()[1]!.name);
+    expect(started()).toEqual([]);
+    expect(answers.map((a) => [a.body.Status, a.body.PhysicalResourceId])).toEqual([['SUCCESS', 'compaction-seam'], ['SUCCESS', 'compaction-seam']]);
+  });
+
+  test('a run that cannot be started does not fail the deploy (the views stay right, reading raw days); Delete starts nothing', async () => {
+    sfn.on(StartExecutionCommand).rejects(new Error('ExecutionAlreadyExists'));
+    await handler(seamEvent('Create'), context());
+    sfn.reset();
+    await handler(seamEvent('Delete'), context());
+    expect(executions()).toEqual([]);
+    expect(answers.map((a) => a.body.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+  });
+});

@@ -3,6 +3,7 @@
  * tables' columns against what their SELECTs give, the Athena statements, and the state machine the
  * deploy runs them with.
  */
+import { SEAM_ONLY_INPUT } from '../../handlers/clients/sfn';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,6 +138,26 @@ describe('the deployed state machine', () => {
     for (const s of athena) expect(s.Parameters?.WorkGroup).toBe(WORKGROUP);
     for (const s of tasks) expect(s.Retry).toBeDefined();
     expect(JSON.stringify(def)).not.toContain('lambda');
+  });
+
+  it('goes straight to the seam on {"seamOnly": true} (the deploy\'s run after re-creating the views), else compacts', () => {
+    // The Choice rules this definition uses (And, IsPresent, BooleanEquals on a top-level path),
+    // evaluated as the Amazon States Language defines them.
+    type Rule = { And?: Rule[]; Variable?: string; IsPresent?: boolean; BooleanEquals?: boolean; Next?: string };
+    const start = def.States[def.StartAt] as State & { Choices: Rule[]; Default: string };
+    const holds = (r: Rule, input: Record<string, unknown>): boolean => {
+      if (r.And) return r.And.every((x) => holds(x, input));
+      const key = r.Variable!.replace(/^\$\./, '');
+      if (r.IsPresent !== undefined) return (key in input) === r.IsPresent;
+      return input[key] === r.BooleanEquals;
+    };
+    const next = (input: Record<string, unknown>) => start.Choices.find((r) => holds(r, input))?.Next ?? start.Default;
+    expect(start.Type).toBe('Choice');
+    expect(next(SEAM_ONLY_INPUT)).toBe('Seam');
+    // The schedule's input (serverless.yml CompactionSchedule: '{}') and anything else compacts.
+    expect(next({})).toBe('Plan');
+    expect(next({ seamOnly: false })).toBe('Plan');
+    expect(next({ seamOnly: 'true' })).toBe('Plan');
   });
 
   it('re-processes the last N closed days by Athena\'s clock, one day at a time, the state row last', () => {
