@@ -76,6 +76,22 @@ export function readStreams(stage: string, file = SERVERLESS_YML): StreamConfig[
   return streams;
 }
 
+/**
+ * The two streams the ingest function writes to, found as the stack finds them: by the stream names
+ * in its EVENTS_STREAM_NAME / REJECTS_STREAM_NAME environment (functions.ingest.environment).
+ */
+export function readIngestStreams(stage: string, file = SERVERLESS_YML): { events: StreamConfig; rejects: StreamConfig } {
+  const doc = readDoc(file);
+  const streams = readStreams(stage, file);
+  const byEnv = (name: string): StreamConfig => {
+    const streamName = resolve(lookup(doc, `functions.ingest.environment.${name}`), doc, stage);
+    const found = streams.find((s) => s.name === streamName);
+    if (!found) throw new Error(`serverless.yml: functions.ingest.environment.${name} (${String(streamName)}) names no delivery stream`);
+    return found;
+  };
+  return { events: byEnv('EVENTS_STREAM_NAME'), rejects: byEnv('REJECTS_STREAM_NAME') };
+}
+
 /** provider.httpApi.cors as API Gateway applies it (the framework's names). */
 export interface CorsConfig {
   allowedOrigins: string[];

@@ -8,12 +8,16 @@ import { gzipSync } from 'node:zlib';
 import { packRecords } from '../../handlers/lib/pack';
 import { processRequest, type PipelineConfig, type RejectRow, type StoredEvent } from '../../handlers/lib/pipeline';
 import { objectKey } from '../firehose/layout';
+import { readIngestStreams } from '../serverless-config';
 import { requestBody, type SimRequest } from './generate';
 
-export const EVENTS_PREFIX = 'events/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/';
-export const REJECTS_PREFIX = 'rejects/dt=!{timestamp:yyyy-MM-dd}/hour=!{timestamp:HH}/';
-/** Firehose BufferingHints.IntervalInSeconds in serverless.yml. */
-export const BUFFER_MS = 60_000;
+// One source for the layout: serverless.yml, read as the local Firehose stand-in reads it. The
+// prefixes use no stage variable; the stream names do (streamNames in ./index).
+const STREAMS = readIngestStreams('dev');
+export const EVENTS_PREFIX = STREAMS.events.prefix;
+export const REJECTS_PREFIX = STREAMS.rejects.prefix;
+/** The events stream's BufferingHints.IntervalInSeconds. */
+export const BUFFER_MS = STREAMS.events.intervalSeconds * 1000;
 
 export interface Delivered<T> {
   row: T;

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { configFromEnv } from '../../handlers/lib/pipeline';
+import { readIngestStreams } from '../serverless-config';
 import { runPipeline, writeObjects, EVENTS_PREFIX, REJECTS_PREFIX, type Deliveries } from './deliver';
 import { generate, type SimOptions, type SimRequest } from './generate';
 import { DEMO_FUNNEL, TRUTH, type Row, type TruthInput } from './truth';
@@ -27,8 +28,10 @@ export interface SimulationResult {
   objects: { events: number; rejects: number };
 }
 
+/** The delivery stream names of a stage, from serverless.yml (the objects are named after them). */
 export function streamNames(stage: string) {
-  return { events: `clickstream-${stage}-events`, rejects: `clickstream-${stage}-rejects` };
+  const { events, rejects } = readIngestStreams(stage);
+  return { events: events.name, rejects: rejects.name };
 }
 
 /** Generates, runs the pipeline and writes objects under dataDir. */
