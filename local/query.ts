@@ -67,17 +67,18 @@ export function athenaTarget(values: { workgroup?: string; database?: string }, 
 
 /** The CLI as a function: returns the exit code (tests call it in-process). */
 export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<number> {
-  let parsed;
+  const config = {
+    args: argv,
+    allowPositionals: true,
+    options: {
+      from: { type: 'string' }, to: { type: 'string' }, step: { type: 'string', multiple: true },
+      format: { type: 'string', default: 'table' }, list: { type: 'boolean' }, help: { type: 'boolean' },
+      athena: { type: 'boolean' }, workgroup: { type: 'string' }, database: { type: 'string' },
+    },
+  } as const;
+  let parsed: ReturnType<typeof parseArgs<typeof config>>;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        from: { type: 'string' }, to: { type: 'string' }, step: { type: 'string', multiple: true },
-        format: { type: 'string', default: 'table' }, list: { type: 'boolean' }, help: { type: 'boolean' },
-        athena: { type: 'boolean' }, workgroup: { type: 'string' }, database: { type: 'string' },
-      },
-    });
+    parsed = parseArgs(config);
   } catch (e) {
     io.err(`query: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
@@ -151,5 +152,7 @@ if (require.main === module) {
     throw e;
   });
   runQueryCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env })
-    .then((code) => { process.exitCode = code; });
+    // runQueryCli answers every expected failure with an exit code; anything it throws is a bug:
+    // print its stack and fail rather than leave an unhandled rejection.
+    .then((code) => { process.exitCode = code; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
 }

@@ -18,10 +18,10 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runOnAthena, type AthenaRunOptions } from './athena-local/athena';
 import { openLocalAthena, stripComments, type ResultSet } from './athena-local/duckdb';
 import { checkDate, finishResult, loadQuery, queryParams, QueryUsageError, MAX_FUNNEL_STEPS, type SavedQuery } from './athena-local/queries';
+import { DEMO_FUNNEL } from './demo/funnel';
 import { athenaTarget, type AthenaTarget } from './query';
 import { excludedBotsQuery, excludedFrom, type ExcludedBots } from './report/excluded-bots';
 import { partialDayOf, REPORT_QUERIES, renderReport, shellWord, type ReportQuery } from './report/render';
-import { DEMO_FUNNEL } from './simulator/truth';
 
 const USAGE = `usage: npm run report -- [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--step X ...] [--out FILE]
        npm run report -- --athena [--workgroup WG] [--database DB] [--publish [--bucket BUCKET] [--expires 24h]] [...]`;
@@ -222,16 +222,17 @@ export interface ReportCliIo {
 /** The CLI as a function: returns the exit code (tests call it in-process). */
 export async function runReportCli(argv: string[], io: ReportCliIo): Promise<number> {
   try {
-    let parsed;
+    const config = {
+      args: argv,
+      options: {
+        from: { type: 'string' }, to: { type: 'string' }, step: { type: 'string', multiple: true }, out: { type: 'string' }, help: { type: 'boolean' },
+        athena: { type: 'boolean' }, workgroup: { type: 'string' }, database: { type: 'string' },
+        publish: { type: 'boolean' }, bucket: { type: 'string' }, expires: { type: 'string' },
+      },
+    } as const;
+    let parsed: ReturnType<typeof parseArgs<typeof config>>;
     try {
-      parsed = parseArgs({
-        args: argv,
-        options: {
-          from: { type: 'string' }, to: { type: 'string' }, step: { type: 'string', multiple: true }, out: { type: 'string' }, help: { type: 'boolean' },
-          athena: { type: 'boolean' }, workgroup: { type: 'string' }, database: { type: 'string' },
-          publish: { type: 'boolean' }, bucket: { type: 'string' }, expires: { type: 'string' },
-        },
-      });
+      parsed = parseArgs(config);
     } catch (e) {
       throw new QueryUsageError((e as Error).message);
     }
@@ -282,5 +283,7 @@ export async function runReportCli(argv: string[], io: ReportCliIo): Promise<num
 
 if (require.main === module) {
   runReportCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env })
-    .then((code) => { process.exitCode = code; });
+    // runReportCli answers every expected failure with an exit code; anything it throws is a bug:
+    // print its stack and fail rather than leave an unhandled rejection.
+    .then((code) => { process.exitCode = code; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
 }

@@ -299,5 +299,5 @@ export const TRUTH: Record<string, TruthFn> = {
   },
 };
 
-/** The demo restaurant's funnel: the one the report shows and the simulator's truth includes. */
-export const DEMO_FUNNEL = ['/menu.html', '/order.html', 'add_to_cart', 'order_placed'];
+// The funnel is the demo site's (local/demo/funnel.ts); re-exported for the simulator's callers.
+export { DEMO_FUNNEL } from '../demo/funnel';
