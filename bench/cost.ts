@@ -1,7 +1,7 @@
 /**
  * npm run cost -- --events-per-month N [--batch K] [--browser-batch K] [--arch arm64|x86] [--put-ms MS] [--memory MB] [--json]
  *
- * The monthly AWS bill of this product per service, from list prices (bench/prices.ts) and bytes
+ * The monthly AWS bill of this product per service, from list prices (local/prices.ts) and bytes
  * measured on real enriched rows (bench/fixtures.ts through handlers/lib/pipeline.ts), compared
  * with three other designs: one event per request, one event per Firehose record, and a REST API
  * writing straight to Firehose (the course lab). The Lambda's CPU time per invocation, cold start
@@ -20,7 +20,7 @@ import { DEFAULT_OPTIONS, generate } from '../local/simulator/generate';
 import { readServerless } from './coldstart';
 import { benchConfig, makeRequests } from './fixtures';
 import { measureLambda, type LambdaInvocationCost } from './lambda';
-import { GB, PRICES, PRICES_CHECKED, PRICES_REGION, TB } from './prices';
+import { GB, PRICES, PRICES_CHECKED, PRICES_REGION, TB } from '../local/prices';
 
 /** The SDK's default batchSize (client-sdk/src/index.ts, docs/sdk.md). */
 export const SDK_BATCH_SIZE = 20;
@@ -599,7 +599,7 @@ export function formatCost(r: CostReport): string {
   const m = r.measured;
   const lg = r.logging;
   return [
-    `${r.events_per_month.toLocaleString('en-US')} events/month, ${r.batch} events/request, Lambda ${r.memory_mb} MB ${r.arch}; list prices ${r.region}, checked ${r.prices_checked} (bench/prices.ts)`,
+    `${r.events_per_month.toLocaleString('en-US')} events/month, ${r.batch} events/request, Lambda ${r.memory_mb} MB ${r.arch}; list prices ${r.region}, checked ${r.prices_checked} (local/prices.ts)`,
     `measured: ${m.row_bytes.toFixed(0)} B per stored row, ${m.wire_event_bytes.toFixed(0)} B per wire event, gzip ratio ${m.gzip_ratio_at_default.toFixed(3)} at ${Math.round(ours.facts.rows_per_object!)} rows/object, invocation ${m.invocation_cpu_us.toFixed(0)} us CPU here (cold start ${m.cold_start_cpu_ms.toFixed(0)} ms), simulator ${m.simulated_events_per_request.toFixed(2)} events/request${r.browser_events_per_request ? `, Chromium ${r.browser_events_per_request.toFixed(2)} events/request${r.browser_measured_at ? ` (${r.browser_measured_at})` : ''}` : ''}`,
     `logs per invocation: ${lg.app_log_bytes} B from the function (measured ${m.app_log_bytes_measured.toFixed(0)} B) + ${lg.platform_log_bytes} B of Lambda's own lines (${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel})`,
     t1.toString(),

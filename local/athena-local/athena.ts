@@ -7,10 +7,10 @@ import {
   type ColumnInfo, type Row as AthenaRow,
 } from '@aws-sdk/client-athena';
 import { stripComments, type Cell, type ResultSet } from './duckdb';
-import { PRICES, PRICES_CHECKED, TB } from '../../bench/prices';
+import { PRICES, PRICES_CHECKED, TB } from '../prices';
 import type { SavedQuery } from './queries';
 
-/** Athena's list price, from the one file that holds prices (bench/prices.ts). */
+/** Athena's list price, from the one file that holds prices (local/prices.ts). */
 export const ATHENA_PRICING = { usdPerTB: PRICES.athena.perTB, minBytesPerQuery: PRICES.athena.minBytesPerQuery, checked: PRICES_CHECKED } as const;
 
 export function athenaCostUsd(bytesScanned: number): number {
