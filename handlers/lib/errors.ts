@@ -7,10 +7,6 @@ export class HttpError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
-  /** Only client errors are safe to show verbatim (like middy's http-error-handler). */
-  get expose(): boolean {
-    return this.statusCode < 500;
-  }
 }
 export class BadRequestError extends HttpError {
   constructor(message: string, options?: { cause?: unknown }) { super(400, message, options); }
@@ -23,10 +19,6 @@ export class PayloadTooLargeError extends HttpError {
 }
 export class UnsupportedMediaTypeError extends HttpError {
   constructor(message: string) { super(415, message); }
-}
-/** Delivery failed after retries: 503 so the client retries (event_id makes that safe). */
-export class DeliveryError extends HttpError {
-  constructor(message: string, options?: { cause?: unknown }) { super(503, message, options); }
 }
 /** Configuration is wrong: fails the cold start, never a request. */
 export class ConfigError extends Error {

@@ -3,24 +3,20 @@
  * -> enrich. No I/O, no AWS: the Lambda handler delivers the rows, and the simulator, benchmarks
  * and tests call this directly.
  */
-import { LIMITS } from '../../schema/event';
 import type { PipelineConfig } from './config';
 import { batchBehaviour, isDatacenterIp } from './bots';
 import { enrichLine, isoTime, visitorHash, type RequestFacts, type StoredEvent } from './enrich';
 import { countryLookup, forwardedForFromLoopback, resolveClient, type GeoHeaders } from './geo';
-import { BadRequestError, ForbiddenError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors';
+import { BadRequestError, ForbiddenError, HttpError } from './errors';
+import { parseEnvelope, type RequestBody } from './parse';
 import { parseUserAgent } from './useragent';
-import { checkEnvelope, checkEvent } from './validate';
+import { checkEvent } from './validate';
 
 export { configFromEnv } from './config';
 export type { PipelineConfig } from './config';
 export type { StoredEvent } from './enrich';
 
-export interface RequestInput {
-  /** null is what API Gateway and serverless offline pass for an empty body. */
-  body: string | null | undefined;
-  isBase64Encoded?: boolean;
-  contentType?: string;
+export interface RequestInput extends RequestBody {
   userAgent?: string;
   sourceIp?: string;
   /** CloudFront's viewer headers, when present (used only if config.cloudFront trusts them), and X-Forwarded-For (local switch). */
@@ -61,48 +57,6 @@ export interface PipelineResult {
 }
 
 const REJECT_SNIPPET_BYTES = 8_192;
-// Content types a browser can send without a CORS preflight (text/plain) or that tools use.
-// curl -d sends application/x-www-form-urlencoded unless told otherwise; the body is still our JSON.
-const ACCEPTED_TYPES = new Set(['text/plain', 'application/json', 'application/x-www-form-urlencoded', '']);
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function decodeBody(input: RequestInput): string {
-  const raw = input.body ?? '';
-  if (!input.isBase64Encoded) {
-    // A UTF-16 unit is at most 3 UTF-8 bytes: bodies under a third of the cap need no byte count.
-    if (raw.length > LIMITS.maxBodyBytes || (raw.length * 3 > LIMITS.maxBodyBytes && Buffer.byteLength(raw) > LIMITS.maxBodyBytes)) throw tooLarge();
-    return raw;
-  }
-  const bytes = Buffer.from(raw, 'base64');
-  if (bytes.length > LIMITS.maxBodyBytes) throw tooLarge();
-  try {
-    return utf8.decode(bytes);
-  } catch (cause) {
-    throw new BadRequestError('body is not valid UTF-8', { cause });
-  }
-}
-
-const tooLarge = () => new PayloadTooLargeError(`body is larger than ${LIMITS.maxBodyBytes} bytes: send smaller batches`);
-
-function parseEnvelope(input: RequestInput) {
-  const type = (input.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (!ACCEPTED_TYPES.has(type)) throw new UnsupportedMediaTypeError(`Content-Type ${type} is not accepted: send text/plain or application/json`);
-  const text = decodeBody(input);
-  if (text.trim() === '') throw new BadRequestError('body is empty: send {"site_id", "sent_at", "events": [...]}');
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (cause) {
-    throw new BadRequestError(`body is not valid JSON: ${(cause as Error).message}`, { cause });
-  }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BadRequestError('body must be a JSON object with site_id, sent_at and events');
-  const env = checkEnvelope(data);
-  if (!env.ok) {
-    if (env.reason.startsWith('too many events')) throw new PayloadTooLargeError(env.reason);
-    throw new BadRequestError(env.reason);
-  }
-  return env.value;
-}
 
 function checkSite(siteId: string, origin: string | undefined, config: PipelineConfig) {
   const rule = config.sites.get(siteId);
