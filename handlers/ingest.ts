@@ -15,7 +15,7 @@ import { sendTo } from './clients/firehose';
 import { configFromEnv, requireEnv, retryAfterSeconds } from './lib/config';
 import { packLines, packRecords } from './lib/pack';
 import { processRequest, type IngestResponse } from './lib/pipeline';
-import { deliverWithRetry } from './lib/retry';
+import { ANSWER_MARGIN_MS, deliverWithRetry, INGEST_RETRY } from './lib/deliver';
 
 // Read once: a misconfigured function fails its cold start, not a request.
 const config = configFromEnv(process.env);
@@ -24,8 +24,6 @@ const sendEvents = sendTo(requireEnv(process.env, 'EVENTS_STREAM_NAME'));
 const sendRejects = sendTo(requireEnv(process.env, 'REJECTS_STREAM_NAME'));
 const logger = new Logger();
 const metrics = new Metrics();
-// Leave room to answer before the Lambda timeout; API Gateway's own limit is 30 s.
-const ANSWER_MARGIN_MS = 1_000;
 
 const json = (statusCode: number, body: IngestResponse, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -47,7 +45,7 @@ async function ingest(event: HttpApiEvent, context: Context): Promise<APIGateway
   }, config);
   // No CORS headers here: API Gateway answers CORS from serverless.yml (provider.httpApi.cors) and
   // ignores an integration's own; the local stack's stand-in does the same (local/api-gateway.ts).
-  const policy = { baseMs: 50, capMs: 1_000, maxAttempts: 6, timeLeftMs: () => context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS };
+  const policy = { ...INGEST_RETRY, timeLeftMs: () => context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS };
 
   const [delivered, rejected] = await Promise.all([
     result.lines.length ? deliverWithRetry(packLines(result.lines), sendEvents, policy) : undefined,

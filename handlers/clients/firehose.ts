@@ -5,7 +5,7 @@
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { fromEnv } from '@aws-sdk/credential-provider-env';
-import type { SendBatch } from '../lib/retry';
+import type { SendBatch } from '../lib/deliver';
 
 const endpoint = process.env.FIREHOSE_ENDPOINT || undefined;
 

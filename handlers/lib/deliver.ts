@@ -30,6 +30,14 @@ export interface DeliveryReport {
   lastError?: string;
 }
 
+/**
+ * The ingest handler's policy: at most 6 PutRecordBatch calls, waits capped at 1 s. Exported so the
+ * template test checks the Lambda timeout against these numbers, not a copy of them.
+ */
+export const INGEST_RETRY = { baseMs: 50, capMs: 1_000, maxAttempts: 6 } as const satisfies Pick<RetryPolicy, 'baseMs' | 'capMs' | 'maxAttempts'>;
+/** Time kept back to answer (503) before the Lambda timeout; API Gateway's own limit is 30 s. */
+export const ANSWER_MARGIN_MS = 1_000;
+
 export const backoffMs = (attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'capMs'>, random: () => number): number =>
   Math.floor(random() * Math.min(p.capMs, p.baseMs * 2 ** attempt));
 

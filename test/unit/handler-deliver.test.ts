@@ -1,9 +1,9 @@
 /**
- * handlers/lib/retry.ts: delivery that retries only the records PutRecordBatch reported as failed,
+ * handlers/lib/deliver.ts: delivery that retries only the records PutRecordBatch reported as failed,
  * with capped, jittered backoff bounded by the time the Lambda has left. The clock, the random
  * source and sleep are injected, so nothing here waits for real.
  */
-import { backoffMs, deliverWithRetry, type RetryPolicy, type SendBatch } from '../../handlers/lib/retry';
+import { backoffMs, deliverWithRetry, type RetryPolicy, type SendBatch } from '../../handlers/lib/deliver';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => Buffer.from(`row-${i}\n`));
 const names = (batch: Uint8Array[]) => batch.map((r) => Buffer.from(r).toString().trim());
