@@ -3,6 +3,7 @@
  * the client: event time is skew-corrected, the device comes from the User-Agent header, and the
  * visitor hash uses a daily salt so the raw IP is never stored.
  */
+import { createHash, createHmac } from 'node:crypto';
 import { configFromEnv } from '../../handlers/lib/config';
 import { dailySalt, enrichEvent, enrichLine, visitorHash, type RequestFacts } from '../../handlers/lib/enrich';
 import { isBotUserAgent, parseUserAgent } from '../../handlers/lib/useragent';
@@ -215,12 +216,33 @@ describe('visitor hash', () => {
     ]).size).toBe(5);
   });
 
-  it('is not a plain hash of the IP (the salt is keyed by the secret)', () => {
-    const { createHash } = jest.requireActual<typeof import('node:crypto')>('node:crypto');
+  it('is sha256(dailySalt | site | ip | ua) with dailySalt = HMAC-SHA256(secret, UTC date), as docs/security.md says', () => {
+    // Prepare: the documented formula, computed here with node:crypto, and one fixed vector computed
+    // outside Node: printf %s 2026-11-22 | openssl dgst -sha256 -hmac unit-test-secret-0123456789, then
+    // printf %s "<salt>|demo|198.51.100.1|<UA.chromeDesktop>" | openssl dgst -sha256 (first 16 hex).
     const ip = '198.51.100.1';
-    const unsalted = createHash('sha256').update(ip).digest('hex');
-    expect(unsalted.startsWith(visitorHash(SECRET, at, 'demo', ip, ''))).toBe(false);
-    expect(dailySalt(SECRET, at)).not.toContain('2026-11-22');
+    const salt = createHmac('sha256', SECRET).update('2026-11-22').digest('hex');
+    // Act
+    const salted = dailySalt(SECRET, at);
+    const h = visitorHash(SECRET, at, 'demo', ip, UA.chromeDesktop);
+    // Assess
+    expect(salted).toBe(salt);
+    expect(salted).toBe('62825ae609f23044cf32b5e722263bc9f5ba0dfde1d28024635330c0a75c6bfd');
+    expect(h).toBe(createHash('sha256').update(`${salt}|demo|${ip}|${UA.chromeDesktop}`).digest('hex').slice(0, 16));
+    expect(h).toBe('9f80d26192975440');
+    // Not a plain hash of the IP: without the secret it cannot be recomputed from an address list.
+    expect(createHash('sha256').update(ip).digest('hex').startsWith(visitorHash(SECRET, at, 'demo', ip, ''))).toBe(false);
+  });
+
+  it('uses the salt of the day asked for, also after another secret or day was used in between', () => {
+    // Prepare: the day's salt is cached per secret and day; interleave them
+    const day2 = new Date('2026-11-23T08:00:00Z');
+    const expected = (secret: string, day: string) => createHmac('sha256', secret).update(day).digest('hex');
+    // Act + Assess
+    expect(dailySalt(SECRET, at)).toBe(expected(SECRET, '2026-11-22'));
+    expect(dailySalt(`${SECRET}-rotated`, at)).toBe(expected(`${SECRET}-rotated`, '2026-11-22'));
+    expect(dailySalt(SECRET, day2)).toBe(expected(SECRET, '2026-11-23'));
+    expect(dailySalt(SECRET, at)).toBe(expected(SECRET, '2026-11-22'));
   });
 });
 
@@ -264,7 +286,18 @@ describe('user agent', () => {
     expect(isBotUserAgent('Mozilla/5.0 (compatible; NewCrawlerBot/1.0)')).toBe(true);
   });
 
-  it('returns the same answer from its cache', () => {
-    expect(parseUserAgent(UA.safariIphone)).toEqual(parseUserAgent(UA.safariIphone));
+  it('answers from its cache what it answered the first time, per User-Agent', () => {
+    // Prepare: what the iPhone's User-Agent is (as in the table above), fixed here
+    const iphone = { browser: 'Mobile Safari', browser_version: '17', os: 'iOS', os_version: '17.5', device_type: 'mobile', is_bot: false };
+    const chrome = { browser: 'Chrome', browser_version: '131', os: 'Windows', device_type: 'desktop', is_bot: false };
+    // Act: first use, another User-Agent in between, then the cached answers
+    const first = parseUserAgent(UA.safariIphone);
+    const other = parseUserAgent(UA.chromeDesktop);
+    const cached = parseUserAgent(UA.safariIphone);
+    // Assess
+    expect(first).toMatchObject(iphone);
+    expect(other).toMatchObject(chrome);
+    expect(cached).toMatchObject(iphone);
+    expect(parseUserAgent(UA.chromeDesktop)).toMatchObject(chrome);
   });
 });
