@@ -36,8 +36,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { CHROMIUM } from '../test/support/browser';
-import { startLocalStack, type LocalStack } from '../test/support/stack';
+import { CHROMIUM } from '../local/chromium';
+import { startLocalStack, type LocalStack } from '../local/stack-process';
 
 const root = join(__dirname, '..');
 /** A desktop Chrome: requests sent by a closing page carry the launch flag's UA, not the context's (toolchain.md). */

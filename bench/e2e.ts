@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { startLocalStack, type LocalStack } from '../test/support/stack';
+import { startLocalStack, type LocalStack } from '../local/stack-process';
 import { makeRequests } from './fixtures';
 
 export interface E2eResult {

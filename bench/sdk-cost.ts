@@ -43,7 +43,7 @@ import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM } from '../test/support/browser';
+import { CHROMIUM } from '../local/chromium';
 import { npm, npmInstall } from './anchors';
 import { median, type Stat } from './pipeline';
 

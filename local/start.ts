@@ -114,7 +114,7 @@ async function main() {
             one origin, as the deploy's CloudFront serves them; local/edge.ts)
   Firehose  ${fh.url}   buffering ${bufferSeconds ?? readStreams(STAGE)[0]?.intervalSeconds} s into ${dataDir}/events/dt=YYYY-MM-DD/hour=HH/
   Ctrl-C flushes buffers and stops.\n`);
-  // One machine-readable line for test/support/stack.ts.
+  // One machine-readable line for local/stack-process.ts.
   console.log(`CLICKSTREAM_READY ${JSON.stringify({ apiUrl, demoUrl: demo.url, edgeUrl: demo.url, firehoseUrl: fh.url, dataDir })}`);
 }
 

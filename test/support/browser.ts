@@ -9,9 +9,10 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { CHROMIUM } from '../../local/chromium';
 import type { LocalStack } from './stack';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export { CHROMIUM };
 /** Without Chromium the browser tests are skipped locally; under CI they must run (and fail if it is missing). */
 export const canRunBrowser = existsSync(CHROMIUM) || !!process.env.CI;
 
