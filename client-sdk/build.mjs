@@ -24,6 +24,8 @@ const { version } = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'))
 /** Feature flags per build: a false flag compiles the feature out (see src/flags.d.ts). */
 const FULL = { __CS_CLICKS__: 'true', __CS_ENGAGE__: 'true', __CS_PRIVACY__: 'true' };
 const CORE = { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false' };
+/** The script builds run only in a browser; the ESM build may be imported where there is no window. */
+const SCRIPT = { __CS_MODULE__: 'false' };
 
 /** Budgets in bytes, min+gzip (issue 3). */
 const BUDGETS = {
@@ -42,6 +44,9 @@ const common = {
   write: false,
   // The repo's tsconfig is for type-checking; its strict flag would only add "use strict" bytes.
   tsconfigRaw: {},
+  // Internal property names end in '_' (delivery.ts Flight) and are shortened like local names; the
+  // wire format, stored formats and options keep theirs.
+  mangleProps: /_$/,
 };
 const define = (flags) => ({ ...flags, __CS_VERSION__: JSON.stringify(version) });
 
@@ -56,8 +61,8 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 const files = {
-  'clickstream.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define(FULL) }, 'clickstream.min.js'),
-  'clickstream.core.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define(CORE) }, 'clickstream.core.min.js'),
+  'clickstream.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define({ ...FULL, ...SCRIPT }) }, 'clickstream.min.js'),
+  'clickstream.core.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define({ ...CORE, ...SCRIPT }) }, 'clickstream.core.min.js'),
   'loader.min.js': await out(
     { entryPoints: [join(src, 'loader.ts')], format: 'esm', define: { __CS_SRC__: JSON.stringify('/sdk/clickstream.min.js') } },
     'loader.min.js',
@@ -79,7 +84,7 @@ for (const file of HASHED) {
 writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 // ESM for bundlers: every feature in; the application's bundler tree-shakes what it does not import.
-await out({ entryPoints: [join(src, 'index.ts')], format: 'esm', define: define(FULL), minify: false, target: 'es2020' }, 'clickstream.mjs');
+await out({ entryPoints: [join(src, 'index.ts')], format: 'esm', define: define({ ...FULL, __CS_MODULE__: 'true' }), minify: false, target: 'es2020' }, 'clickstream.mjs');
 
 // Type declarations for the ESM build. The internal event type comes from schema/ by a type-only
 // import; the public types must not, so the published .d.ts stands alone (checked below).

@@ -8,3 +8,5 @@ declare const __CS_ENGAGE__: boolean;
 declare const __CS_PRIVACY__: boolean;
 /** SDK version, from client-sdk/package.json. */
 declare const __CS_VERSION__: string;
+/** The ESM build (true), which a bundler may also load where there is no window; false in the script builds. */
+declare const __CS_MODULE__: boolean;

@@ -10,14 +10,13 @@ const api = { init, page, track, identify, consent, flush, reset };
 type Call = [keyof typeof api, ...unknown[]];
 type Global = { clickstream?: ((...a: Call) => void) & { q?: ArrayLike<unknown>[]; init?: unknown } };
 
-const w = window as unknown as Global;
-const queued = (w.clickstream && w.clickstream.q) || [];
+const stub = (window as unknown as Global).clickstream;
 // Unknown methods are ignored; own-property check so "constructor" or "toString" call nothing.
-const cs = (m: Call[0], ...a: unknown[]) => {
+const call = (m: Call[0], ...a: unknown[]) => {
   if (api.hasOwnProperty(m)) (api[m] as (...x: unknown[]) => void)(...a);
 };
 // A second copy of the script on the page must not start a second tracker.
-if (!(w.clickstream && w.clickstream.init)) {
-  w.clickstream = Object.assign(cs, api);
-  for (const a of queued) cs(...(Array.from(a) as Call));
+if (!(stub && stub.init)) {
+  (window as unknown as Global).clickstream = Object.assign(call, api);
+  for (const a of (stub && stub.q) || []) call(...(Array.from(a) as Call));
 }

@@ -1,25 +1,21 @@
 import type { ClickstreamEvent } from '../../schema/event';
 
-/** Caps for unsent events, in memory and in localStorage (per tab key). */
-export interface Caps {
-  /** Most events kept; the oldest go first. */
-  count: number;
-  /** Most bytes of serialized events kept (localStorage is about 5 MB per origin, shared with the site). */
-  bytes: number;
-  /** Oldest event kept, by its `ts`. The server rejects events older than 30 days; we keep 7. */
-  ageMs: number;
-}
-
-export const CAPS: Caps = { count: 1000, bytes: 500_000, ageMs: 7 * 86_400_000 };
+/** Caps for unsent events, in memory and in localStorage (per page key). Most events kept; the oldest go first. */
+export const MAX_EVENTS = 1000;
+/** Most bytes of serialized events kept (localStorage is about 5 MB per origin, shared with the site). */
+export const MAX_BYTES = 500_000;
+/** Oldest event kept, by its `ts`. The server rejects events older than 30 days; we keep 7. */
+export const MAX_AGE_MS = 7 * 86_400_000;
 
 /**
- * Keeps the newest events that fit the caps, in their original order: those younger than the age
- * cap, the newest `count` of them, then the oldest dropped until the serialized list fits `bytes`.
+ * Keeps the newest events that fit the caps, in their original order: those younger than `ageMs`,
+ * the newest `count` of them, then the oldest dropped until the serialized list fits `bytes`.
+ * (Positional caps rather than an object: no property names in the minified build.)
  */
-export function cap(events: ClickstreamEvent[], now: number, caps: Caps = CAPS): ClickstreamEvent[] {
-  const out = events.filter((e) => now - Date.parse(e.ts) < caps.ageMs).slice(-caps.count);
+export function cap(events: ClickstreamEvent[], now: number, count = MAX_EVENTS, bytes = MAX_BYTES, ageMs = MAX_AGE_MS): ClickstreamEvent[] {
+  const out = events.filter((e) => now - Date.parse(e.ts) < ageMs).slice(-count);
   // One serialization for the whole list, then each dropped event's share (its JSON and a comma).
-  for (let size = JSON.stringify(out).length; size > caps.bytes; ) size -= JSON.stringify(out.shift()).length + 1;
+  for (let size = JSON.stringify(out).length; size > bytes; ) size -= JSON.stringify(out.shift()).length + 1;
   return out;
 }
 

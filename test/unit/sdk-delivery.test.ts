@@ -69,7 +69,8 @@ beforeAll(async () => {
     target: 'es2020',
     tsconfigRaw: {},
     logLevel: 'error',
-    define: { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_VERSION__: '"test"' },
+    define: { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_VERSION__: '"test"', __CS_MODULE__: 'false' },
+    mangleProps: /_$/,
   });
   sdk = r.outputFiles[0]!.text;
 });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { ClickstreamEvent } from '../../schema/event';
-import { batchSize, cap, CAPS, keys, MAX_BATCH_UNITS, read, write, type Store } from '../../client-sdk/src/outbox';
+import { batchSize, cap, keys, MAX_BATCH_UNITS, MAX_EVENTS, read, write, type Store } from '../../client-sdk/src/outbox';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 const ev = (i: number, ageMs = 0, extra = ''): ClickstreamEvent => ({
@@ -47,7 +47,7 @@ function storageLike(): Store {
 describe('SDK queue caps', () => {
   it('keeps the newest events within the count cap, in order', () => {
     const events = Array.from({ length: 10 }, (_, i) => ev(i));
-    const kept = cap(events, T0, { ...CAPS, count: 3 });
+    const kept = cap(events, T0, 3);
     expect(kept.map((e) => e.name)).toEqual(['e7', 'e8', 'e9']);
   });
 
@@ -60,7 +60,7 @@ describe('SDK queue caps', () => {
     const big = 'x'.repeat(1000);
     const events = Array.from({ length: 10 }, (_, i) => ev(i, 0, big));
     const size = JSON.stringify(events[0]).length;
-    const kept = cap(events, T0, { ...CAPS, bytes: size * 4 + 10 });
+    const kept = cap(events, T0, MAX_EVENTS, size * 4 + 10);
     expect(kept.map((e) => e.name!.slice(0, 2))).toEqual(['e6', 'e7', 'e8', 'e9']);
   });
 
@@ -68,7 +68,7 @@ describe('SDK queue caps', () => {
     fc.assert(
       fc.property(fc.array(fc.nat({ max: 10 * 86_400_000 }), { maxLength: 60 }), fc.integer({ min: 1, max: 40 }), (ages, count) => {
         const events = ages.map((a, i) => ev(i, a));
-        const kept = cap(events, T0, { count, bytes: 1e9, ageMs: 7 * 86_400_000 });
+        const kept = cap(events, T0, count, 1e9);
         expect(kept.length).toBeLessThanOrEqual(Math.min(count, events.length));
         const idx = kept.map((e) => events.indexOf(e));
         expect(idx).toEqual([...idx].sort((a, b) => a - b));

@@ -1,0 +1,348 @@
+/**
+ * The outbox state machine: what is queued, stored, sent, retried and handed to the next page.
+ * No DOM here (no document, location or history): it needs only storage, fetch, timers, the clock
+ * and navigator.locks / onLine / sendBeacon, so test/unit/sdk-state.test.ts drives it in Node with
+ * fake ones. The page observers and the public API are in index.ts. docs/sdk.md, "Delivery", says
+ * what this guarantees.
+ */
+import type { ClickstreamEvent } from '../../schema/event';
+import { backoff, retryAfter } from './backoff';
+import type { ConsentState, Options } from './index';
+import { batchSize, cap, keys, read, write, type Store } from './outbox';
+import { nextSession, type Session } from './session';
+import { deadline, failed } from './transport';
+import { uuid } from './uuid';
+
+type Event = ClickstreamEvent;
+/** Options with the defaults init() fills in. */
+export type Config = Options & { batchSize: number; flushInterval: number };
+
+/** A batch sent and not yet answered. Its events stay stored until an answer settles them. */
+interface Flight {
+  events_: Event[];
+  /**
+   * Sent at page hide while this page's last answer was an acknowledgement: its event ids, named in
+   * the tab's marker for the next page to judge (see takeLeftovers()); false otherwise.
+   */
+  namedAtHide_?: false | string[];
+}
+
+/**
+ * What a page leaves the next page of its tab, in sessionStorage under its own storage key: its
+ * page-hide sends made while healthy. Short field names because this is a stored format, read by
+ * the next page (which may run another version of the SDK): `t` the time of the page hide, `i` the
+ * event ids. sessionStorage is per tab, kept across reloads and navigations, and a new tab starts
+ * empty (MDN, "Window: sessionStorage property"); a tab duplicated or opened by window.open starts
+ * with a copy, a limit docs/sdk.md states.
+ */
+export interface HideMarker {
+  t: number;
+  i: string[];
+}
+
+/** Prefix of every key the SDK stores. */
+export const PREFIX = 'cs_';
+/**
+ * The longest gap between a previous page's page-hide send and this page's first acknowledgement for
+ * which those events count as delivered: a navigation within a site takes a second or two; longer
+ * (the visitor went elsewhere and came back) says nothing about the moment of the send.
+ */
+export const HANDOFF_GRACE_MS = 10_000;
+
+export const now = () => Date.now();
+
+/** Wraps `f` so that it never throws into the host page. */
+export const safe =
+  <A extends unknown[], R>(f: (...a: A) => R) =>
+  (...a: A): R | undefined => {
+    try {
+      return f(...a);
+    } catch {
+      // Nothing ever throws into the host page.
+    }
+  };
+
+/** The options with their defaults, set by startDelivery() (init), before anything here runs. */
+export let config: Config;
+/** localStorage; undefined when it is blocked or in cookieless mode (then ids live in memory). */
+let localStore: Store | undefined;
+/** sessionStorage (per tab), for the page-hide marker only; undefined when blocked (then no marker: resends). */
+let tabStore: Store | undefined;
+/** Set by startDelivery(); only the privacy build's consent() changes it afterwards. */
+export let consentState: ConsentState | undefined;
+let queue: Event[] = [];
+let inFlight: Flight[] = [];
+/** 1 once this page has had an answer (a number: it also zeroes the first send's delay, see schedule()). */
+let hadAnswer = 0;
+let resolveFirstAnswer: (x: unknown) => void;
+/** Resolves at this page's first answer: what the previous page of the tab sent as it went is decided then (see takeLeftovers()). */
+const firstAnswer = new Promise((r) => (resolveFirstAnswer = r));
+/** Whether this page's last answer was an acknowledgement. */
+let lastAnswerAcked = false;
+/** A write of the outbox is due at the end of this task (and the shared session has been read in it). */
+let writeDue = false;
+/** A batch other than a page-hide one is in flight; its answer schedules the next. */
+let sending = false;
+let sendTimer: ReturnType<typeof setTimeout> | undefined;
+let failedAttempts = 0;
+/** No send before this time (backoff and Retry-After). */
+let retryAt = 0;
+/** This page's own outbox key in localStorage, `cs_q.<page id>`; also the name of its Web Lock. */
+let pageKey = '';
+/** This page holds its key's lock, so its outbox may be written. */
+let ownsKey = false;
+let session: Session | undefined;
+/** Set by startDelivery(); until then (and when init() was refused) every API call does nothing. */
+export let anonymousId = '';
+export let userId: string | undefined;
+/** Outside the sample: consent cannot bring the visitor back in. */
+let unsampled = false;
+
+/** Held by a Web Lock callback to keep its lock for the page's life. */
+const forever = new Promise<never>(() => {});
+
+// Only the privacy build's consent() moves the state off 'granted' after init, so the core build reads no state.
+const storing = () => (!__CS_PRIVACY__ || consentState == 'granted') && localStore;
+
+/** Stores `value` under the SDK's prefix; removes the key when it is null or undefined. */
+export function save(key: string, value?: unknown) {
+  if (storing()) write(localStore!, PREFIX + key, value);
+}
+
+/**
+ * Starts this page's outbox from the options (with their defaults filled in): which storage it may
+ * use, the consent state, the visitor's ids; with consent, takes this page's key (grantStorage()).
+ */
+export function startDelivery(options: Config) {
+  config = options;
+  // Undefined where reading them throws (storage blocked, sandboxed frames).
+  localStore = safe(() => (localStorage.length, localStorage))();
+  tabStore = safe(() => sessionStorage)();
+  if (__CS_PRIVACY__) {
+    if (options.cookieless) localStore = undefined;
+    const n = navigator as Navigator & { globalPrivacyControl?: boolean };
+    consentState =
+      options.respectDnt != false && (n.globalPrivacyControl || n.doNotTrack == '1')
+        ? 'denied'
+        : options.requireConsent && !read(localStore!, PREFIX + 'c')
+          ? 'pending'
+          : 'granted';
+  }
+  pageKey = PREFIX + 'q.' + uuid();
+  // Stored ids only with consent (read() of a missing store is undefined; the core build has no consent).
+  if (!__CS_PRIVACY__ || storing()) {
+    anonymousId = read<string>(localStore!, PREFIX + 'aid')!;
+    userId = read<string>(localStore!, PREFIX + 'uid');
+  }
+  anonymousId ||= uuid();
+  if (__CS_PRIVACY__ && options.sampleRate != null) {
+    // FNV-1a of the anonymous id: the same visitor is always in or always out of the sample.
+    let h = 2166136261;
+    for (const ch of anonymousId) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
+    if ((h >>> 0) / 2 ** 32 >= options.sampleRate) (unsampled = true), (consentState = 'denied');
+  }
+  if (!__CS_PRIVACY__ || consentState == 'granted') grantStorage();
+}
+
+/** identify(): the user id goes on this and later events, and is stored until forgetVisitor(). */
+export function identifyAs(id: string) {
+  save('uid', (userId = id));
+}
+
+/** reset(): forgets the user id, the anonymous id and the session; the next event starts a new session. */
+export function forgetVisitor() {
+  userId = session = undefined;
+  anonymousId = uuid();
+  save('uid');
+  save('s');
+  save('aid', anonymousId);
+}
+
+/**
+ * Records an event: stamps it with its id, time, the visitor's ids and session, and queues it, to be
+ * stored at the end of this task and sent with the next batch.
+ * `page` is what the page says (url, title, ...; the observers in index.ts), `campaign` the
+ * campaign key of a page view's URL. Tabs share the session through storage: it is read at the
+ * first event of a task (later ones in the task use the copy), and persist() writes it.
+ */
+export function record(type: Event['type'], page: Partial<Event>, campaign: string) {
+  const time = now();
+  session = nextSession(storing() && !writeDue ? read<Session>(localStore!, PREFIX + 's') : session, time, campaign, uuid);
+  if (__CS_PRIVACY__ && consentState == 'denied') return;
+  queue.push({
+    event_id: uuid(time),
+    type,
+    ts: new Date(time).toISOString(),
+    anonymous_id: anonymousId,
+    session_id: session.i,
+    sdk: 'clickstream-js/' + __CS_VERSION__,
+    // Left out of the JSON when undefined.
+    user_id: userId,
+    ...page,
+  } as Event);
+  // One write per task rather than per event: 1,000 calls in one task cost one serialization of
+  // the queue, not 1,000. A microtask runs before any other task, page hide included (which writes too).
+  writeDue ||= (queueMicrotask(() => {
+    writeDue = false;
+    persist();
+  }),
+  true);
+  // Held in memory while consent is pending; otherwise sent with the next batch.
+  if (__CS_PRIVACY__ && consentState == 'pending') return;
+  sendOrSchedule();
+}
+
+/** Caps the queue and writes every unacknowledged event of this page (in flight or queued) under its own key; nothing when empty. */
+function persist() {
+  // Not before this page's first event: it would remove the session other tabs share.
+  if (session) save('s', session);
+  queue = cap(queue, now());
+  if (!ownsKey || !storing()) return;
+  const unacked = [...inFlight.flatMap((f) => f.events_), ...queue];
+  write(localStore!, pageKey, unacked[0] && unacked);
+}
+
+/**
+ * Arms the send timer: after `ms`, but at once while this page has had no answer, so that it soon
+ * knows whether the endpoint is healthy (see takeLeftovers()); never before the backoff allows.
+ */
+function schedule(ms: number) {
+  if (!sendTimer && queue.length) sendTimer = setTimeout(send, Math.max(hadAnswer && ms, retryAt - now()));
+}
+
+/** A full batch goes now (or as soon as the backoff allows); a smaller one after `flushInterval`. */
+function sendOrSchedule() {
+  queue.length < config.batchSize ? schedule(config.flushInterval) : send();
+}
+
+/**
+ * Sends the next batch. Its events stay stored until an answer settles them, page hide or not: a
+ * page that is gone never reads the answer, so only the next page can decide (takeLeftovers()). A
+ * page-hide send made while this page's last answer was an acknowledgement is named for that decision.
+ */
+export function send(atHide?: boolean) {
+  clearTimeout(sendTimer);
+  sendTimer = undefined;
+  if ((__CS_PRIVACY__ && consentState != 'granted') || !queue.length) return;
+  // While a batch is in flight its answer schedules the next; during backoff the timer waits for retryAt.
+  if (!atHide && (sending || retryAt > now())) return sending || schedule(0);
+  const events = queue.splice(0, batchSize(queue, config.batchSize));
+  const flight: Flight = { events_: events, namedAtHide_: atHide && lastAnswerAcked && !config.keepUntilAcked && events.map((e) => e.event_id) };
+  inFlight.push(flight);
+  if (!atHide) sending = true;
+  const body = JSON.stringify({ site_id: config.siteId, sent_at: new Date().toISOString(), events });
+  const settle = safe((retry: boolean | number, waitMs?: number) => {
+    inFlight = inFlight.filter((f) => f != flight);
+    if (!atHide) sending = false;
+    lastAnswerAcked = !retry;
+    resolveFirstAnswer((hadAnswer = 1));
+    if (retry) {
+      queue = [...events, ...queue];
+      retryAt = now() + Math.max(backoff(++failedAttempts), waitMs || 0);
+    } else failedAttempts = retryAt = 0;
+    persist();
+    sendOrSchedule();
+  });
+  // sendBeacon (no fetch keepalive) shows no answer: a queued beacon stays unanswered, like a
+  // keepalive send from a page that is gone, and a refused one is retried.
+  if (atHide && !('keepalive' in Request.prototype)) navigator.sendBeacon(config.endpoint, body) || settle(1);
+  else
+    // The deadline covers the body too: a timeout while reading it fails the read, and the batch is retried.
+    fetch(config.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', signal: deadline() }).then(
+      (r) =>
+        r
+          .json()
+          .catch(() => {})
+          .then((answer) => settle(failed(r, answer), retryAfter(r.headers.get('retry-after')))),
+      () => settle(1),
+    );
+  persist();
+}
+
+/** The browser says it is online again: retry at once, whatever the backoff said. */
+export function retryNow() {
+  failedAttempts = retryAt = 0;
+  send();
+}
+
+/**
+ * Page hide (the last moment a page is sure to run code): sends what is queued, unless offline or
+ * waiting out a backoff, writes the outbox, and names in the tab's marker what it sent while healthy.
+ */
+export function pageHidden() {
+  if (navigator.onLine && retryAt <= now()) send(true);
+  persist();
+  // Rewritten at every hide (cleared when there is nothing to name), so no stale marker outlives its page.
+  const named = inFlight.flatMap((f) => f.namedAtHide_ || []);
+  if (storing()) write(tabStore!, pageKey, named[0] && ({ t: now(), i: named } as HideMarker));
+}
+
+/**
+ * Takes the outbox of a page that is gone (key `key`, whose lock we hold). What the previous page of
+ * this tab sent as it went, while its last answer was an acknowledgement, most likely arrived when
+ * our first answer, just now and within HANDOFF_GRACE_MS, is one too: the endpoint answered just
+ * before and just after. Anything else is sent again, at once.
+ */
+function takeLeftovers(key: string) {
+  // Read under the key's lock, so after its page's last write: the marker too, written at its page hide.
+  const marker = read<HideMarker>(tabStore!, key);
+  write(tabStore!, key);
+  const leftovers = read<Event[]>(localStore!, key);
+  write(localStore!, key);
+  if (leftovers && storing()) {
+    queue = [...leftovers.filter((e) => !(marker && lastAnswerAcked && now() - marker.t < HANDOFF_GRACE_MS && marker.i.includes(e.event_id))), ...queue];
+    persist();
+    send();
+  }
+}
+
+/**
+ * Storage and sending allowed (at init, or on consent('granted')): takes this page's own key, sends
+ * what was held while consent was pending, and adopts the unsent events of pages that are gone. Each page holds a
+ * Web Lock named after its storage key for its whole life; a key whose lock we can take belongs to a
+ * closed page, and the lock makes the take exclusive, so two tabs never both send the same
+ * leftovers. Waiting (no ifAvailable) means we also inherit from a tab that closes while we are
+ * open. The taker keeps the taken key's lock for its own life: another renderer's view of
+ * localStorage may lag by a few milliseconds, so a second tab getting the lock right after us could
+ * still read the leftovers we just removed (seen in Chromium under load); by the time we are gone,
+ * our removal has landed.
+ */
+function grantStorage() {
+  if (__CS_PRIVACY__) consentState = 'granted';
+  save('aid', anonymousId);
+  // A user id set by identify() while consent was pending; otherwise it came from storage.
+  if (__CS_PRIVACY__) save('uid', userId);
+  if (__CS_PRIVACY__ && config.requireConsent) save('c', 1);
+  const locks = navigator.locks;
+  // A page whose locks are refused (sandboxed iframe) just keeps no persistent queue. Without Web
+  // Locks (old browsers, http:// pages) every key is taken at once, so two tabs opening together
+  // could both take the same leftovers: the server de-duplicates by event_id.
+  const withLock = (name: string, f: () => unknown) => (locks ? locks.request(name, f).catch(() => {}) : f());
+  withLock(pageKey, () => {
+    ownsKey = true;
+    persist();
+    for (const key of keys(localStore!, PREFIX + 'q.'))
+      if (key != pageKey)
+        withLock(key, async () => {
+          // Taken once this page has had its first answer when a send is on its way, so the take can judge.
+          if (queue[0] || sending) await firstAnswer;
+          safe(takeLeftovers)(key);
+          return forever;
+        });
+    return forever;
+  });
+  // Only consent() arrives here with events held; at init nothing is queued yet.
+  if (__CS_PRIVACY__) schedule(0);
+}
+
+/**
+ * consent(): 'granted' stores the decision and the ids and sends what was held; 'denied' drops what
+ * is held and removes every key the SDK stored, and nothing is stored or sent afterwards.
+ */
+export function setConsent(state: 'granted' | 'denied') {
+  if (!__CS_PRIVACY__ || state == consentState || unsampled) return;
+  if (state == 'granted') return grantStorage();
+  consentState = 'denied';
+  queue = [];
+  for (const store of [localStore, tabStore]) if (store) for (const k of keys(store, PREFIX)) write(store, k);
+}

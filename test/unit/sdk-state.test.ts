@@ -1,0 +1,466 @@
+/**
+ * The SDK's outbox state machine (client-sdk/src/delivery.ts) driven directly in Node, without a
+ * browser: a fresh module instance per page (jest.isolateModules), jest's fake timers and clock,
+ * and small fakes for what delivery.ts uses of the browser: localStorage (shared by the pages of
+ * the origin), sessionStorage (per tab), fetch answered by hand, navigator.locks / onLine. Real
+ * Chromium covers what only a browser shows (test/browser/*.test.ts).
+ */
+type Delivery = typeof import('../../client-sdk/src/delivery');
+type Ev = { event_id: string; type: string; name?: string; ts: string };
+
+const G = globalThis as Record<string, any>;
+
+/** A Web Storage look-alike: the stored keys are own properties (as keys() expects). */
+function storage(): Record<string, string> {
+  const proto = {
+    getItem(this: Record<string, string>, k: string) {
+      return Object.prototype.hasOwnProperty.call(this, k) ? this[k]! : null;
+    },
+    setItem(this: Record<string, string>, k: string, v: string) {
+      this[k] = `${v}`;
+    },
+    removeItem(this: Record<string, string>, k: string) {
+      delete this[k];
+    },
+    get length() {
+      return Object.keys(this).length;
+    },
+  };
+  return Object.create(proto);
+}
+
+interface Send {
+  page: string;
+  events: Ev[];
+  /** Answers with a status and body (default: the contract's acknowledgement) and optional headers. */
+  answer(status: number, body?: unknown, headers?: Record<string, string>): void;
+  /** Fails like a refused connection. */
+  fail(): void;
+  aborted: boolean;
+}
+
+let local: Record<string, string>;
+let sends: Send[];
+let held: Map<string, string>;
+let waiting: { name: string; page: string; grant: () => void }[];
+let current = '';
+const dead = new Set<string>();
+
+beforeEach(() => {
+  jest.useFakeTimers({ now: Date.parse('2026-12-01T10:00:00Z'), doNotFake: ['queueMicrotask', 'nextTick'] });
+  // AbortSignal.timeout on the fake clock, so that the send deadline runs on fake time too.
+  jest.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
+    const c = new AbortController();
+    setTimeout(() => c.abort(new DOMException('timed out', 'TimeoutError')), ms);
+    return c.signal;
+  });
+  local = storage();
+  sends = [];
+  held = new Map();
+  waiting = [];
+  dead.clear();
+  Object.assign(G, {
+    __CS_PRIVACY__: true,
+    __CS_VERSION__: 'test',
+    localStorage: local,
+    navigator: { onLine: true, locks: { request: lock }, sendBeacon: () => true },
+    fetch: (_url: string, init: { body: string; signal: AbortSignal }) =>
+      new Promise((resolve, reject) => {
+        const page = current;
+        const send: Send = {
+          page,
+          events: JSON.parse(init.body).events,
+          aborted: false,
+          answer: (status, body = { accepted: 1, rejected: [] }, headers = {}) =>
+            dead.has(page) || resolve({ ok: status < 300, status, json: async () => body, headers: { get: (h: string) => headers[h] ?? null } }),
+          fail: () => dead.has(page) || reject(new TypeError('Failed to fetch')),
+        };
+        init.signal.addEventListener('abort', () => ((send.aborted = true), reject(init.signal.reason)));
+        sends.push(send);
+      }),
+  });
+});
+afterEach(() => {
+  jest.clearAllTimers();
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
+
+function grantWaiting() {
+  for (const w of [...waiting])
+    if (dead.has(w.page)) waiting.splice(waiting.indexOf(w), 1);
+    else if (!held.has(w.name)) {
+      waiting.splice(waiting.indexOf(w), 1);
+      w.grant();
+    }
+}
+/** Web Locks: a lock is held until its page dies (the SDK's callbacks never settle); callbacks run in a later microtask, as in browsers. */
+function lock(name: string, cb: () => unknown) {
+  const page = current;
+  return new Promise((_, fail) => {
+    const run = () => (dead.has(page) ? undefined : Promise.resolve(cb()).catch(fail));
+    waiting.push({ name, page, grant: () => (held.set(name, page), queueMicrotask(run)) });
+    grantWaiting();
+  });
+}
+
+/** Opens a page of a tab: a fresh instance of the module, started with `opts`. */
+function open(name: string, tab: Record<string, string>, opts: object = {}): Delivery {
+  current = name;
+  G.sessionStorage = tab;
+  let d!: Delivery;
+  jest.isolateModules(() => {
+    d = require('../../client-sdk/src/delivery');
+  });
+  d.startDelivery({ endpoint: 'https://c.example/v1/events', siteId: 'demo', batchSize: 20, flushInterval: 5000, ...opts });
+  return d;
+}
+/** Leaves a page as a navigation does: page hide, then its timers stop and its locks go. */
+function leave(name: string, d: Delivery) {
+  d.pageHidden();
+  dead.add(name);
+  jest.clearAllTimers();
+  for (const [k, p] of held) if (p == name) held.delete(k);
+  grantWaiting();
+}
+const track = (d: Delivery, ...names: string[]) => {
+  for (const name of names) d.record('custom', { name }, '');
+};
+/** Lets promise callbacks and lock grants run, and moves the clock by `ms`. */
+const tick = (ms = 0) => jest.advanceTimersByTimeAsync(ms);
+const names = (events: Ev[]) => events.map((e) => e.name || e.type);
+/** Every event of the origin's outbox (all cs_q.* keys), by name. */
+const outbox = () =>
+  Object.keys(local)
+    .filter((k) => k.startsWith('cs_q.'))
+    .flatMap((k) => names(JSON.parse(local[k]!)));
+
+describe('SDK state machine: batching', () => {
+  it('sends the first batch at once, later ones after flushInterval, and a full batch at once', async () => {
+    // Prepare
+    const d = open('a', storage());
+    await tick();
+    // Act: the first event, before any answer: sent at once
+    track(d, 'first');
+    await tick();
+    expect(sends.map((s) => names(s.events))).toEqual([['first']]);
+    sends[0]!.answer(200);
+    await tick();
+    // ...after an answer, small batches wait for flushInterval
+    track(d, 'second');
+    await tick(4_999);
+    expect(sends).toHaveLength(1);
+    await tick(1);
+    expect(names(sends[1]!.events)).toEqual(['second']);
+    sends[1]!.answer(200);
+    await tick();
+    // ...and a full batch (batchSize 20) goes without waiting
+    track(d, ...Array.from({ length: 20 }, (_, i) => `b${i}`));
+    await tick();
+    // Assess
+    expect(sends).toHaveLength(3);
+    expect(sends[2]!.events).toHaveLength(20);
+  });
+
+  it('closes a batch at 10,000 characters of JSON, whatever batchSize says', async () => {
+    const d = open('a', storage(), { batchSize: 500 });
+    await tick();
+    track(d, 'first');
+    await tick();
+    sends[0]!.answer(200);
+    await tick();
+    // Act: 100 events of about 500 characters each, then the flush interval
+    track(d, ...Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(300, 'x')));
+    await tick(5_000);
+    // Assess: one batch in flight, and it stays under the limit
+    expect(sends).toHaveLength(2);
+    expect(sends[1]!.events.length).toBeLessThan(100);
+    expect(JSON.stringify({ site_id: 'demo', sent_at: '', events: sends[1]!.events }).length).toBeLessThanOrEqual(10_000);
+  });
+});
+
+describe('SDK state machine: answers', () => {
+  it('an acknowledged send leaves storage; until then its events are stored', async () => {
+    const d = open('a', storage());
+    await tick();
+    track(d, 'x');
+    await tick();
+    expect(outbox()).toEqual(['x']);
+    sends[0]!.answer(200);
+    await tick();
+    expect(outbox()).toEqual([]);
+  });
+
+  it.each([
+    ['a 503', (s: Send) => s.answer(503, { message: 'Service Unavailable' })],
+    ['a 200 without an accepted count', (s: Send) => s.answer(200, { errorMessage: 'boom' })],
+    ['a network error', (s: Send) => s.fail()],
+  ])('%s keeps the events stored and retries them after the backoff (0.5-1 s)', async (_, answer) => {
+    const d = open('a', storage(), { flushInterval: 100 });
+    await tick();
+    track(d, 'x');
+    await tick();
+    answer(sends[0]!);
+    await tick();
+    expect(outbox()).toEqual(['x']);
+    await tick(499);
+    expect(sends).toHaveLength(1);
+    await tick(501);
+    expect(sends.map((s) => names(s.events))).toEqual([['x'], ['x']]);
+    sends[1]!.answer(200);
+    await tick();
+    expect(outbox()).toEqual([]);
+  });
+
+  it('a final 4xx drops the batch', async () => {
+    const d = open('a', storage());
+    await tick();
+    track(d, 'x');
+    await tick();
+    sends[0]!.answer(400, { message: 'bad' });
+    await tick(120_000);
+    expect(outbox()).toEqual([]);
+    expect(sends).toHaveLength(1);
+  });
+
+  it('a send unanswered after 15 s is aborted and retried; the events stay stored meanwhile', async () => {
+    const d = open('a', storage(), { flushInterval: 100 });
+    await tick();
+    track(d, 'x');
+    await tick(14_999);
+    expect(sends[0]!.aborted).toBe(false);
+    expect(sends).toHaveLength(1);
+    await tick(1);
+    expect(sends[0]!.aborted).toBe(true);
+    expect(outbox()).toEqual(['x']);
+    await tick(1_000);
+    expect(sends.map((s) => names(s.events))).toEqual([['x'], ['x']]);
+  });
+
+  it('backs off exponentially, waits at least Retry-After, and the online event retries at once', async () => {
+    const d = open('a', storage(), { flushInterval: 100 });
+    await tick();
+    track(d, 'x');
+    await tick();
+    // Act: a 429 asking for 30 s
+    sends[0]!.answer(429, { message: 'Too Many Requests' }, { 'retry-after': '30' });
+    await tick(29_999);
+    // Assess: nothing before Retry-After...
+    expect(sends).toHaveLength(1);
+    await tick(1);
+    expect(sends).toHaveLength(2);
+    // ...then failures back off 1-2 s (second attempt), 2-4 s (third)...
+    sends[1]!.answer(503);
+    await tick(999);
+    expect(sends).toHaveLength(2);
+    await tick(1_001);
+    expect(sends).toHaveLength(3);
+    sends[2]!.answer(503);
+    await tick(1_999);
+    expect(sends).toHaveLength(3);
+    // ...and coming back online retries now, whatever the backoff said
+    d.retryNow();
+    await tick();
+    expect(sends).toHaveLength(4);
+  });
+});
+
+describe('SDK state machine: page hide and the next page', () => {
+  /** Page A of a tab: its first send answered `first`, then x and y tracked and the page left. */
+  async function pageA(tab: Record<string, string>, first: number, opts: object = {}) {
+    const a = open('a', tab, opts);
+    await tick();
+    track(a, 'first');
+    await tick();
+    sends[0]!.answer(first);
+    await tick();
+    track(a, 'x', 'y');
+    leave('a', a);
+    return a;
+  }
+  /** Page B: opens, tracks its first event, whose send is answered `status` after `delayMs`; returns what B sends after. */
+  async function pageB(tab: Record<string, string>, status: number, delayMs = 0) {
+    // Its first event in the same task as the start, as init() records the page view
+    const b = open('b', tab);
+    track(b, 'b_first');
+    await tick();
+    const first = sends.at(-1)!;
+    expect(names(first.events)).toEqual(['b_first']);
+    jest.setSystemTime(Date.now() + delayMs);
+    first.answer(status);
+    await tick();
+    const n = sends.indexOf(first);
+    for (const s of sends.slice(n + 1)) s.answer(200);
+    await tick();
+    return sends.slice(n + 1).flatMap((s) => names(s.events));
+  }
+
+  it('sends at page hide with keepalive and keeps the events stored; the marker names them after an acknowledgement', async () => {
+    const tab = storage();
+    await pageA(tab, 200);
+    expect(names(sends.at(-1)!.events)).toEqual(['x', 'y']);
+    expect(outbox()).toEqual(['x', 'y']);
+    const marker = JSON.parse(Object.values(tab)[0]!);
+    expect(marker.i).toEqual(sends.at(-1)!.events.map((e) => e.event_id));
+  });
+
+  it('names nothing in the marker when the last answer was a failure', async () => {
+    const tab = storage();
+    const a = open('a', tab, { flushInterval: 100 });
+    await tick();
+    track(a, 'first');
+    await tick();
+    sends[0]!.answer(503);
+    await tick(1_000);
+    // the retry is in flight, unanswered; the page leaves
+    track(a, 'x');
+    leave('a', a);
+    expect(Object.keys(tab)).toEqual([]);
+    expect(outbox().sort()).toEqual(['first', 'x']);
+  });
+
+  it('sends nothing at page hide during a backoff wait or offline; everything stays stored', async () => {
+    const a = open('a', storage());
+    await tick();
+    track(a, 'first');
+    await tick();
+    sends[0]!.fail();
+    await tick();
+    track(a, 'x');
+    leave('a', a);
+    expect(sends).toHaveLength(1);
+    expect(outbox().sort()).toEqual(['first', 'x']);
+
+    const b = open('b', storage());
+    await tick();
+    G.navigator.onLine = false;
+    track(b, 'y');
+    leave('b', b);
+    expect(sends.filter((s) => s.page == 'b').flatMap((s) => names(s.events))).not.toContain('y');
+    expect(outbox()).toContain('y');
+  });
+
+  it('the next page of the tab adopts the key and drops the named events on an acknowledgement within 10 s', async () => {
+    const tab = storage();
+    await pageA(tab, 200);
+    expect(await pageB(tab, 200, 9_000)).toEqual([]);
+    expect(outbox()).toEqual([]);
+  });
+
+  it.each([
+    ['its first answer is a failure', 503, 0],
+    ['its first acknowledgement comes after 10 s', 200, 10_001],
+  ])('sends the named events again when %s', async (_, status, delay) => {
+    const tab = storage();
+    await pageA(tab, 200);
+    const again = await pageB(tab, status, delay);
+    await tick(2_000);
+    for (const s of sends.filter((s) => s.page == 'b')) s.answer(200);
+    const resent = [...again, ...sends.filter((s) => s.page == 'b').flatMap((s) => names(s.events))];
+    expect(resent).toEqual(expect.arrayContaining(['x', 'y']));
+  });
+
+  it('another tab adopts a gone page key at once and sends everything again: it has no marker', async () => {
+    await pageA(storage(), 200);
+    expect((await pageB(storage(), 200)).sort()).toEqual(['x', 'y']);
+    expect(outbox()).toEqual([]);
+  });
+
+  it('does not take the key of a page that is still open', async () => {
+    const a = open('a', storage());
+    await tick();
+    track(a, 'first');
+    await tick();
+    sends[0]!.fail();
+    await tick();
+    await pageB(storage(), 200);
+    expect(outbox()).toContain('first');
+  });
+
+  it('with keepUntilAcked, names nothing, so the next page sends them again', async () => {
+    const tab = storage();
+    await pageA(tab, 200, { keepUntilAcked: true });
+    expect(Object.keys(tab)).toEqual([]);
+    expect((await pageB(tab, 200)).sort()).toEqual(['x', 'y']);
+  });
+});
+
+describe('SDK state machine: consent', () => {
+  it('pending: holds events in memory, stores and sends nothing; granted: stores the decision and sends them', async () => {
+    const d = open('a', storage(), { requireConsent: true });
+    await tick();
+    track(d, 'held');
+    await tick(10_000);
+    expect(sends).toHaveLength(0);
+    expect(Object.keys(local)).toEqual([]);
+    d.setConsent('granted');
+    await tick();
+    expect(sends.flatMap((s) => names(s.events))).toEqual(['held']);
+    expect(local.cs_c).toBe('1');
+    expect(local.cs_aid).toBeDefined();
+  });
+
+  it('denied: drops what is held, removes every key the SDK stored, sends nothing afterwards', async () => {
+    const tab = storage();
+    const d = open('a', tab);
+    await tick();
+    track(d, 'first');
+    await tick();
+    sends[0]!.fail();
+    await tick();
+    expect(Object.keys(local).length).toBeGreaterThan(0);
+    local.site_own = 'kept';
+    d.setConsent('denied');
+    track(d, 'after');
+    await tick(120_000);
+    expect(Object.keys(local)).toEqual(['site_own']);
+    expect(sends).toHaveLength(1);
+  });
+
+  it('Global Privacy Control means denied; a sampled-out visitor stays out, and keeps its anonymous id', async () => {
+    G.navigator.globalPrivacyControl = true;
+    const d = open('a', storage());
+    track(d, 'x');
+    await tick(10_000);
+    expect(sends).toHaveLength(0);
+    delete G.navigator.globalPrivacyControl;
+
+    local.cs_aid = JSON.stringify('visitor-1');
+    const s = open('b', storage(), { sampleRate: 0 });
+    s.setConsent('granted');
+    track(s, 'x');
+    await tick(10_000);
+    expect(sends).toHaveLength(0);
+    expect(local.cs_aid).toBe(JSON.stringify('visitor-1'));
+  });
+});
+
+describe('SDK state machine: storage caps', () => {
+  it('stores at most 1,000 queued events, the newest', async () => {
+    const d = open('a', storage());
+    await tick();
+    track(d, 'first');
+    await tick();
+    // the first send stays in flight, so everything else queues
+    track(d, ...Array.from({ length: 1_100 }, (_, i) => `e${i}`));
+    await tick();
+    const stored = outbox();
+    expect(stored).toHaveLength(1 + 1_000);
+    expect(stored).toContain('e1099');
+    expect(stored).not.toContain('e99');
+  });
+
+  it('drops events older than 7 days', async () => {
+    const d = open('a', storage());
+    await tick();
+    track(d, 'old');
+    await tick();
+    sends[0]!.fail();
+    await tick();
+    jest.setSystemTime(Date.now() + 7 * 86_400_000);
+    track(d, 'new');
+    await tick();
+    expect(outbox()).toEqual(['new']);
+  });
+});
+
