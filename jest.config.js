@@ -11,6 +11,8 @@ module.exports = {
   // middy (6 and 7) is ESM-only with an import-only export map: point jest at the files and let swc transform them.
   moduleNameMapper: { '^@middy/([^/]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  // Unit tests touch no disk, DuckDB or network: the setup file fails those under test/unit/ that do.
+  setupFilesAfterEnv: ['<rootDir>/test/unit/setup-no-io.ts'],
   // Integration and browser tests start real processes; two cores.
   maxWorkers: 2,
   // Starting the local stack (esbuild + serverless offline) alone can take 30 s on two busy cores.

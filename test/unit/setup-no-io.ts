@@ -1,0 +1,88 @@
+/**
+ * test/unit/ is for tests that touch no disk, no DuckDB and no network, so `npm run test:unit` stays
+ * fast and can run anywhere, in any order. Run for every test file (jest.config.js
+ * setupFilesAfterEnv), it turns that rule into failures for the files under test/unit/: writing a
+ * file or making a directory, listening or connecting on a socket, or loading DuckDB fails the test
+ * that did it, with what it did. Reading checked-in files (fixtures in
+ * test/events/, serverless.yml, the bundled bot lists and geo table) is allowed: it is what the code
+ * under test reads in production too. Tests that need more belong in test/integration/.
+ */
+import { sep } from 'node:path';
+
+// The modules themselves (require), not an import's namespace copy: the code under test must see the guards.
+const fs = require('node:fs') as typeof import('node:fs');
+const net = require('node:net') as typeof import('node:net');
+
+/**
+ * Files that still break the rule and are being edited by others right now; each is to move to
+ * test/integration/ (a file of the same name exists there for query-compaction: merge or rename).
+ * Remove an entry when its file moves.
+ */
+const PENDING_MOVE = new Set([
+  'query-cli.test.ts', // simulates into a temp dir, runs npm run query on it
+  'query-compaction.test.ts', // DuckDB, temp dirs
+  'query-data-quality-bots.test.ts', // DuckDB, writes objects
+  'query-duckdb.test.ts', // DuckDB, writes objects
+  'query-pruning.test.ts', // DuckDB, writes objects
+  'query-report.test.ts', // simulates into a temp dir, writes reports
+  'query-sql.test.ts', // DuckDB
+  'query-trino-types.test.ts', // DuckDB
+  'query-athena.test.ts', // DuckDB
+  'sdk-transport.test.ts', // a local HTTP server
+]);
+
+const testPath = expect.getState().testPath ?? '';
+const unitDir = `${sep}test${sep}unit${sep}`;
+const fileName = testPath.slice(testPath.lastIndexOf(sep) + 1);
+const guarded = testPath.includes(unitDir) && !PENDING_MOVE.has(fileName);
+
+// Core modules are shared by every test file of a jest worker: keep the originals where the next
+// file's setup finds them, so it never wraps a wrapper, and put them back after each file.
+// (On the fs module: the sandbox's `process` is a new object per test file.)
+type Patch = { target: Record<string, unknown>; key: string; original: unknown };
+const STORE = Symbol.for('clickstream.unit-no-io.patches');
+const proc = fs as unknown as Record<symbol, Patch[] | undefined>;
+function restoreAll(): void {
+  for (const p of (proc[STORE] ?? []).reverse()) p.target[p.key] = p.original;
+  proc[STORE] = [];
+}
+restoreAll();
+
+if (guarded) {
+  const violations: string[] = [];
+  const refuse = (what: string): never => {
+    const message = `${fileName} is a unit test and must not ${what} (test/unit/setup-no-io.ts): move it to test/integration/ or give the code under test what it needs in memory`;
+    violations.push(message);
+    throw new Error(message);
+  };
+  const wrap = (target: object, key: string, what: (args: unknown[]) => string | undefined) => {
+    const t = target as Record<string, unknown>;
+    const original = t[key];
+    if (typeof original !== 'function') return;
+    const patches = proc[STORE] ?? [];
+    patches.push({ target: t, key, original });
+    proc[STORE] = patches;
+    t[key] = function (this: unknown, ...args: unknown[]) {
+      const refused = what(args);
+      if (refused) refuse(refused);
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    };
+  };
+  // Jest's own transform cache may be written from the worker; it is not the test's doing.
+  const ownCache = (p: unknown) => String(p).includes(`${sep}jest_`) || String(p).includes(`${sep}.jest-cache`);
+  const write = (verb: string) => (args: unknown[]) => (ownCache(args[0]) ? undefined : `${verb} ${String(args[0])}`);
+  for (const key of ['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile', 'mkdirSync', 'mkdir', 'mkdtempSync', 'mkdtemp', 'createWriteStream', 'copyFileSync', 'renameSync']) {
+    wrap(fs, key, write(`write to disk (fs.${key})`));
+  }
+  for (const key of ['writeFile', 'appendFile', 'mkdir', 'mkdtemp', 'copyFile', 'rename']) wrap(fs.promises, key, write(`write to disk (fs.promises.${key})`));
+  wrap(net.Server.prototype, 'listen', () => 'listen on a socket');
+  wrap(net.Socket.prototype, 'connect', (args) => `open a network connection (${JSON.stringify(args[0])})`);
+  jest.mock('@duckdb/node-api', () => refuse('load DuckDB (@duckdb/node-api)'));
+
+  afterEach(() => {
+    // A refused call may have been caught by the code under test: fail the test that made it anyway.
+    const found = violations.splice(0);
+    if (found.length) throw new Error(found.join('\n'));
+  });
+}
+afterAll(restoreAll);
