@@ -40,6 +40,15 @@ export function userAgentBotReason(ua: string): 'headless' | 'ua_list' | undefin
 interface Ranges { starts: Float64Array; ends: Float64Array }
 let v4: Ranges | undefined;
 let v6: Ranges | undefined;
+// Decoded on first use: a cold start that sees no address pays nothing.
+function v4Ranges(): Ranges {
+  v4 ??= decodeRanges(DATACENTER_V4);
+  return v4;
+}
+function v6Ranges(): Ranges {
+  v6 ??= decodeRanges(DATACENTER_V6);
+  return v6;
+}
 
 /** generated/bot-data.ts's varint (gap, length) pairs -> sorted inclusive ranges. */
 function decodeRanges(b64: string): Ranges {
@@ -147,15 +156,15 @@ export function isDatacenterIp(ip: string | undefined): boolean {
   if (!ip) return false;
   if (!ip.includes(':')) {
     const block = ipv4Block(ip);
-    return block >= 0 && inRanges((v4 ??= decodeRanges(DATACENTER_V4)), block);
+    return block >= 0 && inRanges(v4Ranges(), block);
   }
   // IPv4-mapped IPv6 (::ffff:1.2.3.4), as dual-stack sockets report IPv4 clients.
   if (/^::ffff:\d/i.test(ip)) {
     const block = ipv4Block(ip, 7);
-    return block >= 0 && inRanges((v4 ??= decodeRanges(DATACENTER_V4)), block);
+    return block >= 0 && inRanges(v4Ranges(), block);
   }
   const block = ipv6Block(ip.replace(/%.*$/, ''));
-  return block >= 0 && inRanges((v6 ??= decodeRanges(DATACENTER_V6)), block);
+  return block >= 0 && inRanges(v6Ranges(), block);
 }
 
 // ---- referrer_spam -------------------------------------------------------------------------

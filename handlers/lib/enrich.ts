@@ -150,9 +150,13 @@ const members = (o: object) => JSON.stringify(o).slice(1, -1);
  * more for each other bot reason its events get: the webdriver hint and the referrer are per event).
  */
 function requestFragment(facts: RequestFacts, reason: BotReason | undefined): string {
-  const cache = (facts.fragments ??= {});
+  facts.fragments ??= {};
+  const cache = facts.fragments;
+  const key = reason ?? '';
+  const made = cache[key];
+  if (made !== undefined) return made;
   const ua = facts.ua;
-  return (cache[reason ?? ''] ??= members({
+  const fragment = members({
     site_id: facts.siteId,
     sent_at: facts.sentAt,
     received_at: facts.receivedAtIso,
@@ -167,7 +171,9 @@ function requestFragment(facts: RequestFacts, reason: BotReason | undefined): st
     region: facts.region,
     visitor_hash: facts.visitorHash,
     schema_version: 1,
-  }));
+  });
+  cache[key] = fragment;
+  return fragment;
 }
 
 // attributeCached shares one frozen Attribution per url+referrer pair, so its JSON is made once too,
@@ -176,7 +182,10 @@ interface AttributionFacts { json: string; spamReferrer: boolean }
 const attributionFacts = new WeakMap<Readonly<Attribution>, AttributionFacts>();
 function attributionOf(a: Readonly<Attribution>): AttributionFacts {
   let f = attributionFacts.get(a);
-  if (f === undefined) attributionFacts.set(a, (f = { json: members(a), spamReferrer: isReferrerSpam(a.referrer_host) }));
+  if (f === undefined) {
+    f = { json: members(a), spamReferrer: isReferrerSpam(a.referrer_host) };
+    attributionFacts.set(a, f);
+  }
   return f;
 }
 

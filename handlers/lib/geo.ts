@@ -292,7 +292,10 @@ export function countryLookup(path: string): (ip: string) => string | null {
   let f = lookups.get(path);
   if (!f) {
     let table: GeoTable | undefined;
-    f = (ip: string) => lookupCountry((table ??= geoTable(path)), ip);
+    f = (ip: string) => {
+      table ??= geoTable(path);
+      return lookupCountry(table, ip);
+    };
     lookups.set(path, f);
   }
   return f;

@@ -68,7 +68,7 @@ export function attribute(rawUrl: string | undefined, rawReferrer: string | unde
   }
   out.referrer = rawReferrer || undefined;
   const ref = safeUrl(rawReferrer);
-  if (ref && ref.protocol.startsWith('http')) {
+  if (ref?.protocol.startsWith('http')) {
     const h = ref.hostname;
     out.referrer_host = h;
     // EMAIL before SEARCH: mail.google.com and mail.yahoo.com also match the search engines.
