@@ -256,7 +256,7 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   const storageUsd = toIa
     ? (storedBytes / GB) * (monthsStandard * P.s3.standardGBMonth + (monthsKept - monthsStandard) * P.s3.standardIaGBMonth) + (objects / 1000) * A.iaTransitionPerThousand
     : (storedBytes / GB) * monthsKept * P.s3.standardGBMonth;
-  add('S3', `storage (${monthsKept.toFixed(1)} months of gzip data${toIa ? ', Standard-IA after ' + o.transitionDays + ' d' : ', objects < 128 KB stay Standard'})`, storageUsd);
+  add('S3', `storage (${monthsKept.toFixed(1)} months of gzip data${toIa ? `, Standard-IA after ${o.transitionDays} d` : ', objects < 128 KB stay Standard'})`, storageUsd);
 
   // The edge (CloudFront in front of the HTTP API): every POST is an HTTPS request there too, its body
   // crosses to the origin, its answer goes out. The SDK script itself is a cached GET per visitor,
@@ -615,14 +615,15 @@ export function formatCost(r: CostReport): string {
 const USAGE = 'usage: npm run cost -- --events-per-month N [--batch K] [--browser-batch K] [--arch arm64|x86] [--put-ms MS] [--memory MB] [--json]';
 
 async function main(): Promise<number> {
-  let values;
+  const config = {
+    options: {
+      'events-per-month': { type: 'string' }, batch: { type: 'string' }, 'browser-batch': { type: 'string' }, arch: { type: 'string' },
+      'put-ms': { type: 'string' }, memory: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+    },
+  } as const;
+  let values: ReturnType<typeof parseArgs<typeof config>>['values'];
   try {
-    ({ values } = parseArgs({
-      options: {
-        'events-per-month': { type: 'string' }, batch: { type: 'string' }, 'browser-batch': { type: 'string' }, arch: { type: 'string' },
-        'put-ms': { type: 'string' }, memory: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
-      },
-    }));
+    ({ values } = parseArgs(config));
   } catch (e) {
     process.stderr.write(`cost: ${(e as Error).message}\n${USAGE}\n`);
     return 2;

@@ -58,7 +58,7 @@ export interface LambdaInvocationCost {
 }
 
 /** The child: loads the bundle, invokes it, counts its log bytes; its result goes to fd 3 (stdout is the log being measured). */
-const CHILD = String.raw`
+const CHILD = `
 const fs = require('node:fs');
 const { performance } = require('node:perf_hooks');
 const input = JSON.parse(fs.readFileSync(0, 'utf8'));

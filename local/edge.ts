@@ -40,7 +40,8 @@ export const EDGE_SDK_HEADERS: Record<string, string> = {
 /** Lower-cased header names EdgeIngestOriginRequestPolicy forwards to the API (serverless.yml). */
 export function readForwardedHeaders(file = SERVERLESS_YML): string[] {
   // CloudFormation tags (!Ref, !GetAtt...) are unknown to the parser: kept as plain values, unused here.
-  const doc = parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  type Policy = { Properties?: { OriginRequestPolicyConfig?: { HeadersConfig?: { Headers?: unknown } } } };
+  const doc = parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as { resources?: { Resources?: { EdgeIngestOriginRequestPolicy?: Policy } } } | null;
   const headers = doc?.resources?.Resources?.EdgeIngestOriginRequestPolicy?.Properties?.OriginRequestPolicyConfig?.HeadersConfig?.Headers;
   if (!Array.isArray(headers) || headers.length === 0) throw new Error('serverless.yml: EdgeIngestOriginRequestPolicy lists no headers');
   return headers.map((h) => String(h).toLowerCase());

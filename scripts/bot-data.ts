@@ -48,6 +48,7 @@ export function encodeRanges(ranges: Array<[bigint, bigint]>, shift: bigint): st
   const merged: Array<[bigint, bigint]> = [];
   for (const [s, e] of sorted) {
     const last = merged[merged.length - 1];
+    // biome-ignore lint/complexity/useMathMinMax: bigints, which Math.max does not take.
     if (last && s <= last[1] + 1n) last[1] = e > last[1] ? e : last[1];
     else merged.push([s, e]);
   }
@@ -82,7 +83,7 @@ function fromAsnPackage(list: AsnList): { v4: string; v6: string; source: string
   // to the organisation the list names.
   for (const [asn, org] of wanted) {
     const actual = seen.get(asn);
-    if (!actual || !actual.toLowerCase().includes(org.toLowerCase())) throw new Error(`AS${asn}: expected ${org}, the package says ${actual ?? 'nothing'}`);
+    if (!actual?.toLowerCase().includes(org.toLowerCase())) throw new Error(`AS${asn}: expected ${org}, the package says ${actual ?? 'nothing'}`);
   }
   const version = (JSON.parse(readFileSync(join(ASN_PKG, 'package.json'), 'utf8')) as { version: string }).version;
   return { v4: encodeRanges(v4, 8n), v6: encodeRanges(v6, 80n), source: `@ip-location-db/asn@${version}`, ranges: v4.length + v6.length };

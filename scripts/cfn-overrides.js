@@ -24,10 +24,10 @@ function applyOverrides(resources, overrides) {
     const last = keys.pop();
     let node = resources;
     for (const k of keys) {
-      node = node !== null && typeof node === 'object' && Object.prototype.hasOwnProperty.call(node, k) ? node[k] : undefined;
+      node = node !== null && typeof node === 'object' && Object.hasOwn(node, k) ? node[k] : undefined;
       if (node === undefined) throw new Error(`custom.cfnOverrides: ${path}: ${k} not found in resources.Resources`);
     }
-    if (!Object.prototype.hasOwnProperty.call(node, last)) throw new Error(`custom.cfnOverrides: ${path}: ${last} not set in resources.Resources (override existing values only)`);
+    if (!Object.hasOwn(node, last)) throw new Error(`custom.cfnOverrides: ${path}: ${last} not set in resources.Resources (override existing values only)`);
     node[last] = value;
   }
 }

@@ -100,7 +100,7 @@ if (require.main === module) {
   if (process.argv.includes('--check')) {
     let committed: Buffer | undefined;
     try { committed = readFileSync(GEO_DB_FILE); } catch { /* reported below */ }
-    if (!committed || !committed.equals(built)) {
+    if (!committed?.equals(built)) {
       process.stderr.write(`${GEO_DB_FILE} does not match the installed ${PKG}: run npm run geo:update (or tsx scripts/geo-db.ts)\n`);
       process.exit(1);
     }

@@ -5,11 +5,11 @@
     ['Margherita', 11.5], ['Tagliatelle al ragu', 15], ['Risotto ai funghi', 16.5], ['Branzino al sale', 24],
     ['Spaghetti alle vongole', 18], ['Espresso', 2], ['Limonata', 4.5], ['Chianti Classico', 7], ['Negroni sbagliato', 9],
   ];
-  const cs = (...a) => window.clickstream && window.clickstream(...a);
+  const cs = (...a) => window.clickstream?.(...a);
   const cart = () => JSON.parse(sessionStorage.getItem('demo_cart') || '[]');
   const setCart = (c) => sessionStorage.setItem('demo_cart', JSON.stringify(c));
   const view = document.getElementById('view');
-  const euro = (n) => '€' + n.toFixed(2);
+  const euro = (n) => `€${n.toFixed(2)}`;
   const el = (tag, props, ...kids) => {
     const e = Object.assign(document.createElement(tag), props);
     e.append(...kids);
@@ -28,7 +28,7 @@
           cs('track', 'add_to_cart', { item: name, price });
           add.textContent = 'Added ✓';
         });
-        list.append(el('article', { className: 'item' }, el('h3', {}, name + ' ', el('span', { className: 'price', textContent: euro(price) })), add));
+        list.append(el('article', { className: 'item' }, el('h3', {}, `${name} `, el('span', { className: 'price', textContent: euro(price) })), add));
       }
       return ['Pick dishes — Order online', el('div', {}, list, link('cart', 'Review your order →'))];
     },
@@ -42,12 +42,15 @@
         go('done');
       });
       const clear = el('button', { type: 'button', className: 'secondary', textContent: 'Empty the order' });
-      clear.addEventListener('click', () => (setCart([]), go('cart')));
+      clear.addEventListener('click', () => {
+        setCart([]);
+        go('cart');
+      });
       return [
         `Your order (${c.length}) — Order online`,
         el('div', {},
           c.length ? el('ul', {}, ...c.map(([n, p]) => el('li', { textContent: `${n} — ${euro(p)}` }))) : el('p', { textContent: 'Nothing yet.' }),
-          el('p', { className: 'total', textContent: 'Total ' + euro(total) }), place, ' ', clear, ' ', link('pick', '← Add more')),
+          el('p', { className: 'total', textContent: `Total ${euro(total)}` }), place, ' ', clear, ' ', link('pick', '← Add more')),
       ];
     },
     done() {
@@ -56,7 +59,7 @@
   };
 
   function link(step, text) {
-    const a = el('a', { href: step == 'pick' ? '/order.html' : '/order.html?step=' + step, textContent: text });
+    const a = el('a', { href: step === 'pick' ? '/order.html' : `/order.html?step=${step}`, textContent: text });
     a.dataset.route = step;
     return a;
   }
@@ -68,7 +71,7 @@
     setTimeout(() => (document.title = title), 20);
   }
   function go(step) {
-    history.pushState({}, '', step == 'pick' ? '/order.html' : '/order.html?step=' + step);
+    history.pushState({}, '', step === 'pick' ? '/order.html' : `/order.html?step=${step}`);
     render();
   }
   document.addEventListener('click', (e) => {

@@ -222,14 +222,12 @@ export class FirehoseStandIn {
   private admin(url: string, raw: string, res: ServerResponse): void {
     if (url === '/_local/flush') {
       this.flushAll();
-      return send(res, 200, { flushed: true });
-    }
-    if (url === '/_local/faults') {
+      send(res, 200, { flushed: true });
+    } else if (url === '/_local/faults') {
       this.faults = raw ? (JSON.parse(raw) as FaultConfig) : {};
-      return send(res, 200, this.faults);
-    }
-    if (url === '/_local/stats') return send(res, 200, this.stats);
-    return send(res, 404, { message: 'not found' });
+      send(res, 200, this.faults);
+    } else if (url === '/_local/stats') send(res, 200, this.stats);
+    else send(res, 404, { message: 'not found' });
   }
 }
 

@@ -61,7 +61,10 @@ export function writeObjects<T>(dataDir: string, prefix: string, stream: string,
     const arrival = rec.copy ? rec.arrivalMs + BUFFER_MS + 15_000 : rec.arrivalMs;
     const key = Math.floor(arrival / BUFFER_MS) * 2 + (rec.copy ? 1 : 0);
     let b = buckets.get(key);
-    if (!b) buckets.set(key, (b = { at: arrival, rows: [] }));
+    if (!b) {
+      b = { at: arrival, rows: [] };
+      buckets.set(key, b);
+    }
     b.at = Math.min(b.at, arrival);
     b.rows.push(rec.row);
   }

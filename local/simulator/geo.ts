@@ -22,13 +22,23 @@ const index = new WeakMap<GeoTable, Map<string, { v4: number[]; v6: number[] }>>
 
 function rangesOf(table: GeoTable, country: string): { v4: number[]; v6: number[] } {
   let byCountry = index.get(table);
-  if (!byCountry) index.set(table, (byCountry = new Map()));
+  if (!byCountry) {
+    byCountry = new Map();
+    index.set(table, byCountry);
+  }
   let r = byCountry.get(country);
   if (!r) {
     const code = table.codes.indexOf(country);
     if (code <= 0) throw new Error(`country ${country} is not in the geo table`);
-    const pick = (codes: Uint8Array) => codes.reduce<number[]>((acc, c, i) => (c === code ? (acc.push(i), acc) : acc), []);
-    byCountry.set(country, (r = { v4: pick(table.v4().codes), v6: pick(table.v6().codes) }));
+    const pick = (codes: Uint8Array) => {
+      const at: number[] = [];
+      codes.forEach((c, i) => {
+        if (c === code) at.push(i);
+      });
+      return at;
+    };
+    r = { v4: pick(table.v4().codes), v6: pick(table.v6().codes) };
+    byCountry.set(country, r);
   }
   return r;
 }
