@@ -19,7 +19,7 @@ function validators(): string {
   const ajv = new Ajv({ code: { source: true, optimize: 1 }, allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
   ajv.addSchema(eventSchema as object, 'event');
   ajv.addSchema(batchSchema as object, 'batch');
-  return `/* eslint-disable */\n${HEADER}${guardLengthChecks(standaloneCode(ajv, { validateEvent: 'event', validateBatch: 'batch' }))}\n`;
+  return `${HEADER}${guardLengthChecks(standaloneCode(ajv, { validateEvent: 'event', validateBatch: 'batch' }))}\n`;
 }
 
 /**

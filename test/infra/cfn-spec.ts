@@ -118,7 +118,10 @@ export function validateGetAtts(template: { Resources: Record<string, { Type: st
     if (rs && !(attr in (rs.attributes ?? {}))) errors.push(`${where}: ${r.Type} has no attribute ${attr}`);
   };
   const walk = (v: unknown, where: string): void => {
-    if (Array.isArray(v)) return v.forEach((x, i) => walk(x, `${where}[${i}]`));
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, `${where}[${i}]`);
+      return;
+    }
     if (!v || typeof v !== 'object') return;
     for (const [k, x] of Object.entries(v)) {
       if (k === 'Fn::GetAtt') {

@@ -7,7 +7,7 @@
  * depends on deploy-time values cannot be silently guessed.
  */
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped; the tests read it by path.
 type Json = any;
 
 export interface CfnTemplate {

@@ -28,12 +28,11 @@ import { loadSpec, validateGetAtts, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
 import { withPackageLock } from './package-lock';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped; the tests read it by path.
 type Json = any;
 interface Template extends CfnTemplate { Outputs: Record<string, Json> }
 
 const root = join(__dirname, '..', '..');
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless resolvers
 const quota = require('../../scripts/cfn-params.js') as {
   REQUEST_SHAPE: { eventsPerRequest: number; bytesPerEvent: number; recordsPerRequest: number };
   firehoseQuota: (region: string, mibPerSecond?: number) => { mibPerSecond: number; requestsPerSecond: number; recordsPerSecond: number };
@@ -216,7 +215,6 @@ describe('Athena', () => {
 
 describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
   interface View { Name: string; Sql: string }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless helpers
   const cfn = require('../../scripts/cfn-athena.js') as {
     viewStatements: (dir?: string) => View[];
     viewsFingerprint: (resources: Json, conditions: Json, views: View[]) => string;
@@ -424,7 +422,10 @@ describe('API and Lambda', () => {
     expect(kept(emf)).toBe(true);
     // The handler's errors, as Powertools' Logger writes them (its own console, straight to the streams).
     const written: string[] = [];
-    const capture = (s: NodeJS.WriteStream) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => (written.push(String(chunk)), true));
+    const capture = (s: NodeJS.WriteStream) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
     const spies = [capture(process.stdout), capture(process.stderr)];
     try {
       new Logger({ serviceName: 'clickstream-ingest' }).error('events could not be delivered', { failed: 1 });
@@ -1000,10 +1001,8 @@ describe('SDK outputs', () => {
 });
 
 describe('package-time guards (scripts/)', () => {
-  interface Resolver { (ctx: { resolveVariable: (v: string) => Promise<unknown> }): Promise<string> }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless helpers
+  type Resolver = (ctx: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<string>;
   const cfn = require('../../scripts/cfn-athena.js') as { dataFormat: Resolver; firstSiteIdOf: (sites: unknown, pattern: string) => string };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { applyOverrides } = require('../../scripts/cfn-overrides.js') as { applyOverrides: (r: Json, o: Json) => void };
   const params = (values: Record<string, unknown>) => ({ resolveVariable: async (v: string) => values[v.replace(/^param:/, '')] });
 
@@ -1049,7 +1048,6 @@ describe('package-time guards (scripts/)', () => {
   });
 
   describe('edge params (scripts/cfn-edge.js)', () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const edge = require('../../scripts/cfn-edge.js') as {
       edge: Resolver;
       edgeDomainOf: (p: { edgeDomain?: string; edgeCertificateArn?: string }) => { domain: string; cert: string };

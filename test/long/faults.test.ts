@@ -60,7 +60,7 @@ long('faults at size', () => {
       events, batchSize: 20, networkFailureRate: 0.1, concurrency: 4, maxAttemptsPerBatch: 400, deadlineMs: 600_000,
       // Other workers keep sending into the dead stack meanwhile: their sends fail and are retried.
       onBatchDone: async (done) => {
-        if (!crashAt.has(done) || restarting) return;
+        if (!crashAt.has(done) || restarting !== undefined) return;
         crashAt.delete(done);
         restarting = (async () => {
           await stack!.kill();

@@ -193,7 +193,6 @@ interface CannonResult {
   errors: number;
   timeouts: number;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon = require('autocannon') as (opts: {
   url: string; connections: number; duration: number; timeout: number;
   requests: {
