@@ -12,6 +12,12 @@ import type { ClickstreamEvent } from '../../schema/event';
 import { BEHAVIOUR_LIMITS, isDatacenterIp, type BotReason } from '../../handlers/lib/bots';
 import { addressIn, IPV6_SHARE, simGeoTable, VISITOR_COUNTRIES } from './geo';
 
+/** A UUID v7 for `ms` whose random bits are those of the v4 `random` (its last 74 bits). */
+export function uuidV7(ms: number, random: string): string {
+  const t = Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0');
+  return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${random.slice(15)}`;
+}
+
 /** mulberry32: tiny, fast and good enough for traffic shapes; the seed makes runs reproducible. */
 export function rng(seed: number) {
   let a = seed >>> 0;
@@ -40,6 +46,12 @@ export function rng(seed: number) {
       const s = h.join('');
       return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
     },
+    /**
+     * UUID v7 (RFC 9562) for the client clock's `ms`, as the SDK makes every id (client-sdk/src/uuid.ts):
+     * time-ordered, which is what lets the compacted Parquet compress them. It makes the same draws
+     * as uuid(), so switching an id to v7 leaves every later draw, and the traffic, as it was.
+     */
+    uuid7: (ms: number) => uuidV7(ms, r.uuid()),
   };
   return r;
 }
@@ -174,10 +186,10 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
   const table = simGeoTable();
 
   for (let v = 0; v < opts.visitors; v++) {
-    const anon = r.uuid();
+    // The id's random part is drawn here, its time (the first visit) once the visits are drawn.
+    const anonDraw = r.uuid();
     const isBot = r.chance(opts.botShare);
     let webdriver = isBot && r.chance(0.3);
-    if (isBot) botVisitors.add(anon);
     let ua = isBot && !webdriver ? r.pick(BOT_UAS) : r.weighted(HUMAN_UAS);
     r.int(0, 255); r.int(0, 255); r.int(1, 254); // the draws of the old 10.x address: later draws stay as they were
     const country = geoRng.weighted(VISITOR_COUNTRIES);
@@ -194,9 +206,6 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
       if (!isDatacenterIp(ip)) throw new Error(`simulator: ${ip} is not in the datacenter snapshot (handlers/lib/generated/bot-data.ts)`);
     }
     const spamReferrer = kind === 'referrer_spam' ? botRng.pick(SPAM_REFERRERS) : undefined;
-    if (isBot) botReasons.set(anon, kind === 'as_drawn' ? drawnReason(ua, webdriver) : kind);
-    // A datacenter bot's address is not the one drawn for `country`: its country is not known here.
-    if (kind !== 'datacenter_ip') visitorCountries.set(anon, country);
     // Most clocks are close; some are minutes or an hour off (time zone set wrong).
     const clockOffsetMs = r.chance(0.1) ? r.int(-3_600_000, 3_600_000) : r.int(-90_000, 90_000);
     const screen = r.pick(SCREENS);
@@ -207,11 +216,17 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
       const prev = starts[starts.length - 1]!;
       starts.push(r.chance(0.2) ? prev + r.int(2, 6) * 3_600_000 : dayStart(Math.floor((prev - startMs) / DAY) + r.int(1, 10)));
     }
+    // The SDK makes the visitor id on the first visit, by the visitor's clock.
+    const anon = uuidV7(starts[0]! + clockOffsetMs, anonDraw);
+    if (isBot) botVisitors.add(anon);
+    if (isBot) botReasons.set(anon, kind === 'as_drawn' ? drawnReason(ua, webdriver) : kind);
+    // A datacenter bot's address is not the one drawn for `country`: its country is not known here.
+    if (kind !== 'datacenter_ip') visitorCountries.set(anon, country);
 
     for (const start of starts) {
       if (start >= endMs) break;
       const late = r.chance(opts.lateShare) ? r.int(3_600_000, 30 * 3_600_000) : 0;
-      const session = r.uuid();
+      const session = r.uuid7(start + clockOffsetMs);
       const common = (t: number) => ({
         ts: new Date(t + clockOffsetMs).toISOString(), anonymous_id: anon, session_id: session,
         screen, viewport: screen, language: r.pick(['it-IT', 'en-GB', 'de-DE', 'en-US']), timezone: 'Europe/Rome', sdk: 'clickstream-js/0.1.0',
@@ -228,7 +243,7 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         };
         if (r.chance(opts.rejectShare)) {
           // A page_view without url fails the schema; an event id that is not a UUID too.
-          events.push(r.chance(0.5) ? { event_id: r.uuid(), type: 'page_view', ...common(t) } : { event_id: 'not-a-uuid', type: 'click', ...common(t) });
+          events.push(r.chance(0.5) ? { event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', ...common(t) } : { event_id: 'not-a-uuid', type: 'click', ...common(t) });
         }
         requests.push(req);
         if (r.chance(opts.duplicateShare)) {
@@ -252,12 +267,12 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         const url = `${host}${p.url}${first && src.query ? (p.url.includes('?') ? '&' : '?') + src.query : ''}`;
         const batch: Record<string, unknown>[] = [];
         // Referrer spam repeats its referrer on every hit: the referrer is its message.
-        batch.push({ event_id: r.uuid(), type: 'page_view', url, title: p.title, referrer: spamReferrer ?? (first ? src.referrer ?? '' : host + '/'), ...common(t) });
+        batch.push({ event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', url, title: p.title, referrer: spamReferrer ?? (first ? src.referrer ?? '' : host + '/'), ...common(t) });
         if (kind === 'behaviour') {
           // A scraper's burst: more page views in one request, inside a minute, than a person makes.
           for (let k = 1; k < BEHAVIOUR_LIMITS.page_view.count + 5; k++) {
             const at = t + k * botRng.int(800, 1_500);
-            batch.push({ event_id: r.uuid(), type: 'page_view', url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`, title: p.title, referrer: host + '/', ...common(at) });
+            batch.push({ event_id: r.uuid7(at + clockOffsetMs), type: 'page_view', url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`, title: p.title, referrer: host + '/', ...common(at) });
           }
           emit(t + 60_000, batch);
           break;
@@ -276,11 +291,11 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         let next: Page | 'exit' = 'exit';
         const click = (name: string, element: string, extra: Record<string, unknown> = {}) => {
           const at = t + Math.round(dwell * (0.2 + 0.7 * r.next()));
-          batch.push({ event_id: r.uuid(), type: 'click', name, element, duration_ms: at - t, url, properties: extra, ...common(at) });
+          batch.push({ event_id: r.uuid7(at + clockOffsetMs), type: 'click', name, element, duration_ms: at - t, url, properties: extra, ...common(at) });
           return at;
         };
         const custom = (at: number, name: string, properties: Record<string, unknown>) =>
-          batch.push({ event_id: r.uuid(), type: 'custom', name, url, properties, ...common(at + 5) });
+          batch.push({ event_id: r.uuid7(at + 5 + clockOffsetMs), type: 'custom', name, url, properties, ...common(at + 5) });
 
         if (!bounce) {
           if (page === 'home') {
@@ -313,7 +328,7 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
           }
         }
         // The SDK reports engaged time at page hide.
-        batch.push({ event_id: r.uuid(), type: 'engagement', duration_ms: dwell, scroll_depth: r.int(20, 100), url, ...common(t + dwell) });
+        batch.push({ event_id: r.uuid7(t + dwell + clockOffsetMs), type: 'engagement', duration_ms: dwell, scroll_depth: r.int(20, 100), url, ...common(t + dwell) });
         batch.sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
         emit(t + dwell, batch);
         t += dwell + r.int(300, 1_500);
