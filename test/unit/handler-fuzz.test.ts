@@ -103,8 +103,18 @@ const randomText: fc.Arbitrary<Generated> = fc.string({ maxLength: 300, unit: 'b
 const randomBytes: fc.Arbitrary<Generated> = fc.uint8Array({ maxLength: 300 })
   .map((b) => ({ input: request(Buffer.from(b).toString('base64'), { isBase64Encoded: true }), mustAccept: [] }));
 
-/** The invariants every answer must hold. Throws (failing the property) when one does not. */
-function check({ input, mustAccept }: Generated): void {
+const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
+/**
+ * The invariants every answer must hold, and Object.prototype untouched after each request (checked
+ * per run, so any test here alone or in any order would catch it). Throws (failing the property)
+ * when one does not.
+ */
+function check(generated: Generated): void {
+  checkAnswer(generated);
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(PROTOTYPE_KEYS);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+}
+function checkAnswer({ input, mustAccept }: Generated): void {
   const result = processRequest(input, config);
   expect(STATUSES.has(result.status)).toBe(true);
   if (result.status !== 200) {
@@ -135,7 +145,4 @@ describe('processRequest under generated requests', () => {
   test('random JSON values (1,500 runs)', () => fc.assert(fc.property(randomJson, check), params(1_500)));
   test('random text (1,500 runs)', () => fc.assert(fc.property(randomText, check), params(1_500)));
   test('random bytes, base64-encoded (500 runs)', () => fc.assert(fc.property(randomBytes, check), params(500)));
-  test('Object.prototype is untouched afterwards', () => {
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-  });
 });
