@@ -1,15 +1,15 @@
 /**
  * handlers/athena-views.ts, the Custom::AthenaViews provider, in process: Athena is mocked at the SDK
- * client (aws-sdk-client-mock); CloudFormation's pre-signed ResponseURL is a real HTTP server on
- * 127.0.0.1, so the answer is checked as the bytes and headers CloudFormation would receive.
+ * client (aws-sdk-client-mock); the answer to CloudFormation's pre-signed ResponseURL is taken from
+ * fetch as the Request it builds from the handler's arguments (method, URL, the headers fetch would
+ * send, the body bytes), with no socket. test/integration/handler-sdk-upload.test.ts sends the same
+ * client's answer to a real HTTP server.
  */
 import {
   AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 
 Object.assign(process.env, {
   AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
@@ -18,34 +18,28 @@ Object.assign(process.env, {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler, ANSWER_MARGIN_MS } = require('../../handlers/athena-views') as typeof import('../../handlers/athena-views');
 
-interface Answer { method?: string; url?: string; headers: IncomingHttpHeaders; body: Record<string, unknown> }
+interface Answer { method?: string; url?: string; headers: Record<string, string>; body: Record<string, unknown> }
 
 const athena = mockClient(AthenaClient);
-let server: Server;
-let base: string;
+// Never contacted: fetch is replaced below.
+const base = 'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com';
 let answers: Answer[];
 let answerStatus: number;
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      answers.push({ method: req.method, url: req.url, headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown> });
-      res.writeHead(answerStatus).end(answerStatus === 200 ? '' : '<Error>SignatureDoesNotMatch</Error>');
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 beforeEach(() => {
   athena.reset();
   answers = [];
   answerStatus = 200;
+  jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
+    // The Request fetch makes of the same arguments carries the headers it would send (a string
+    // body would get a text/plain content type here, for example).
+    const req = new Request(input, init);
+    const url = new URL(req.url);
+    answers.push({ method: req.method, url: url.pathname + url.search, headers: Object.fromEntries(req.headers), body: JSON.parse(await req.text()) as Record<string, unknown> });
+    return new Response(answerStatus === 200 ? '' : '<Error>SignatureDoesNotMatch</Error>', { status: answerStatus });
+  });
 });
+afterEach(() => jest.restoreAllMocks());
 
 const VIEW = { Name: 'events_dedup', Sql: 'CREATE OR REPLACE VIEW events_dedup AS\nSELECT * FROM events' };
 const props = (views = [VIEW], database = 'clickstream_dev') => ({
