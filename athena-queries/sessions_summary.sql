@@ -43,12 +43,14 @@ parts AS (
                  AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
     AND NOT s.is_bot
 ),
--- One row per session from its rows of the range (a page view that arrived twice counts once).
+-- One row per session from its rows of the range (a page view that arrived twice, on two days,
+-- counts once: only a session with rows on several days merges its lists, views/sessions.sql).
 combined AS (
   SELECT session_id,
          from_iso8601_timestamp(min(started_time)) AS started,
          from_iso8601_timestamp(max(ended_time)) AS ended,
-         cardinality(array_distinct(flatten(array_agg(page_view_ids)))) AS page_views,
+         CASE WHEN count(*) = 1 THEN sum(page_views)
+              ELSE cardinality(array_distinct(flatten(array_agg(page_view_ids)))) END AS page_views,
          coalesce(bool_or(engaged), false) AS engaged,
          min_by(landing_path, landing_key) AS landing_path,
          max_by(exit_path, exit_key) AS exit_path

@@ -20,6 +20,12 @@
 --   page_view_ids              event_ids of the page views (empty when none; no FILTER clause,
 --                              which the offline Trino syntax check cannot parse: '' is never
 --                              an event_id, the wire contract's is a UUID)
+--   page_views                 how many distinct ones (an open day's row holds a copy received
+--                              before the cutoff, from Parquet, and one after it, raw, when both
+--                              exist: events_dedup keeps both). The queries add these up for
+--                              a session with one row, and merge the lists only for a session with
+--                              rows on several days (merging every session's lists was most of
+--                              the session queries' time: EXPLAIN ANALYZE, docs/queries.md)
 --   engaged                    a click, a custom event, or an engagement event of >= 10 s
 --                              (false or NULL when none of these)
 --   landing_key / exit_key     event_time || event_id of the first / last page view (min_by and
@@ -43,6 +49,7 @@ SELECT e.dt,
        max_by(e.path, CASE WHEN e.type = 'page_view' THEN e.event_time || e.event_id END) AS exit_path,
        min_by(e.device_type, e.event_time || e.event_id) AS device_type,
        min_by(e.browser, e.event_time || e.event_id) AS browser,
-       min_by(e.os, e.event_time || e.event_id) AS os
+       min_by(e.os, e.event_time || e.event_id) AS os,
+       count(DISTINCT CASE WHEN e.type = 'page_view' THEN e.event_id END) AS page_views
 FROM events_dedup e
 GROUP BY e.dt, e.session_id, e.is_bot

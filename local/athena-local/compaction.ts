@@ -71,7 +71,9 @@ export const COMPACTED_TABLES: readonly CompactedTable[] = [
     columns: [col('dt', 'string'), col('session_id', 'string'), col('is_bot', 'boolean'), col('anonymous_id', 'string'), col('started_time', 'string'),
       col('ended_time', 'string'), col('page_view_ids', 'array<string>'), col('engaged', 'boolean'), col('landing_key', 'string'), col('landing_path', 'string'),
       col('landing_source', 'string'), col('landing_medium', 'string'), col('landing_campaign', 'string'), col('exit_key', 'string'), col('exit_path', 'string'),
-      col('device_type', 'string'), col('browser', 'string'), col('os', 'string')],
+      col('device_type', 'string'), col('browser', 'string'), col('os', 'string'),
+      // Last: added after the first deploys, and ALTER TABLE ... ADD COLUMNS appends (docs/operations.md).
+      col('page_views', 'bigint')],
   },
   {
     name: 'daily_visitors', source: 'daily_visitors.sql', key: ['dt', 'event_date', 'anonymous_id', 'is_bot'], mode: 'upsert',
@@ -178,7 +180,12 @@ export function duckTableView(table: { name: string; columns: readonly TableColu
     // Nothing compacted yet: an empty table with the right columns keeps every view valid.
     return `CREATE OR REPLACE VIEW ${table.name} AS SELECT ${table.columns.map((c) => `CAST(NULL AS ${c.duck}) AS ${c.name}`).join(', ')} WHERE false`;
   }
-  return `CREATE OR REPLACE VIEW ${table.name} AS SELECT ${names(table.columns)} FROM read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true, hive_types = {'dt': VARCHAR})`;
+  // By name, over an empty row of every column: an object written before a column was added reads
+  // it as NULL, as Iceberg reads a data file older than ALTER TABLE ... ADD COLUMNS (the views
+  // handle those NULLs), also when no object has the column yet.
+  const empty = table.columns.map((c) => `CAST(NULL AS ${c.duck}) AS ${c.name}`).join(', ');
+  return `CREATE OR REPLACE VIEW ${table.name} AS SELECT ${names(table.columns)} FROM (SELECT ${empty} WHERE false UNION ALL BY NAME `
+    + `SELECT * FROM read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true))`;
 }
 
 /**

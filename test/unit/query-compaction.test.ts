@@ -27,7 +27,7 @@ function evalStatesFormat(expr: string, input: Record<string, string>): string {
   if (!m) return expr;
   const args = m[2]!.split(', ').map((p) => input[p]!);
   let i = 0;
-  return m[1]!.replace(/\\(.)|\{\}/g, (whole, esc: string | undefined) => (esc !== undefined ? esc : args[i++]!));
+  return m[1]!.replace(/\\(.)|\{\}/g, (_whole, esc: string | undefined) => (esc !== undefined ? esc : args[i++]!));
 }
 
 describe('compaction SQL', () => {
