@@ -70,13 +70,13 @@ suite('the deploy\'s snippet through the edge (local edge)', () => {
     p.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
     await p.goto(`${siteUrl}/`);
     await p.waitForFunction(() => typeof (window as { clickstream?: { init?: unknown } }).clickstream?.init === 'function', undefined, { timeout: 10_000 });
-    const aid = await p.evaluate(async () => {
+    await p.evaluate(() => {
       const w = window as unknown as { clickstream: (...a: unknown[]) => void };
       w.clickstream('track', 'edge_probe', {});
       w.clickstream('flush');
-      for (let i = 0; i < 50 && !localStorage.getItem('cs_aid'); i++) await new Promise((r) => setTimeout(r, 100));
-      return JSON.parse(localStorage.getItem('cs_aid') as string) as string;
     });
+    await p.waitForFunction(() => !!localStorage.getItem('cs_aid'), undefined, { timeout: 5000 });
+    const aid = await p.evaluate(() => JSON.parse(localStorage.getItem('cs_aid') as string) as string);
     expect(scripts).toEqual([{ url: expect.stringMatching(new RegExp(`^${stack.demoUrl}/sdk/clickstream\\.[0-9a-f]{16}\\.min\\.js$`)), status: 200 }]);
     const stored = await eventually(async () => {
       await stack.flush();
@@ -93,10 +93,15 @@ suite('the deploy\'s snippet through the edge (local edge)', () => {
     const p = await browser.ctx.newPage();
     const errors: string[] = [];
     p.on('pageerror', (e) => errors.push(e.message));
+    // The browser refuses a script whose integrity does not match with an error event on the element
+    // (W3C SRI, "Handle integrity violation"): wait for that rather than for a while.
+    await p.addInitScript(() => {
+      addEventListener('error', (e) => (e.target as Element).tagName == 'SCRIPT' && ((window as { sdkRefused?: boolean }).sdkRefused = true), true);
+    });
     const loaded = p.waitForResponse((r) => r.url().includes('/sdk/'));
     await p.goto(`${siteUrl}/`);
     expect((await loaded).status()).toBe(200);
-    await p.waitForTimeout(500);
+    await p.waitForFunction(() => (window as { sdkRefused?: boolean }).sdkRefused, undefined, { timeout: 10_000 });
     const state = await p.evaluate(() => {
       const w = window as unknown as { clickstream: ((...a: unknown[]) => void) & { init?: unknown; q?: unknown[] } };
       w.clickstream('track', 'after_block', {});

@@ -15,13 +15,14 @@
  * once).
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { canRunBrowser, CHROMIUM, launchBrowser, startFaultProxy, startPageServer, type Browser, type FaultProxy, type PageServer } from '../support/browser';
+import { canRunBrowser, CHROMIUM, launchBrowser, outboxEmpty, startFaultProxy, startPageServer, until, type Browser, type FaultProxy, type PageServer } from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
 const suite = canRunBrowser ? describe : describe.skip;
 
 type Row = Record<string, unknown>;
+/** Time the visitor spends on a page (the scenario, not a wait for the SDK). */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** A short page view: well under the 5 s flush interval, so only page hide sends what it tracked. */
 const DWELL_MS = 700;
@@ -96,14 +97,10 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     await stack.flush();
     return (await stack.readEvents()).filter((r) => r.anonymous_id == aid);
   };
-  /** A page's events have been answered: nothing of this origin waits in the outbox. */
-  const outboxEmpty = (p: Page) => p.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('cs_q.')));
-
   /** Waits until the visitor's first page view is stored: from here on the SDK has seen a healthy answer. */
   async function healthy(p: Page): Promise<void> {
     const aid = await aidOf(p);
-    for (const end = Date.now() + 15_000; Date.now() < end; await sleep(200)) if ((await rowsOf(aid)).some((r) => r.type == 'page_view')) return;
-    throw new Error('the first page view was not stored within 15 s');
+    await until(async () => (await rowsOf(aid)).some((r) => r.type == 'page_view'), 15_000, () => 'the first page view was not stored', 200);
   }
 
   interface Outcome {
@@ -140,11 +137,17 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     };
     let rows: Row[] = [];
     let ids: string[] = [];
-    for (const end = Date.now() + ms; ; await sleep(250)) {
-      ids = await seenIds();
-      rows = await rowsOf(aid);
-      if ((!missingOf(rows, ids).length && (await outboxEmpty(p))) || Date.now() > end) break;
-    }
+    // Not met within `ms`: the outcome below says what is missing.
+    await until(
+      async () => {
+        ids = await seenIds();
+        rows = await rowsOf(aid);
+        return !missingOf(rows, ids).length && (await outboxEmpty(p));
+      },
+      ms,
+      undefined,
+      250,
+    );
     const counts = new Map<unknown, Row[]>();
     for (const r of rows) counts.set(r.event_id, [...(counts.get(r.event_id) || []), r]);
     const twice = [...counts.values()].filter((x) => x.length > 1).map((x) => `${x[0]!.name || x[0]!.type} x${x.length}`);
@@ -199,10 +202,12 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     proxy.set('refuse');
     const tracked = names('closed');
     await track(a, tracked);
+    // The closing page's page-hide send meets the refusal before the endpoint comes back.
+    const refusedBefore = proxy.accepted.refuse;
     await a.close();
-    await sleep(1000);
+    await until(() => proxy.accepted.refuse > refusedBefore, 10_000, () => 'the closing page sent nothing at page hide');
     proxy.set('pass');
-    await sleep(1000);
+    await sleep(1000); // the site opened again later
     const b = await visit(ctx, 'b');
     const o = await settle(ctx, b, tracked);
     report('closed', o);

@@ -6,7 +6,7 @@
  * far above the SDK's own first backoff (0.5-1 s): the next attempt waiting 4 s is the proof.
  */
 import type { Request, Response } from 'playwright-core';
-import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, type Browser, type PageServer } from '../support/browser';
+import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, until, type Browser, type PageServer } from '../support/browser';
 import { eventually, startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
@@ -46,19 +46,19 @@ suite('Retry-After through the local API Gateway', () => {
     // the retry time, so only an interval below Retry-After lets the wait show Retry-After's effect.
     await page.goto(`${pages.url}/t/retry.html?opts=${encodeURIComponent(JSON.stringify({ flushInterval: 200 }))}`);
     await page.waitForFunction(() => typeof (window as { clickstream?: unknown }).clickstream === 'function');
-    const aid = await page.evaluate(async () => {
+    await page.evaluate(() => {
       const w = window as unknown as { clickstream: (...a: unknown[]) => void };
       w.clickstream('track', 'retry_after_probe', {});
       w.clickstream('flush');
-      for (let i = 0; i < 50 && !localStorage.getItem('cs_aid'); i++) await new Promise((r) => setTimeout(r, 100));
-      return JSON.parse(localStorage.getItem('cs_aid') as string) as string;
     });
+    await page.waitForFunction(() => !!localStorage.getItem('cs_aid'), undefined, { timeout: 5000 });
+    const aid = await page.evaluate(() => JSON.parse(localStorage.getItem('cs_aid') as string) as string);
 
     // The first answer: a 503 carrying the configured Retry-After.
-    await waitFor(() => answers.length >= 1, 20_000, () => `no answer: ${JSON.stringify(answers)}`);
+    await until(() => answers.length >= 1, 20_000, () => `no answer: ${JSON.stringify(answers)}`);
     expect(answers[0]).toMatchObject({ status: 503, retryAfter: String(RETRY_AFTER_S) });
     await stack.setFaults({});
-    await waitFor(() => sends.length >= 2, 30_000, () => `no second send; answers ${JSON.stringify(answers)}`);
+    await until(() => sends.length >= 2, 30_000, () => `no second send; answers ${JSON.stringify(answers)}`);
 
     // The retry came no sooner than Retry-After (timers fire late, never early: 100 ms for clock
     // granularity between Node and Chromium), and well after the SDK's own backoff alone.
@@ -71,12 +71,4 @@ suite('Retry-After through the local API Gateway', () => {
     expect(stored).toHaveLength(1);
   });
 });
-
-async function waitFor(cond: () => boolean, ms: number, why: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 

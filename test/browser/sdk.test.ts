@@ -7,13 +7,14 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { SEND_TIMEOUT_MS } from '../../client-sdk/src/transport';
-import { canRunBrowser, CHROMIUM, launchBrowser, startPageServer, startSdkPageServer, type Browser, type PageServer } from '../support/browser';
+import { canRunBrowser, CHROMIUM, launchBrowser, outboxEmpty, startPageServer, startSdkPageServer, until, type Browser, type PageServer } from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
 const suite = canRunBrowser ? describe : describe.skip;
 
 type Row = Record<string, unknown>;
+/** For a bounded wait beside a condition (Promise.race), never instead of one. */
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 suite('browser SDK in Chromium against the local stack', () => {
@@ -70,13 +71,14 @@ suite('browser SDK in Chromium against the local stack', () => {
 
   /** Stored rows of one visitor, polled until `done` holds or the time is up (bounded). */
   async function rows(aid: string, done: (r: Row[]) => boolean, ms = 20_000): Promise<Row[]> {
-    const end = Date.now() + ms;
-    for (;;) {
+    let r: Row[] = [];
+    const read = async () => {
       await stack.flush();
-      const r = (await stack.readEvents()).filter((x) => x.anonymous_id == aid);
-      if (done(r) || Date.now() > end) return r;
-      await sleep(250);
-    }
+      r = (await stack.readEvents()).filter((x) => x.anonymous_id == aid);
+      return done(r);
+    };
+    await until(read, ms, undefined, 250);
+    return r;
   }
 
   const named = (r: Row[], prefix: string) => r.filter((x) => typeof x.name == 'string' && x.name.startsWith(prefix));
@@ -118,25 +120,34 @@ suite('browser SDK in Chromium against the local stack', () => {
     const ctx = await browser();
     const p = await page(ctx, '/order.html');
     const aid = await anonymousId(p);
+    // The page views this page has recorded: in its outbox, or already sent.
+    const sent: string[] = [];
+    p.on('request', (r) => r.url() == api && r.method() == 'POST' && sent.push(r.postData() || ''));
+    const recorded = async () => [
+      ...sent.flatMap((b) => JSON.parse(b).events),
+      ...(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cs_q.')).flatMap((k) => JSON.parse(localStorage.getItem(k)!)))),
+    ];
+    const viewOf = (url: string) => until(async () => (await recorded()).some((e) => e.type == 'page_view' && e.url == url), 5_000, () => `no page view of ${url}`);
+    const base = `${stack.demoUrl}/order.html`;
     await p.click('#step-cart');
-    await p.waitForTimeout(400);
+    await viewOf(`${base}?step=cart`);
     await p.click('#allergens-link');
-    await p.waitForTimeout(400);
+    await viewOf(`${base}?step=cart#allergens`);
     await p.goBack();
-    await p.waitForTimeout(400);
-    // Same URL again: no new page view.
-    await p.evaluate(() => {
+    await until(async () => (await recorded()).filter((e) => e.type == 'page_view' && e.url == `${base}?step=cart`).length >= 2, 5_000, () => 'no page view after going back');
+    // Same URL again: no new page view. The SDK decides 100 ms after the change; a page timer set
+    // after that (same delay, set later) runs after it, so by then a page view would be recorded.
+    await p.evaluate(async () => {
       history.replaceState({}, '', location.href);
       history.pushState({}, '', location.href);
+      await new Promise((r) => setTimeout(r, 100));
     });
-    await p.waitForTimeout(400);
     await p.evaluate(() => (window as any).clickstream('flush'));
 
-    const base = `${stack.demoUrl}/order.html`;
     const want = [base, `${base}?step=cart`, `${base}?step=cart#allergens`, `${base}?step=cart`];
+    await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
     const r = await rows(aid, (x) => x.filter((e) => e.type == 'page_view').length >= want.length);
-    await sleep(1000);
-    const views = (await rows(aid, () => true)).filter((e) => e.type == 'page_view').sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+    const views = r.filter((e) => e.type == 'page_view').sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
     expect(views.map((v) => v.url)).toEqual(want);
     // The router sets the title after the URL changes; the page view must carry the new one.
     expect(views[1]!.title).toMatch(/^Your order/);
@@ -204,11 +215,14 @@ suite('browser SDK in Chromium against the local stack', () => {
     // lands first.
     await rows(aid, (x) => x.length > 0);
     await ctx.setOffline(true);
+    let failures = 0;
+    p.on('requestfailed', (req) => req.url() == api && failures++);
     await track(p, names('off', 5), true);
-    await p.waitForTimeout(2000); // several failed attempts
+    await until(() => failures >= 2, 10_000, () => `${failures} failed sends while offline`);
     await ctx.setOffline(false);
     const r = await rows(aid, (x) => named(x, 'off').length >= 5);
-    await sleep(1500); // room for a duplicate to show up
+    // Every event acknowledged: nothing more will be sent, so any duplicate is stored by now.
+    await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
     const all = await rows(aid, () => true);
     expect(named(all, 'off').map((e) => e.name).sort()).toEqual(names('off', 5));
     expect(r.length).toBeGreaterThan(0);
@@ -218,11 +232,11 @@ suite('browser SDK in Chromium against the local stack', () => {
   it('keeps events unsent at page exit and sends them once on the next page load', async () => {
     const ctx = await browser();
     const aid = await leaveBehind(ctx, names('kept', 4));
-    await sleep(500);
+    // Its endpoint refused every connection, so nothing of it can have arrived.
     expect(named(await rows(aid, () => true, 0), 'kept')).toHaveLength(0);
-    await page(ctx, '/t/b.html', { flushInterval: 300 });
+    const b = await page(ctx, '/t/b.html', { flushInterval: 300 });
     const r = await rows(aid, (x) => named(x, 'kept').length >= 4);
-    await sleep(1500);
+    await until(() => outboxEmpty(b), 20_000, () => 'outbox not emptied');
     const all = await rows(aid, () => true);
     expect(named(all, 'kept').map((e) => e.name).sort()).toEqual(names('kept', 4));
     expect(r.length).toBeGreaterThan(0);
@@ -264,11 +278,10 @@ suite('browser SDK in Chromium against the local stack', () => {
     await track(p, names('err', 5), true);
     // Each 503 comes after the handler's own retries (up to 6 PutRecordBatch attempts); in one CI run
     // under load two of them, with the SDK's backoff between, took longer than 15 s.
-    for (const end = Date.now() + 45_000; statuses.filter((s) => s >= 500).length < 2 && Date.now() < end; ) await sleep(100);
-    if (statuses.filter((s) => s >= 500).length < 2) throw new Error(`expected two 5xx answers within 45 s; the page's sends: ${trace.join('; ')}`);
+    await until(() => statuses.filter((s) => s >= 500).length >= 2, 45_000, () => `expected two 5xx answers; the page's sends: ${trace.join('; ')}`);
     await stack.setFaults({});
     await rows(aid, (x) => named(x, 'err').length >= 5, 30_000);
-    await sleep(1500);
+    await until(() => outboxEmpty(p), 30_000, () => 'outbox not emptied');
     const all = await rows(aid, () => true);
     expect(named(all, 'err').map((e) => e.name).sort()).toEqual(names('err', 5));
     expect(statuses.at(-1)).toBe(200);
@@ -285,7 +298,8 @@ suite('browser SDK in Chromium against the local stack', () => {
     await track(b, ['from_b']);
     await track(c, ['from_c']);
     await rows(aid, (x) => named(x, 'left').length >= 10 && named(x, 'from_').length >= 2);
-    await sleep(2000);
+    // One localStorage for both tabs: empty once both have every event acknowledged.
+    await until(() => outboxEmpty(b), 20_000, () => 'outbox not emptied');
     const all = await rows(aid, () => true);
     expect(named(all, 'left').map((e) => e.name).sort()).toEqual(names('left', 10).sort());
     expect(named(all, 'from_').map((e) => e.name).sort()).toEqual(['from_b', 'from_c']);
@@ -299,14 +313,12 @@ suite('browser SDK in Chromium against the local stack', () => {
     ctx.on('request', (req) => req.url() == api && req.method() == 'POST' && sent.push(req.postData() || ''));
 
     const denied = await page(ctx, '/t/a.html', { requireConsent: true, flushInterval: 200 });
+    // A write would come at the end of the task that tracked (a microtask): it is done by the next evaluate.
     await track(denied, names('pending', 3), true);
-    await denied.waitForTimeout(800);
     expect(await denied.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cs_')))).toEqual([]);
     await denied.evaluate(() => (window as any).clickstream('consent', 'denied'));
     await track(denied, names('denied', 3), true);
     await denied.goto('about:blank'); // page hide flushes whatever is queued
-    await sleep(800);
-    expect(sent).toEqual([]);
 
     // Control: the same page and request watch do see a visitor who consents.
     const granted = await page(ctx, '/t/b.html', { requireConsent: true, flushInterval: 200 });
@@ -316,19 +328,28 @@ suite('browser SDK in Chromium against the local stack', () => {
     const r = await rows(aid, (x) => named(x, 'held').length >= 2);
     expect(named(r, 'held')).toHaveLength(2);
     expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
+    // By now anything the first page sent, its page-hide send included (which playwright does not
+    // report for a page that is leaving), has long been stored.
     expect(sent.join('')).not.toMatch(/pending|denied/);
+    expect((await stack.readEvents()).filter((e) => /^(pending|denied)/.test(String(e.name)))).toEqual([]);
   });
 
   it('does not track when Do Not Track or Global Privacy Control is set', async () => {
     const ctx = await browser();
     await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
     const sent: string[] = [];
-    ctx.on('request', (req) => req.url() == api && sent.push(req.url()));
+    ctx.on('request', (req) => req.url() == api && sent.push(req.postData() || ''));
     const p = await page(ctx, '/t/a.html', { flushInterval: 200 });
     await track(p, ['gpc'], true);
     await p.goto('about:blank');
-    await sleep(800);
-    expect(sent).toEqual([]);
+    // Control, in the same browser and after it: respectDnt: false tracks; once its event is stored,
+    // anything the first page sent (its page-hide send too) has been stored before it.
+    const control = await page(ctx, '/t/b.html', { flushInterval: 200, respectDnt: false });
+    await track(control, ['gpc_control'], true);
+    await rows(await anonymousId(control), (x) => named(x, 'gpc_control').length > 0);
+    expect(sent.join('')).toContain('gpc_control');
+    expect(sent.join('')).not.toMatch(/"gpc"/);
+    expect((await stack.readEvents()).filter((e) => e.name == 'gpc')).toEqual([]);
   });
 
   it('the core build records page views and custom events, and ships no click tracking', async () => {
@@ -340,7 +361,7 @@ suite('browser SDK in Chromium against the local stack', () => {
     await p.click('h1');
     await track(p, ['from_core'], true);
     const r = await rows(aid, (x) => named(x, 'from_core').length > 0);
-    await sleep(500);
+    await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
     const all = await rows(aid, () => true);
     expect(named(all, 'from_core')).toHaveLength(1);
     expect(all.map((e) => e.type).sort()).toEqual(['custom', 'page_view']);
@@ -447,11 +468,6 @@ async function startCollector(answer: (n: number) => Answer): Promise<Collector>
   };
 }
 
-/** Polls `cond` every 50 ms until it holds; fails with `what` after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
-  for (const end = Date.now() + ms; !(await cond()); await sleep(50)) if (Date.now() > end) throw new Error(`${what()} (waited ${ms} ms)`);
-}
-
 suite('browser SDK in Chromium against a collector that answers wrongly or not at all', () => {
   jest.setTimeout(90_000);
   let pages: PageServer;
@@ -515,8 +531,8 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     // Act: the handler is back
     healthy = true;
     await until(() => c.stored.size >= 3, 20_000, () => `not delivered after the handler came back: ${trace(c)}`);
+    // Storage empty: every event acknowledged, so nothing more will be sent and any duplicate is in by now.
     await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the real answer');
-    await sleep(1000); // room for a duplicate to show up
     // Assess: each event stored once, by the real answer, after being sent again (same event_id)
     expectEachStoredOnce(c);
     expect(c.stored.size).toBe(3);
@@ -549,10 +565,15 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     // Act: the hung request is answered after all, with a failure. Chromium does not close a
     // keepalive request's connection when its fetch is aborted, so this answer reaches the browser.
     expect(held.late!(503, JSON.stringify({ error: 'late' }))).toBe(true);
-    await sleep(2500); // room for a double handling (a re-queue, then a resend after 0.5-1 s) to show up
+    // A later event as a barrier: it waits the flush interval (300 ms) and a round trip, long after
+    // the late answer crossed loopback; had that answer re-queued the held events, they would be in
+    // storage until sent again, so storage would not be empty before their resend.
+    await track(p, ['barrier']);
+    await until(() => c.stored.size >= 4, 10_000, () => `the barrier event was not delivered: ${trace(c)}`);
+    await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the barrier');
     // Assess: every event stored once; the held events went out exactly twice (held, then retried)
     expectEachStoredOnce(c);
-    expect(c.stored.size).toBe(3);
+    expect(c.stored.size).toBe(4);
     expect(c.posts.filter((x) => x.ids.includes(held.ids[0]!))).toHaveLength(2);
     expect(await storedInPage(p)).toEqual([]);
   });

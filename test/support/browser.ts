@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM } from '../../local/chromium';
 import type { LocalStack } from './stack';
 
@@ -164,3 +164,21 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
     },
   };
 }
+
+/**
+ * Polls `cond` (every `everyMs`) until it holds, for tests that wait on what the SDK or the stack
+ * does rather than sleep a fixed time and hope it has happened. After `ms` it throws `what()` (with
+ * the wait), or, without `what`, returns false so the caller can report its own findings.
+ */
+export async function until(cond: () => boolean | Promise<boolean>, ms: number, what?: () => string, everyMs = 50): Promise<boolean> {
+  for (const end = Date.now() + ms; !(await cond()); await new Promise((r) => setTimeout(r, everyMs))) {
+    if (Date.now() > end) {
+      if (what) throw new Error(`${what()} (waited ${ms} ms)`);
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Nothing of the page's origin waits in the SDK's outbox: every event it stored has been acknowledged, so nothing more will be sent. */
+export const outboxEmpty = (p: Page) => p.evaluate(() => !Object.keys(localStorage).some((k) => k.startsWith('cs_q.')));
