@@ -35,7 +35,11 @@ export interface DeliveryReport {
  * template test checks the Lambda timeout against these numbers, not a copy of them.
  */
 export const INGEST_RETRY = { baseMs: 50, capMs: 1_000, maxAttempts: 6 } as const satisfies Pick<RetryPolicy, 'baseMs' | 'capMs' | 'maxAttempts'>;
-/** Time kept back to answer (503) before the Lambda timeout; API Gateway's own limit is 30 s. */
+/**
+ * Time kept back to answer (503) before the Lambda timeout. The Lambda timeout itself stays under
+ * API Gateway's: an HTTP API's maximum integration timeout is 30 s and cannot be raised (API Gateway
+ * developer guide, "Quotas for configuring and running an HTTP API").
+ */
 export const ANSWER_MARGIN_MS = 1_000;
 
 export const backoffMs = (attempt: number, p: Pick<RetryPolicy, 'baseMs' | 'capMs'>, random: () => number): number =>

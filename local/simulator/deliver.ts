@@ -12,7 +12,9 @@ import { readIngestStreams } from '../serverless-config';
 import { requestBody, type SimRequest } from './generate';
 
 // One source for the layout: serverless.yml, read as the local Firehose stand-in reads it. The
-// prefixes use no stage variable; the stream names do (streamNames in ./index).
+// prefixes use no stage variable; the stream names do (streamNames in ./index). Their !{timestamp:...}
+// is the approximate arrival time of the object's oldest record, in UTC (Firehose developer guide,
+// "Understand custom prefixes for Amazon S3 objects").
 const STREAMS = readIngestStreams('dev');
 export const EVENTS_PREFIX = STREAMS.events.prefix;
 export const REJECTS_PREFIX = STREAMS.rejects.prefix;

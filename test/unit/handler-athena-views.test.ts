@@ -2,7 +2,8 @@
  * handlers/athena-views.ts, the Custom::AthenaViews provider, in process: Athena is mocked at the SDK
  * client (aws-sdk-client-mock); the answer to CloudFormation's pre-signed ResponseURL is taken from
  * fetch as the Request it builds from the handler's arguments (method, URL, the headers fetch would
- * send, the body bytes), with no socket. test/integration/handler-sdk-upload.test.ts sends the same
+ * send, the body bytes), with no socket. The answer is a PUT of a JSON object of at most 4,096
+ * bytes to the pre-signed URL (CloudFormation user guide, "Custom resource response objects"). test/integration/handler-sdk-upload.test.ts sends the same
  * client's answer to a real HTTP server.
  */
 import {
