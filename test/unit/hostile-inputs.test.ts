@@ -72,7 +72,7 @@ describe('hostile inputs through the Lambda handler (Firehose mocked at the SDK 
     for (const k of Object.keys(put)) delete put[k];
     firehose.on(PutRecordBatchCommand).callsFake((input: { DeliveryStreamName: string; Records: { Data: Uint8Array }[] }) => {
       const rows = input.Records.flatMap((r) => Buffer.from(r.Data).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
-      (put[input.DeliveryStreamName] ??= []).push(...rows);
+      put[input.DeliveryStreamName] = [...(put[input.DeliveryStreamName] ?? []), ...rows];
       return { FailedPutCount: 0, Encrypted: false, RequestResponses: input.Records.map((_, i) => ({ RecordId: `r${i}` })) };
     });
   });
