@@ -7,7 +7,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS, REJECT_COLUMNS, type Column, type GlueType } from '../../schema/columns';
-import { objectsUnder } from '../firehose/layout';
 import { COMPACTED_TABLES, duckTableView, NOTHING_COMPACTED, readCompactionSql, renderTokens, SEAM_TOKENS, STATE_TABLE, type Seam } from './compaction';
 
 export const QUERIES_DIR = resolve(__dirname, '../../athena-queries');
@@ -178,6 +177,19 @@ function tableSql(name: string, dir: string, columns: readonly Column[], format:
     ${partitions}, columns = ${duckColumns(columns)})`;
 }
 
+/**
+ * Whether `dir` (or a folder below it) holds an object ending in `ext`, stopping at the first one:
+ * local/firehose/layout objectsUnder lists and sorts every object, which at 48,000 objects was most of the time
+ * `npm run query` took to open the engine, only to learn that there was one.
+ */
+export function hasObject(dir: string, ext: string): boolean {
+  if (!existsSync(dir)) return false;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isFile() ? e.name.endsWith(ext) : e.isDirectory() && hasObject(join(dir, e.name), ext)) return true;
+  }
+  return false;
+}
+
 /** The view files, in name order (a later view may read an earlier one). */
 export function viewFiles(): string[] {
   return readdirSync(VIEWS_DIR).filter((f) => f.endsWith('.sql')).sort().map((f) => join(VIEWS_DIR, f));
@@ -252,7 +264,7 @@ export const compactedDir = (dataDir: string, table: string) => join(dataDir, 'c
 export async function createCompactedTables(engine: LocalAthena, dataDir: string): Promise<void> {
   for (const t of [...COMPACTED_TABLES, STATE_TABLE]) {
     const dir = compactedDir(dataDir, t.name);
-    const glob = objectsUnder(dir, '.parquet').length > 0 ? join(dir, '*', '*.parquet') : undefined;
+    const glob = hasObject(dir, '.parquet') ? join(dir, '*', '*.parquet') : undefined;
     await engine.connection.run(duckTableView(t, glob));
   }
 }
@@ -280,7 +292,7 @@ export async function createViews(engine: LocalAthena, seam: Seam): Promise<void
  */
 export async function openLocalAthena(dataDir: string, eventsFormat: EventsFormat = 'json'): Promise<LocalAthena> {
   const eventsDir = join(dataDir, 'events');
-  if (objectsUnder(eventsDir, EXTENSION[eventsFormat]).length === 0) {
+  if (!hasObject(eventsDir, EXTENSION[eventsFormat])) {
     throw new LocalDataError(`no event objects under ${eventsDir}: run \`npm start\` and send traffic, or \`npm run simulate\` (set LOCAL_DATA_DIR to use another folder)`);
   }
   const engine = await openEngine();
@@ -290,7 +302,7 @@ export async function openLocalAthena(dataDir: string, eventsFormat: EventsForma
   const daysIn = (dir: string, ext: string, fromDt: string, toDt: string, skip?: Seam) => (existsSync(dir) ? readdirSync(dir) : [])
     .map((d) => d.slice(3))
     .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && d >= fromDt && d <= toDt && !(skip && d >= skip.compacted_from && d < skip.raw_from))
-    .filter((d) => objectsUnder(join(dir, `dt=${d}`), ext).length > 0);
+    .filter((d) => hasObject(join(dir, `dt=${d}`), ext));
   let seam: Seam = NOTHING_COMPACTED;
   /** The raw tables over every object (range undefined) or over the days of a range. */
   const rawTables = async (range?: readonly [string, string, boolean]) => {
@@ -298,10 +310,13 @@ export async function openLocalAthena(dataDir: string, eventsFormat: EventsForma
     const [evDays, rjDays] = range ? [daysIn(eventsDir, EXTENSION[eventsFormat], range[0], range[1], skip), daysIn(rejectsDir, '.gz', range[0], range[1])] : [undefined, undefined];
     await connection.run(evDays?.length === 0 ? emptyTable('events', EVENT_COLUMNS) : tableSql('events', eventsDir, EVENT_COLUMNS, eventsFormat, evDays));
     // No rejected event yet is normal: an empty table with the right columns keeps data_quality running.
-    const anyRejects = rjDays ? rjDays.length > 0 : objectsUnder(rejectsDir, '.gz').length > 0;
+    const anyRejects = rjDays ? rjDays.length > 0 : hasObject(rejectsDir, '.gz');
     await connection.run(anyRejects ? tableSql('rejects', rejectsDir, REJECT_COLUMNS, 'json', rjDays) : emptyTable('rejects', REJECT_COLUMNS));
   };
-  let scope = 'all';
+  // No scope yet: the first run() or runInRange() creates the raw tables it needs. Binding a view
+  // over every raw object lists them all (DuckDB expands the glob), so opening with them cost
+  // seconds that a saved query, which lists only its own days, then did not use.
+  let scope = 'none';
   const scoped = async (range?: readonly [string, string, boolean]) => {
     const key = range ? range.join('..') : 'all';
     if (key === scope) return;
@@ -309,7 +324,8 @@ export async function openLocalAthena(dataDir: string, eventsFormat: EventsForma
     scope = key;
   };
   try {
-    await rawTables();
+    await connection.run(emptyTable('events', EVENT_COLUMNS));
+    await connection.run(emptyTable('rejects', REJECT_COLUMNS));
     await createCompactedTables(engine, dataDir);
     seam = await readSeam(engine);
     await createViews(engine, seam);

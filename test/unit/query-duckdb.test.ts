@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { openEngine, openLocalAthena, sqlString, type LocalAthena } from '../../local/athena-local/duckdb';
+import { hasObject, openEngine, openLocalAthena, sqlString, type LocalAthena } from '../../local/athena-local/duckdb';
 import { EVENT_COLUMNS, PARTITION_COLUMNS } from '../../schema/columns';
 
 describe('Trino macros on DuckDB', () => {
@@ -230,6 +230,36 @@ describe('events table', () => {
       expect((await db.run('SELECT count(*) FROM rejects')).rows).toEqual([[0]]);
     } finally {
       db.close();
+    }
+  });
+
+  it('opens without binding the raw objects (the first query lists what it reads) and still finds whether there are any', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'cs-duck-empty-'));
+    try {
+      mkdirSync(join(empty, 'events/dt=2026-11-22/hour=09'), { recursive: true });
+      writeFileSync(join(empty, 'events/dt=2026-11-22/hour=09/x.gz.tmp'), '');
+      expect(hasObject(join(empty, 'events'), '.gz')).toBe(false);
+      await expect(openLocalAthena(empty)).rejects.toThrow(/no event objects/);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
+    const good = join(dir, 'events/dt=2026-11-22/hour=10');
+    mkdirSync(good, { recursive: true });
+    const row = { event_id: '0192f5e4-8a1b-7c3d-9e4f-a1b2c3d4e5f7', type: 'click', event_time: '2026-11-22T10:00:00.000Z', received_at: '2026-11-22T10:00:01.000Z', is_bot: false, anonymous_id: 'a', session_id: 's' };
+    writeFileSync(join(good, 'clickstream-dev-events-1-2026-11-22-10-00-30-x.gz'), gzipSync(`${JSON.stringify(row)}\n`));
+    expect(hasObject(join(dir, 'events'), '.gz')).toBe(true);
+    // A corrupt object on another day: opening and a query of the good day never touch it.
+    const other = join(dir, 'events/dt=2026-11-25/hour=00');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'clickstream-dev-events-1-2026-11-25-00-00-00-y.gz'), 'not gzip');
+    const db = await openLocalAthena(dir);
+    try {
+      expect((await db.runInRange!("SELECT count(*) FROM events_dedup WHERE event_id LIKE '%e5f7'", [], '2026-11-21', '2026-11-23')).rows).toEqual([[1]]);
+      await expect(db.run('SELECT count(*) FROM events')).rejects.toThrow(/gzip|GZIP/);
+    } finally {
+      db.close();
+      rmSync(join(dir, 'events/dt=2026-11-25'), { recursive: true, force: true });
+      rmSync(good, { recursive: true, force: true });
     }
   });
 });
