@@ -18,9 +18,7 @@ Object.assign(process.env, {
   AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
   POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../handlers/sdk-upload') as typeof import('../../handlers/sdk-upload');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const edge = require('../../scripts/cfn-edge.js') as {
   readSdkBuild: () => { files: { name: string; Key: string; Body: string; ContentType: string; CacheControl: string; Integrity: string }[] };
 };

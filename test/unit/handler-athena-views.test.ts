@@ -16,7 +16,6 @@ Object.assign(process.env, {
   AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
   POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler, ANSWER_MARGIN_MS } = require('../../handlers/athena-views') as typeof import('../../handlers/athena-views');
 
 interface Answer { method?: string; url?: string; headers: Record<string, string>; body: Record<string, unknown> }
@@ -183,7 +182,6 @@ describe('Custom::AthenaViews', () => {
 });
 
 describe('Custom::CompactionSeam (the same function): the seam-only compaction run after the views were re-created', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { SFNClient, StartExecutionCommand } = require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn');
   const sfn = mockClient(SFNClient);
   const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:CompactionStateMachine-abc';

@@ -28,7 +28,6 @@ const ENV = {
 };
 const savedEnv = { ...process.env };
 Object.assign(process.env, ENV);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { handler } = require('../../handlers/ingest') as typeof import('../../handlers/ingest');
 
 type Fixture = APIGatewayProxyEventV2;
@@ -275,7 +274,6 @@ describe('unexpected errors and configuration', () => {
       let loaded: typeof import('../../handlers/ingest') | undefined;
       jest.isolateModules(() => {
         mocks();
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         loaded = require('../../handlers/ingest');
       });
       return loaded!;
