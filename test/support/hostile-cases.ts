@@ -235,5 +235,5 @@ export function assessAnswer(c: Case, status: number, response: Record<string, u
   expect((response.accepted as number) + rejected.length).toBe(eventCount(c));
   for (const r of rejected) expect(r.reason.length).toBeGreaterThan(0);
   expect(rejected.map((r) => r.index)).toEqual((c.reasons ?? []).map(([i]) => i));
-  (c.reasons ?? []).forEach(([, reason], k) => expect(rejected[k]!.reason).toContain(reason));
+  for (const [k, [, reason]] of (c.reasons ?? []).entries()) expect(rejected[k]?.reason).toContain(reason);
 }
