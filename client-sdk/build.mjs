@@ -7,6 +7,8 @@
  * stack's /sdk/ serve (scripts/cfn-edge.js, local/static.ts).
  *   node client-sdk/build.mjs          build + budget check
  *   node client-sdk/build.mjs --size   build + table of min, min+gzip and min+brotli per file
+ *   node client-sdk/build.mjs --outdir DIR   into DIR instead of dist/ (local/sdk-build.ts builds
+ *                                      into a temporary folder, then renames the files into dist/)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,7 +20,8 @@ import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const src = join(here, 'src');
-const dist = join(here, 'dist');
+const outdirArg = process.argv.indexOf('--outdir');
+const dist = outdirArg > 0 ? process.argv[outdirArg + 1] : join(here, 'dist');
 const { version } = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
 
 /** Feature flags per build: a false flag compiles the feature out (see src/flags.d.ts). */

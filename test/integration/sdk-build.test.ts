@@ -4,7 +4,8 @@
  * builds the SDK when dist/ is missing or older than its sources, and leaves a current one alone.
  * Runs on a copy of client-sdk/ inside the checkout (so build.mjs finds esbuild in node_modules).
  */
-import { cpSync, mkdtempSync, mkdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureSdkBuilt, SDK_OUTPUTS, sdkIsStale } from '../../local/sdk-build';
 
@@ -42,5 +43,29 @@ describe('the SDK build npm start runs', () => {
     expect(sdkIsStale(sdk)).toBe(true);
     expect(ensureSdkBuilt(sdk, warn)).toBe('built');
     expect(sdkIsStale(sdk)).toBe(false);
+  }, 60_000);
+
+  test('a rebuild never leaves dist/ without the script, nor its temporary folder behind', async () => {
+    // Prepare: a built dist/, then a source edited, so the next start rebuilds
+    ensureSdkBuilt(sdk, () => {});
+    const script = join(sdk, 'dist', 'clickstream.min.js');
+    const later = new Date(statSync(script).mtimeMs + 1000);
+    utimesSync(join(sdk, 'src', 'index.ts'), later, later);
+    // Act: the rebuild in another process (as another stack's start), while this one reads the script
+    const build = spawn(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(join(root, 'local', 'sdk-build.ts'))}).ensureSdkBuilt(${JSON.stringify(sdk)})`], { cwd: root, stdio: 'ignore' });
+    const done = new Promise<number | null>((ok) => build.on('exit', ok));
+    let reads = 0;
+    let missing = 0;
+    for (let exited = false; !exited; ) {
+      exited = await Promise.race([done.then(() => true), new Promise<boolean>((ok) => setTimeout(() => ok(false), 5))]);
+      reads++;
+      if (!existsSync(script) || !readFileSync(script, 'utf8').endsWith('\n')) missing++;
+    }
+    // Assess
+    expect(await done).toBe(0);
+    expect(reads).toBeGreaterThan(20);
+    expect(missing).toBe(0);
+    expect(sdkIsStale(sdk)).toBe(false);
+    expect(readdirSync(sdk).filter((f) => f.startsWith('.dist-'))).toEqual([]);
   }, 60_000);
 });
