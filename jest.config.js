@@ -19,13 +19,13 @@ module.exports = {
   coverageProvider: 'v8',
   collectCoverageFrom: ['handlers/**/*.ts', 'client-sdk/src/**/*.ts', '!**/*.d.ts'],
   coverageReporters: ['text-summary', 'json-summary'],
-  // A little under what the unit tests reached (npm run test:coverage, 2026-12-03): handlers/ 94.1 %
-  // of lines, 97.3 % of functions, 95.3 % of branches (sdk-upload.ts and clients/s3.ts are tested in
-  // test/integration/, with the built SDK); client-sdk/src 65.1 % of lines (index.ts, the page
+  // A little under what the unit tests reached (npm run test:coverage, 2026-12-03): handlers/ 99.6 %
+  // of lines, 99.2 % of functions, 95.1 % of branches (the fuzz tests draw new inputs each run, so
+  // branches keep a point of room); client-sdk/src 65.1 % of lines (index.ts, the page
   // observers and the loader run in real Chromium, test/browser/, which this cannot see). Directory
   // keys: the aggregate of the files under them.
   coverageThreshold: {
-    './handlers/': { lines: 93, statements: 93, functions: 96, branches: 94 },
+    './handlers/': { lines: 98.5, statements: 98.5, functions: 97, branches: 94 },
     './client-sdk/src/': { lines: 64, statements: 64, functions: 83, branches: 93 },
   },
   // Integration and browser tests start real processes; two cores.
