@@ -32,7 +32,7 @@ params AS (
   SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
 ),
 ev AS (
-  SELECT e.event_id, e.session_id, from_iso8601_timestamp(e.event_time) AS event_at,
+  SELECT e.session_id, from_iso8601_timestamp(e.event_time) AS event_at,
          CASE WHEN e.type = 'page_view' THEN e.path ELSE e.name END AS step_key
   FROM events_dedup e
   CROSS JOIN params p
