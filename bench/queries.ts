@@ -14,7 +14,7 @@
  * 10 bytes per rejects object stay in, a rounding error.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openLocalAthena, readSeam, viewFiles, type LocalAthena } from '../local/athena-local/duckdb';
@@ -65,22 +65,28 @@ export interface QueryBench {
 /** Every saved query `runs` times; `bytes` (if given) reads the bytes scanned after each run. */
 async function timeQueries(db: LocalAthena, from: string, to: string, runs: number, log?: (s: string) => void, label = '', bytes?: () => number) {
   const times: Record<string, Stat> = {};
+  const cpu: Record<string, Stat> = {};
   const scanned: Record<string, number> = {};
   for (const name of queryNames()) {
     const steps = name === 'funnel' ? DEMO_FUNNEL : [];
     // DuckDB re-reads and decompresses the objects on every run (no result cache), so the first
     // run is not special; on 1 M events one run of all queries takes minutes already.
     const xs: number[] = [];
+    const cs: number[] = [];
     for (let i = 0; i < runs; i++) {
       const t = performance.now();
+      const c = process.cpuUsage();
       await runSaved(db, name, from, to, steps);
+      const used = process.cpuUsage(c);
       xs.push(performance.now() - t);
+      cs.push((used.user + used.system) / 1000);
       if (bytes) scanned[name] = bytes();
     }
     times[name] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
+    cpu[name] = { median: median(cs), min: Math.min(...cs), max: Math.max(...cs) };
     log?.(`queries${label}: ${name} ${times[name]!.median.toFixed(0)} ms`);
   }
-  return { times, scanned, total: Object.values(times).reduce((s, q) => s + q.median, 0) };
+  return { times, cpu, scanned, total: Object.values(times).reduce((s, q) => s + q.median, 0) };
 }
 
 /** Does the saved query read the rejects table? (Only data_quality does today.) */
@@ -176,6 +182,13 @@ export interface CompactedQueryBench {
   compacted_parquet_bytes: number;
   runs: number;
   queries: Record<string, Stat>;
+  /**
+   * Per query, the process's CPU time in ms (DuckDB's threads run in it): on a machine others share,
+   * wall time grows with their load, CPU time much less, so it tells a slower query from a busier machine.
+   */
+  queries_cpu?: Record<string, Stat>;
+  /** 1-minute load average when the queries started (os.loadavg). */
+  load_average_at_queries?: number;
   /** Per query: gzip JSON bytes Athena scans before compaction, and bytes read after it. */
   bytes_scanned: Record<string, { json_gzip: number; compacted: number }>;
   max_query_ms: number;
@@ -293,6 +306,7 @@ export async function runCompactedQueryBench(opts: { events?: number; days?: num
       for (const sql of ["PRAGMA enable_profiling = 'json'", `PRAGMA profiling_output = '${profile}'`,
         `SET custom_profiling_settings = '{"EXTRA_INFO": "true", "OPERATOR_TYPE": "true", "OPERATOR_NAME": "true"}'`]) await db.connection.run(sql);
       const measured = () => parquetBytesOfPlan(JSON.parse(readFileSync(profile, 'utf8')) as PlanNode, sizes);
+      const load = loadavg()[0]!;
       const timed = await timeQueries(db, from, to, runs, log, ' (compacted)', measured);
       const bytes_scanned = Object.fromEntries(queryNames().map((name) => {
         const rejects = readsRejects(name) ? rejectsBytes : 0;
@@ -305,7 +319,7 @@ export async function runCompactedQueryBench(opts: { events?: number; days?: num
       return {
         target_events: target, stored_rows: sim.stored_rows, objects: sim.objects, days, ...(windows > 1 ? { windows } : {}), simulate_s: sim.simulate_s,
         compaction_s, compacted_days: c.compacted.length, rows_lost: lost, raw_json_gzip_bytes: bytesOf(rawObjects),
-        compacted_parquet_bytes: bytesOf(objectsUnder(join(dir, 'compacted'), '.parquet')), runs, queries: timed.times, bytes_scanned,
+        compacted_parquet_bytes: bytesOf(objectsUnder(join(dir, 'compacted'), '.parquet')), runs, queries: timed.times, queries_cpu: timed.cpu, load_average_at_queries: load, bytes_scanned,
         max_query_ms: byTime[0]![1].median, max_query: byTime[0]![0], bytes_ratio_max: ratio(byRatio[0]!), bytes_ratio_max_query: byRatio[0]!,
         max_business_query_ms: Math.max(...business.map((n) => timed.times[n]!.median)), bytes_ratio_max_business: Math.max(...business.map(ratio)),
       };
