@@ -17,21 +17,12 @@ type Event = ClickstreamEvent;
 /** Options with the defaults init() fills in. */
 export type Config = Options & { batchSize: number; flushInterval: number };
 
-/** A batch sent and not yet answered. Its events stay stored until an answer settles them. */
-interface Flight {
-  events_: Event[];
-  /**
-   * Sent at page hide while this page's last answer was an acknowledgement: its event ids, named in
-   * the tab's marker for the next page to judge (see takeLeftovers()); false otherwise.
-   */
-  namedAtHide_?: false | string[];
-}
-
 /**
- * What a page leaves the next page of its tab, in sessionStorage under its own storage key: its
- * page-hide sends made while healthy. Short field names because this is a stored format, read by
- * the next page (which may run another version of the SDK): `t` the time of the page hide, `i` the
- * event ids. sessionStorage is per tab, kept across reloads and navigations, and a new tab starts
+ * What a page leaves the next page of its tab, in sessionStorage under its own storage key: the
+ * event ids of its last page-hide send if it was made while healthy, or none when it sent nothing
+ * because it left for another page of the site (then the marker says that the outbox is left for
+ * the next page). Short field names because this is a stored format, read by the next page (which
+ * may run another version of the SDK): `t` the time of the page hide, `i` the event ids. sessionStorage is per tab, kept across reloads and navigations, and a new tab starts
  * empty (MDN, "Window: sessionStorage property"); a tab duplicated or opened by window.open starts
  * with a copy, a limit docs/sdk.md states.
  */
@@ -64,16 +55,26 @@ export const safe =
 
 /** The options with their defaults, set by startDelivery() (init), before anything here runs. */
 export let config: Config;
-/** localStorage; undefined when it is blocked or in cookieless mode (then ids live in memory). */
+/** localStorage where the SDK may store now; undefined when it is blocked, in cookieless mode or without consent (then ids live in memory). */
 let localStore: Store | undefined;
+/** localStorage as the privacy build found it (not cookieless): read for the stored consent decision, cleared on denial, used once granted. */
+let browserStore: Store | undefined;
 /** sessionStorage (per tab), for the page-hide marker only; undefined when blocked (then no marker: resends). */
 let tabStore: Store | undefined;
 /** Set by startDelivery(); only the privacy build's consent() changes it afterwards. */
 export let consentState: ConsentState | undefined;
 let queue: Event[] = [];
-let inFlight: Flight[] = [];
-/** 1 once this page has had an answer (a number: it also zeroes the first send's delay, see schedule()). */
-let hadAnswer = 0;
+/** Batches sent and not yet answered: their events stay stored until an answer settles them. */
+let inFlight: Event[][] = [];
+/**
+ * A batch may wait for flushInterval: once this page has had an answer, or from the start where
+ * the browser fires pageswap (Chromium 124+, Safari 18.2+). There a page leaving for another page
+ * of the site says so before it goes (index.ts) and sends nothing at page hide (its events wait in
+ * storage for the next page), so nothing depends on its first answer. Elsewhere the first batch
+ * goes at once, so that the page soon knows whether the endpoint answers: its page-hide send is
+ * named for the next page only after an acknowledgement (see takeLeftovers()).
+ */
+let mayWait = 'onpageswap' in globalThis;
 let resolveFirstAnswer: (x: unknown) => void;
 /** Resolves at this page's first answer: what the previous page of the tab sent as it went is decided then (see takeLeftovers()). */
 const firstAnswer = new Promise((r) => (resolveFirstAnswer = r));
@@ -98,15 +99,19 @@ export let userId: string | undefined;
 /** Outside the sample: consent cannot bring the visitor back in. */
 let unsampled = false;
 
+/**
+ * The page is leaving for another page of the same origin (pageswap with an activation, see
+ * leavingForSite()): from then on nothing is sent, not even a batch its last events fill up; the
+ * outbox stays stored for the next page.
+ */
+let toSite: unknown;
+
 /** Held by a Web Lock callback to keep its lock for the page's life. */
 const forever = new Promise<never>(() => {});
 
-// Only the privacy build's consent() moves the state off 'granted' after init, so the core build reads no state.
-const storing = () => (!__CS_PRIVACY__ || consentState == 'granted') && localStore;
-
 /** Stores `value` under the SDK's prefix; removes the key when it is null or undefined. */
 export function save(key: string, value?: unknown) {
-  if (storing()) write(localStore!, PREFIX + key, value);
+  if (localStore) write(localStore, PREFIX + key, value);
 }
 
 /**
@@ -119,27 +124,25 @@ export function startDelivery(options: Config) {
   localStore = safe(() => (localStorage.length, localStorage))();
   tabStore = safe(() => sessionStorage)();
   if (__CS_PRIVACY__) {
-    if (options.cookieless) localStore = undefined;
+    browserStore = localStore = options.cookieless ? undefined : localStore;
     const n = navigator as Navigator & { globalPrivacyControl?: boolean };
     consentState =
       options.respectDnt != false && (n.globalPrivacyControl || n.doNotTrack == '1')
         ? 'denied'
-        : options.requireConsent && !read(localStore!, PREFIX + 'c')
+        : options.requireConsent && !read(browserStore!, PREFIX + 'c')
           ? 'pending'
           : 'granted';
+    if (consentState != 'granted') localStore = undefined;
   }
   pageKey = PREFIX + 'q.' + uuid();
-  // Stored ids only with consent (read() of a missing store is undefined; the core build has no consent).
-  if (!__CS_PRIVACY__ || storing()) {
-    anonymousId = read<string>(localStore!, PREFIX + 'aid')!;
-    userId = read<string>(localStore!, PREFIX + 'uid');
-  }
-  anonymousId ||= uuid();
+  // Stored ids only with consent (reading a missing store gives undefined).
+  anonymousId = read<string>(localStore!, PREFIX + 'aid') || uuid();
+  userId = read<string>(localStore!, PREFIX + 'uid');
   if (__CS_PRIVACY__ && options.sampleRate != null) {
     // FNV-1a of the anonymous id: the same visitor is always in or always out of the sample.
     let h = 2166136261;
     for (const ch of anonymousId) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-    if ((h >>> 0) / 2 ** 32 >= options.sampleRate) (unsampled = true), (consentState = 'denied');
+    if ((h >>> 0) / 2 ** 32 >= options.sampleRate) (unsampled = true), (consentState = 'denied'), (localStore = undefined);
   }
   if (!__CS_PRIVACY__ || consentState == 'granted') grantStorage();
 }
@@ -167,7 +170,7 @@ export function forgetVisitor() {
  */
 export function record(type: Event['type'], page: Partial<Event>, campaign: string) {
   const time = now();
-  session = nextSession(storing() && !writeDue ? read<Session>(localStore!, PREFIX + 's') : session, time, campaign, uuid);
+  session = nextSession(localStore && !writeDue ? read<Session>(localStore, PREFIX + 's') : session, time, campaign, uuid);
   if (__CS_PRIVACY__ && consentState == 'denied') return;
   queue.push({
     event_id: uuid(time),
@@ -197,17 +200,15 @@ function persist() {
   // Not before this page's first event: it would remove the session other tabs share.
   if (session) save('s', session);
   queue = cap(queue, now());
-  if (!ownsKey || !storing()) return;
-  const unacked = [...inFlight.flatMap((f) => f.events_), ...queue];
+  if (!ownsKey) return;
+  const unacked = [...inFlight.flat(), ...queue];
+  // A write to a missing store (storage off) does nothing.
   write(localStore!, pageKey, unacked[0] && unacked);
 }
 
-/**
- * Arms the send timer: after `ms`, but at once while this page has had no answer, so that it soon
- * knows whether the endpoint is healthy (see takeLeftovers()); never before the backoff allows.
- */
+/** Arms the send timer: after `ms` (at once while the first batch may not wait, see mayWait), never before the backoff allows. */
 function schedule(ms: number) {
-  if (!sendTimer && queue.length) sendTimer = setTimeout(send, Math.max(hadAnswer && ms, retryAt - now()));
+  if (!sendTimer && queue.length) sendTimer = setTimeout(send, Math.max(mayWait ? ms : 0, retryAt - now()));
 }
 
 /** A full batch goes now (or as soon as the backoff allows); a smaller one after `flushInterval`. */
@@ -217,25 +218,28 @@ function sendOrSchedule() {
 
 /**
  * Sends the next batch. Its events stay stored until an answer settles them, page hide or not: a
- * page that is gone never reads the answer, so only the next page can decide (takeLeftovers()). A
- * page-hide send made while this page's last answer was an acknowledgement is named for that decision.
+ * page that is gone never reads the answer, so only the next page can decide (takeLeftovers()).
+ * Returns whether it sent; at page hide, the event ids to name in the tab's marker (none unless
+ * this page's last answer was an acknowledgement).
  */
-export function send(atHide?: boolean) {
+export function send(atHide?: boolean): string[] | undefined {
   clearTimeout(sendTimer);
   sendTimer = undefined;
-  if ((__CS_PRIVACY__ && consentState != 'granted') || !queue.length) return;
+  if ((__CS_PRIVACY__ && consentState != 'granted') || toSite || !queue.length) return;
   // While a batch is in flight its answer schedules the next; during backoff the timer waits for retryAt.
-  if (!atHide && (sending || retryAt > now())) return sending || schedule(0);
+  if (!atHide && (sending || retryAt > now())) return void (sending || schedule(0));
   const events = queue.splice(0, batchSize(queue, config.batchSize));
-  const flight: Flight = { events_: events, namedAtHide_: atHide && lastAnswerAcked && !config.keepUntilAcked && events.map((e) => e.event_id) };
-  inFlight.push(flight);
+  inFlight.push(events);
   if (!atHide) sending = true;
   const body = JSON.stringify({ site_id: config.siteId, sent_at: new Date().toISOString(), events });
   const settle = safe((retry: boolean | number, waitMs?: number) => {
-    inFlight = inFlight.filter((f) => f != flight);
+    inFlight = inFlight.filter((f) => f != events);
+    // A page-hide send answered while the page lives on (a tab switch and back): the marker must
+    // stop naming it, or a next page could drop events whose send failed.
+    if (atHide) write(tabStore!, pageKey);
     if (!atHide) sending = false;
     lastAnswerAcked = !retry;
-    resolveFirstAnswer((hadAnswer = 1));
+    resolveFirstAnswer((mayWait = true));
     if (retry) {
       queue = [...events, ...queue];
       retryAt = now() + Math.max(backoff(++failedAttempts), waitMs || 0);
@@ -257,6 +261,7 @@ export function send(atHide?: boolean) {
       () => settle(1),
     );
   persist();
+  return atHide && lastAnswerAcked && !config.keepUntilAcked ? events.map((e) => e.event_id) : [];
 }
 
 /** The browser says it is online again: retry at once, whatever the backoff said. */
@@ -266,33 +271,48 @@ export function retryNow() {
 }
 
 /**
- * Page hide (the last moment a page is sure to run code): sends what is queued, unless offline or
- * waiting out a backoff, writes the outbox, and names in the tab's marker what it sent while healthy.
+ * pageswap: `activation` is set when the navigation stays within the origin (null when it leaves it
+ * anywhere in its redirects; MDN, "PageSwapEvent: activation property"). It fires as the old page is
+ * about to unload, before its pagehide and visibilitychange (seen in Chromium 156).
  */
-export function pageHidden() {
-  if (navigator.onLine && retryAt <= now()) send(true);
-  persist();
-  // Rewritten at every hide (cleared when there is nothing to name), so no stale marker outlives its page.
-  const named = inFlight.flatMap((f) => f.namedAtHide_ || []);
-  if (storing()) write(tabStore!, pageKey, named[0] && ({ t: now(), i: named } as HideMarker));
+export function leavingForSite(e: { activation: unknown }) {
+  toSite = e.activation;
 }
 
 /**
- * Takes the outbox of a page that is gone (key `key`, whose lock we hold). What the previous page of
- * this tab sent as it went, while its last answer was an acknowledgement, most likely arrived when
- * our first answer, just now and within HANDOFF_GRACE_MS, is one too: the endpoint answered just
- * before and just after. Anything else is sent again, at once.
+ * Page hide (the last moment a page is sure to run code). Leaving for another page of the same
+ * origin (toSite): nothing is sent, the outbox stays stored for the next page, which sends it with
+ * its own events, and the marker tells it so. Otherwise what is queued is sent, unless offline or
+ * waiting out a backoff, and the marker names what was sent while healthy. The outbox is written
+ * once either way.
  */
-function takeLeftovers(key: string) {
-  // Read under the key's lock, so after its page's last write: the marker too, written at its page hide.
-  const marker = read<HideMarker>(tabStore!, key);
+export function pageHidden() {
+  // What to name in the marker: nothing when leaving the outbox to the next page; what was sent, if sent.
+  const named = toSite ? [] : navigator.onLine && retryAt <= now() && send(true);
+  if (toSite || !named) persist();
+  // Written when this hide decided something: a send (naming it only when healthy), or leaving the
+  // outbox to the next page. A second page-hide event (pagehide, then visibilitychange) with nothing
+  // to send leaves it as it is; an answer to a named send removes it (send()). Nothing without storage.
+  if (named) write(tabStore!, pageKey, (toSite || named[0]) && localStore && ({ t: now(), i: named } as HideMarker));
+}
+
+/**
+ * Takes the outbox of a page that is gone (key `key`, whose lock we hold), with the marker it left
+ * this tab, if it was this tab's previous page. What that page sent as it went, while its last
+ * answer was an acknowledgement, most likely arrived when our first answer, just now and within
+ * HANDOFF_GRACE_MS, is one too: the endpoint answered just before and just after. Anything else is
+ * sent again: at once when it comes from another tab or a closed one (their pages may have met an
+ * outage), with this page's next batch when this tab's previous page left it to us.
+ */
+function takeLeftovers(key: string, marker?: HideMarker) {
   write(tabStore!, key);
   const leftovers = read<Event[]>(localStore!, key);
   write(localStore!, key);
-  if (leftovers && storing()) {
+  // Nothing is read while storage is off (a denial after the lock was granted).
+  if (leftovers) {
     queue = [...leftovers.filter((e) => !(marker && lastAnswerAcked && now() - marker.t < HANDOFF_GRACE_MS && marker.i.includes(e.event_id))), ...queue];
     persist();
-    send();
+    marker ? sendOrSchedule() : send();
   }
 }
 
@@ -308,7 +328,7 @@ function takeLeftovers(key: string) {
  * our removal has landed.
  */
 function grantStorage() {
-  if (__CS_PRIVACY__) consentState = 'granted';
+  if (__CS_PRIVACY__) (consentState = 'granted'), (localStore = browserStore);
   save('aid', anonymousId);
   // A user id set by identify() while consent was pending; otherwise it came from storage.
   if (__CS_PRIVACY__) save('uid', userId);
@@ -324,9 +344,11 @@ function grantStorage() {
     for (const key of keys(localStore!, PREFIX + 'q.'))
       if (key != pageKey)
         withLock(key, async () => {
-          // Taken once this page has had its first answer when a send is on its way, so the take can judge.
-          if (queue[0] || sending) await firstAnswer;
-          safe(takeLeftovers)(key);
+          // Read under the key's lock, so after its page's last write (the marker is written at its page hide).
+          const marker = read<HideMarker>(tabStore!, key);
+          // Named events are judged at this page's first answer, when a send is on its way.
+          if (marker && marker.i[0] && (queue[0] || sending)) await firstAnswer;
+          safe(takeLeftovers)(key, marker);
           return forever;
         });
     return forever;
@@ -343,6 +365,7 @@ export function setConsent(state: 'granted' | 'denied') {
   if (!__CS_PRIVACY__ || state == consentState || unsampled) return;
   if (state == 'granted') return grantStorage();
   consentState = 'denied';
+  localStore = undefined;
   queue = [];
-  for (const store of [localStore, tabStore]) if (store) for (const k of keys(store, PREFIX)) write(store, k);
+  for (const store of [browserStore, tabStore]) if (store) for (const k of keys(store, PREFIX)) write(store, k);
 }

@@ -18,5 +18,6 @@ const call = (m: Call[0], ...a: unknown[]) => {
 // A second copy of the script on the page must not start a second tracker.
 if (!(stub && stub.init)) {
   (window as unknown as Global).clickstream = Object.assign(call, api);
-  for (const a of (stub && stub.q) || []) call(...(Array.from(a) as Call));
+  // Each queued call is the stub's `arguments` object, which is iterable.
+  for (const a of (stub && stub.q) || []) call(...(a as unknown as Call));
 }

@@ -12,17 +12,17 @@
 export const SEND_TIMEOUT_MS = 15_000;
 
 /**
- * A signal that aborts a fetch after `ms`: AbortSignal.timeout where the browser has it (Firefox 100,
- * Safari 16, Chrome 124 as web-features counts it; MDN "AbortSignal: timeout() static method"), else
- * an AbortController and a timer. Every browser that can parse this build has AbortController (the build uses `??`, which
- * each of them shipped later), so this cannot throw. Aborting, rather than only ceasing to wait,
- * settles the fetch exactly once, so an answer that turns up after the timeout has no promise left
- * to resolve, and it returns the request's bytes to the page's 64 KiB keepalive quota. (Measured in
- * Chromium: the aborted keepalive request's connection stays open about 30 s, and a late answer on
- * it does arrive, unheard.)
+ * A signal that aborts a fetch after `ms`: an AbortController and a timer, which every browser that
+ * can parse this build has (the build uses `??`, which each of them shipped later than
+ * AbortController). One path for all of them; AbortSignal.timeout (Firefox 100, Safari 16, Chrome
+ * 124; MDN "AbortSignal: timeout() static method") would do the same for more bytes, its timer
+ * paused like a page's timers while the document is frozen. Aborting, rather than only ceasing to
+ * wait, settles the fetch exactly once, so an answer that turns up after the timeout has no promise
+ * left to resolve, and it returns the request's bytes to the page's 64 KiB keepalive quota.
+ * (Measured in Chromium: the aborted keepalive request's connection stays open about 30 s, and a
+ * late answer on it does arrive, unheard.)
  */
 export function deadline(ms = SEND_TIMEOUT_MS): AbortSignal {
-  if (AbortSignal.timeout) return AbortSignal.timeout(ms);
   const c = new AbortController();
   setTimeout(() => c.abort(), ms);
   return c.signal;

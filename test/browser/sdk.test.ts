@@ -184,17 +184,20 @@ suite('browser SDK in Chromium against the local stack', () => {
     expect(await stack.readRejects()).not.toContainEqual(expect.objectContaining({ event_id: custom.event_id }));
   });
 
-  it('delivers events recorded right before navigating away', async () => {
+  it('delivers events recorded right before navigating away to another site', async () => {
     const ctx = await browser();
     // Long interval and batch: only the page-hide flush can send these.
     const p = await page(ctx, '/t/a.html', { flushInterval: 600_000, batchSize: 100 });
     const aid = await anonymousId(p);
     await p.waitForTimeout(400); // some engagement time to report on page hide
-    await p.evaluate(() => {
+    // Another origin (the demo site's): no pageswap activation, so page hide sends. (about:blank
+    // would not do: it inherits the origin of the page that opens it.)
+    const away = `${stack.demoUrl}/`;
+    await p.evaluate((url) => {
       (window as any).clickstream('track', 'last_words');
-      location.href = 'about:blank';
-    });
-    await p.waitForURL('about:blank');
+      location.href = url;
+    }, away);
+    await p.waitForURL(away);
     const r = await rows(aid, (x) => named(x, 'last_words').length > 0);
     expect(named(r, 'last_words')).toHaveLength(1);
     expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
@@ -203,6 +206,34 @@ suite('browser SDK in Chromium against the local stack', () => {
     expect(Number(engagement[0]!.duration_ms)).toBeGreaterThanOrEqual(300);
     expect(Number(engagement[0]!.scroll_depth)).toBeGreaterThan(0);
     expectOnce(r);
+  });
+
+  it('leaving for another page of the site sends nothing at page hide; the next page sends those events in its first request', async () => {
+    const ctx = await browser();
+    const opts = { flushInterval: 1000 };
+    const p = await page(ctx, '/t/a.html', opts);
+    const aid = await anonymousId(p);
+    const bodies: string[] = [];
+    ctx.on('request', (r) => r.url() == api && r.method() == 'POST' && bodies.push(r.postData() || ''));
+    expect(await p.evaluate(() => 'onpageswap' in window)).toBe(true);
+    await until(() => outboxEmpty(p), 10_000, () => 'first page view not acknowledged');
+    const before = bodies.length;
+    await p.evaluate(() => {
+      (window as any).clickstream('track', 'carried');
+      location.href = location.href.replace('/t/a.html', '/t/b.html');
+    });
+    await p.waitForURL(/\/t\/b\.html/);
+    const r = await rows(aid, (x) => named(x, 'carried').length > 0 && x.filter((e) => e.type == 'page_view').length >= 2);
+    await until(() => outboxEmpty(p), 10_000, () => 'outbox not emptied');
+    // One request since the first page view's: the next page's first batch, the carried event ahead
+    // of its own page view. (Playwright does not report a leaving page's keepalive requests; had the
+    // first page sent the event as it went, the next page would have dropped it from its own.)
+    const sent = bodies.slice(before).map((b) => (JSON.parse(b).events as Row[]).map((e) => String(e.name || e.type)));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]![0]).toBe('carried');
+    expect(sent[0]).toContain('page_view');
+    expect(named(r, 'carried')).toHaveLength(1);
+    expectOnce(await rows(aid, () => true));
   });
 
   it('offline, then online, delivers everything once', async () => {

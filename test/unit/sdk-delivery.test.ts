@@ -5,6 +5,8 @@
  * fetches that the test answers by hand, and a clock it can move. A page "dies" as on navigation:
  * pagehide and visibilitychange fire, then its timers stop, its unanswered fetches never answer and
  * its locks are released. Real Chromium runs the same cases end to end in test/browser/outage.test.ts.
+ * The hand-off between pages (the marker, the next page's judgement, pageswap) is tested on
+ * delivery.ts alone, with fake timers, in test/unit/sdk-state.test.ts.
  */
 import { join } from 'node:path';
 import { webcrypto } from 'node:crypto';
@@ -123,7 +125,7 @@ function browser() {
       URLSearchParams,
       crypto: webcrypto,
       queueMicrotask,
-      AbortSignal: { timeout: () => undefined },
+      AbortController,
       Request: Object.assign(function Request() {}, { prototype: { keepalive: true } }),
       setTimeout: (f: () => void, ms?: number) => {
         const t = setTimeout(() => (page.timers.delete(t), page.dead || f()), ms);
@@ -175,12 +177,6 @@ function browser() {
 const settle = async () => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 2));
 };
-/** Waits for `done` (a retry after the random 0.5-1 s backoff, say), polling; fails after `ms`. */
-async function until(done: () => boolean, ms = 5_000) {
-  for (const end = Date.now() + ms; !done(); await new Promise((r) => setTimeout(r, 10))) {
-    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
-  }
-}
 const track = (p: Page, ...names: string[]) => runInContext(`for (const n of ${JSON.stringify(names)}) clickstream('track', n)`, p.win);
 const names = (events: Ev[]) => events.map((e) => e.name || e.type);
 /** Every event of the origin's outbox (all cs_q.* keys), by name. */
@@ -228,99 +224,5 @@ describe('SDK outbox writes', () => {
     // the one tracked after the SDK's last page-hide write
     await Promise.resolve();
     expect(outbox(b)).toContain('from_site_handler');
-  });
-});
-
-describe('SDK page-hide hand-off to the next page', () => {
-  /**
-   * Page A of a tab: its page view answered `first`, then two events tracked and the page left;
-   * the page-hide send is never answered (the page is gone).
-   */
-  async function pageA(b: ReturnType<typeof browser>, tab: ReturnType<typeof storage>, first = 200, opts: object = {}) {
-    const a = b.open('a', tab, opts);
-    await settle();
-    b.sends[0]!.answer(first);
-    await settle();
-    track(a, 'x', 'y');
-    b.leave(a);
-    expect(names(b.sends.at(-1)!.events)).toEqual(['x', 'y']);
-    expect(outbox(b)).toEqual(expect.arrayContaining(['x', 'y']));
-  }
-
-  /** Page B: opens, its first send is answered `status`; returns what B sent besides that first send. */
-  async function pageB(b: ReturnType<typeof browser>, tab: ReturnType<typeof storage>, status: number, before?: () => void) {
-    const n = b.sends.length;
-    const p = b.open('b', tab);
-    await settle();
-    const first = b.sends[n]!;
-    expect(first.page).toBe(p);
-    expect(names(first.events)).toEqual(['page_view']);
-    before?.();
-    first.answer(status);
-    await settle();
-    // Whatever B sends next (at once: adopted events do not wait for the flush interval) is answered.
-    for (let i = n + 1; i < b.sends.length; i++) b.sends[i]!.answer(200);
-    await settle();
-    return b.sends.slice(n + 1).flatMap((s) => names(s.events));
-  }
-
-  it('the next page of the same tab drops what was sent at page hide when its first answer, within 10 s, is an acknowledgement', async () => {
-    const b = browser();
-    const tab = b.tab();
-    await pageA(b, tab);
-    expect(await pageB(b, tab, 200)).toEqual([]);
-    expect(outbox(b)).toEqual([]);
-  });
-
-  it('sends them again when its first answer is a failure', async () => {
-    const b = browser();
-    const tab = b.tab();
-    await pageA(b, tab);
-    const again = await pageB(b, tab, 503);
-    // The page view that failed and the hide-time events, retried after the first backoff.
-    const sent = b.sends.length;
-    await until(() => b.sends.length > sent);
-    for (const s of b.sends.slice(-1)) s.answer(200);
-    await settle();
-    const resent = [...again, ...b.sends.slice(-1).flatMap((s) => names(s.events))];
-    expect(resent).toEqual(expect.arrayContaining(['x', 'y']));
-  });
-
-  it('sends them again from another tab, or a tab opened later: it cannot know how the send went', async () => {
-    const b = browser();
-    await pageA(b, b.tab());
-    expect((await pageB(b, b.tab(), 200)).sort()).toEqual(['x', 'y']);
-    expect(outbox(b)).toEqual([]);
-  });
-
-  it('sends them again when the first acknowledgement comes more than 10 s after the page hide', async () => {
-    const b = browser();
-    const tab = b.tab();
-    await pageA(b, tab);
-    expect((await pageB(b, tab, 200, () => b.advance(10_001))).sort()).toEqual(['x', 'y']);
-  });
-
-  it("sends them again when the previous page's last answer was a failure", async () => {
-    const b = browser();
-    const tab = b.tab();
-    // A's page view fails; after the first backoff (0.5-1 s; a retry also waits the flush interval,
-    // short here) A retries it, and leaves while that retry is unanswered: its page-hide send goes
-    // out, but its last answer was a failure.
-    const a = b.open('a', tab, { flushInterval: 100 });
-    await settle();
-    b.sends[0]!.answer(503);
-    await until(() => b.sends.length >= 2);
-    expect(b.sends).toHaveLength(2);
-    track(a, 'x', 'y');
-    b.leave(a);
-    expect(names(b.sends.at(-1)!.events)).toEqual(['x', 'y']);
-    expect((await pageB(b, tab, 200)).sort()).toEqual(['page_view', 'x', 'y']);
-  });
-
-  it('with keepUntilAcked, sends them again even after an acknowledgement', async () => {
-    const b = browser();
-    const tab = b.tab();
-    await pageA(b, tab, 200, { keepUntilAcked: true });
-    expect((await pageB(b, tab, 200)).sort()).toEqual(['x', 'y']);
   });
 });

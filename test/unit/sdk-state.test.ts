@@ -8,13 +8,14 @@
 type Delivery = typeof import('../../client-sdk/src/delivery');
 type Ev = { event_id: string; type: string; name?: string; ts: string };
 
-const G = globalThis as Record<string, any>;
+/** The globals delivery.ts reads (storage, navigator, fetch, the build flags), replaced by fakes. */
+const G = globalThis as unknown as Record<string, unknown> & { navigator: Record<string, unknown> };
 
 /** A Web Storage look-alike: the stored keys are own properties (as keys() expects). */
 function storage(): Record<string, string> {
   const proto = {
     getItem(this: Record<string, string>, k: string) {
-      return Object.prototype.hasOwnProperty.call(this, k) ? this[k]! : null;
+      return  Object.hasOwn(this, k) ? this[k]! : null;
     },
     setItem(this: Record<string, string>, k: string, v: string) {
       this[k] = `${v}`;
@@ -59,14 +60,17 @@ beforeEach(() => {
   held = new Map();
   waiting = [];
   dead.clear();
+  delete G.onpageswap;
   Object.assign(G, {
     __CS_PRIVACY__: true,
     __CS_VERSION__: 'test',
     localStorage: local,
     navigator: { onLine: true, locks: { request: lock }, sendBeacon: () => true },
-    fetch: (_url: string, init: { body: string; signal: AbortSignal }) =>
+    // Each page posts to its own endpoint path (open()), so a send is told apart by page even when
+    // several pages' timers run.
+    fetch: (url: string, init: { body: string; signal: AbortSignal }) =>
       new Promise((resolve, reject) => {
-        const page = current;
+        const page = new URL(url).pathname.split('/')[1]!;
         const send: Send = {
           page,
           events: JSON.parse(init.body).events,
@@ -75,7 +79,10 @@ beforeEach(() => {
             dead.has(page) || resolve({ ok: status < 300, status, json: async () => body, headers: { get: (h: string) => headers[h] ?? null } }),
           fail: () => dead.has(page) || reject(new TypeError('Failed to fetch')),
         };
-        init.signal.addEventListener('abort', () => ((send.aborted = true), reject(init.signal.reason)));
+        init.signal.addEventListener('abort', () => {
+          send.aborted = true;
+          reject(init.signal.reason);
+        });
         sends.push(send);
       }),
   });
@@ -99,7 +106,11 @@ function lock(name: string, cb: () => unknown) {
   const page = current;
   return new Promise((_, fail) => {
     const run = () => (dead.has(page) ? undefined : Promise.resolve(cb()).catch(fail));
-    waiting.push({ name, page, grant: () => (held.set(name, page), queueMicrotask(run)) });
+    const grant = () => {
+      held.set(name, page);
+      queueMicrotask(run);
+    };
+    waiting.push({ name, page, grant });
     grantWaiting();
   });
 }
@@ -112,15 +123,17 @@ function open(name: string, tab: Record<string, string>, opts: object = {}): Del
   jest.isolateModules(() => {
     d = require('../../client-sdk/src/delivery');
   });
-  d.startDelivery({ endpoint: 'https://c.example/v1/events', siteId: 'demo', batchSize: 20, flushInterval: 5000, ...opts });
+  d.startDelivery({ endpoint: `https://c.example/${name}/v1/events`, siteId: 'demo', batchSize: 20, flushInterval: 5000, ...opts });
   return d;
 }
-/** Leaves a page as a navigation does: page hide, then its timers stop and its locks go. */
-function leave(name: string, d: Delivery) {
+/** Leaves a page as a navigation does (`toSite`: to another page of the origin, as pageswap says): page hide, then its timers stop and its locks go. */
+function leave(name: string, d: Delivery, toSite?: boolean) {
+  // The order a navigation fires them in: pageswap (where the browser has it), then page hide.
+  if (toSite) d.leavingForSite({ activation: {} });
   d.pageHidden();
   dead.add(name);
   jest.clearAllTimers();
-  for (const [k, p] of held) if (p == name) held.delete(k);
+  for (const [k, p] of held) if (p === name) held.delete(k);
   grantWaiting();
 }
 const track = (d: Delivery, ...names: string[]) => {
@@ -278,21 +291,32 @@ describe('SDK state machine: page hide and the next page', () => {
     leave('a', a);
     return a;
   }
-  /** Page B: opens, tracks its first event, whose send is answered `status` after `delayMs`; returns what B sends after. */
+  /**
+   * Page B: opens and tracks its first event; its first send is answered `status` after `delayMs`,
+   * every later one 200, for a minute. Returns the names B sent (its own first event left out): the
+   * previous page's events it sent again, with its first batch or after.
+   */
   async function pageB(tab: Record<string, string>, status: number, delayMs = 0) {
+    const n = sends.length;
     // Its first event in the same task as the start, as init() records the page view
     const b = open('b', tab);
     track(b, 'b_first');
     await tick();
-    const first = sends.at(-1)!;
-    expect(names(first.events)).toEqual(['b_first']);
+    // Where the browser fires pageswap, the first batch waits for flushInterval
+    if (!sends.some((s) => s.page === 'b')) await tick(5_000);
+    const first = sends.find((s) => s.page === 'b')!;
+    expect(names(first.events)).toContain('b_first');
     jest.setSystemTime(Date.now() + delayMs);
     first.answer(status);
-    await tick();
-    const n = sends.indexOf(first);
-    for (const s of sends.slice(n + 1)) s.answer(200);
-    await tick();
-    return sends.slice(n + 1).flatMap((s) => names(s.events));
+    for (let i = 0; i < 60; i++) {
+      for (const s of sends.slice(n)) if (s.page === 'b' && s !== first) s.answer(200);
+      await tick(1_000);
+    }
+    return sends
+      .slice(n)
+      .filter((s) => s.page === 'b')
+      .flatMap((s) => names(s.events))
+      .filter((x) => x !== 'b_first');
   }
 
   it('sends at page hide with keepalive and keeps the events stored; the marker names them after an acknowledgement', async () => {
@@ -336,7 +360,7 @@ describe('SDK state machine: page hide and the next page', () => {
     G.navigator.onLine = false;
     track(b, 'y');
     leave('b', b);
-    expect(sends.filter((s) => s.page == 'b').flatMap((s) => names(s.events))).not.toContain('y');
+    expect(sends.filter((s) => s.page === 'b').flatMap((s) => names(s.events))).not.toContain('y');
     expect(outbox()).toContain('y');
   });
 
@@ -353,14 +377,11 @@ describe('SDK state machine: page hide and the next page', () => {
   ])('sends the named events again when %s', async (_, status, delay) => {
     const tab = storage();
     await pageA(tab, 200);
-    const again = await pageB(tab, status, delay);
-    await tick(2_000);
-    for (const s of sends.filter((s) => s.page == 'b')) s.answer(200);
-    const resent = [...again, ...sends.filter((s) => s.page == 'b').flatMap((s) => names(s.events))];
-    expect(resent).toEqual(expect.arrayContaining(['x', 'y']));
+    expect((await pageB(tab, status, delay)).sort()).toEqual(['x', 'y']);
+    expect(outbox()).toEqual([]);
   });
 
-  it('another tab adopts a gone page key at once and sends everything again: it has no marker', async () => {
+  it('another tab adopts a gone page key at once and sends everything again, with its first batch: it has no marker', async () => {
     await pageA(storage(), 200);
     expect((await pageB(storage(), 200)).sort()).toEqual(['x', 'y']);
     expect(outbox()).toEqual([]);
@@ -382,6 +403,112 @@ describe('SDK state machine: page hide and the next page', () => {
     await pageA(tab, 200, { keepUntilAcked: true });
     expect(Object.keys(tab)).toEqual([]);
     expect((await pageB(tab, 200)).sort()).toEqual(['x', 'y']);
+  });
+});
+
+describe('SDK state machine: pageswap (a page leaving for another page of the site)', () => {
+  it('sends nothing at page hide; the next page of the tab sends those events with its own first batch, after flushInterval', async () => {
+    // Prepare: a browser that fires pageswap
+    G.onpageswap = null;
+    const tab = storage();
+    const a = open('a', tab);
+    await tick();
+    track(a, 'first');
+    await tick(4_999);
+    // the first batch waits for flushInterval like any other: nothing depends on its answer here
+    expect(sends).toHaveLength(0);
+    await tick(1);
+    sends[0]!.answer(200);
+    await tick();
+    // Act: two events, then a navigation within the site
+    track(a, 'x', 'y');
+    leave('a', a, true);
+    // Assess: nothing sent as it went; the events wait in storage, and the marker says so
+    expect(sends).toHaveLength(1);
+    expect(outbox()).toEqual(['x', 'y']);
+    expect(JSON.parse(Object.values(tab)[0]!).i).toEqual([]);
+    // Act: the next page of the tab
+    const b = open('b', tab);
+    track(b, 'b_first');
+    await tick(4_999);
+    expect(sends).toHaveLength(1);
+    await tick(1);
+    // Assess: one request with everything, the previous page's events first
+    expect(sends.slice(1).map((s) => names(s.events))).toEqual([['x', 'y', 'b_first']]);
+    sends[1]!.answer(200);
+    await tick();
+    expect(outbox()).toEqual([]);
+  });
+
+  it('sends nothing once the page is leaving for the site, not even a batch its last events fill up', async () => {
+    G.onpageswap = null;
+    const a = open('a', storage());
+    await tick(5_000);
+    // Act: pageswap, then (as the page-hide handlers do) events that make a full batch, then page hide
+    a.leavingForSite({ activation: {} });
+    track(a, ...Array.from({ length: 20 }, (_, i) => `e${i}`));
+    a.pageHidden();
+    await tick();
+    // Assess
+    expect(sends).toHaveLength(0);
+    expect(outbox()).toHaveLength(20);
+  });
+
+  it('without pageswap, the first batch goes at once and page hide sends', async () => {
+    const a = open('a', storage());
+    await tick();
+    track(a, 'first');
+    await tick();
+    expect(sends).toHaveLength(1);
+    sends[0]!.answer(200);
+    await tick();
+    track(a, 'x');
+    leave('a', a);
+    expect(sends.map((s) => names(s.events))).toEqual([['first'], ['x']]);
+  });
+});
+
+describe('SDK state machine: the marker', () => {
+  async function healthyPage(tab: Record<string, string>) {
+    const a = open('a', tab);
+    await tick();
+    track(a, 'first');
+    await tick();
+    sends[0]!.answer(200);
+    await tick();
+    return a;
+  }
+  const marker = (tab: Record<string, string>) => Object.values(tab).map((v) => JSON.parse(v).i);
+
+  it('stops naming a page-hide send that fails while the page lives on (a tab switch, then back)', async () => {
+    const tab = storage();
+    const a = await healthyPage(tab);
+    track(a, 'x');
+    // Act: the tab is hidden (the page stays), its page-hide send fails
+    a.pageHidden();
+    expect(marker(tab)).toEqual([[sends[1]!.events[0]!.event_id]]);
+    sends[1]!.answer(503);
+    await tick();
+    // Assess: no marker names it any more, so a next page (say, after the browser discarded this one) sends it again
+    expect(marker(tab)).toEqual([]);
+    expect(outbox()).toEqual(['x']);
+  });
+
+  it('keeps naming the send when a second page-hide event (pagehide, then visibilitychange) has nothing to send', async () => {
+    const tab = storage();
+    const a = await healthyPage(tab);
+    track(a, 'x', 'y');
+    a.pageHidden();
+    a.pageHidden();
+    expect(marker(tab)).toEqual([sends[1]!.events.map((e) => e.event_id)]);
+  });
+
+  it('page hide writes the outbox once', async () => {
+    const a = await healthyPage(storage());
+    track(a, 'x');
+    const setItem = jest.spyOn(Object.getPrototypeOf(local) as { setItem: (k: string, v: string) => void }, 'setItem');
+    a.pageHidden();
+    expect(setItem.mock.calls.filter(([k]) => k.startsWith('cs_q.'))).toHaveLength(1);
   });
 });
 
