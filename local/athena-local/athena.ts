@@ -3,7 +3,7 @@
  * file, `?` bound through ExecutionParameters, in the deployed workgroup and database.
  */
 import {
-  AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand,
+  type AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand,
   type ColumnInfo, type Row as AthenaRow,
 } from '@aws-sdk/client-athena';
 import { stripComments, type Cell, type ResultSet } from './duckdb';

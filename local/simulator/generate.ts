@@ -36,7 +36,10 @@ export function rng(seed: number) {
     weighted: <T>(xs: readonly (readonly [T, number])[]): T => {
       const total = xs.reduce((s, [, w]) => s + w, 0);
       let x = next() * total;
-      for (const [v, w] of xs) if ((x -= w) < 0) return v;
+      for (const [v, w] of xs) {
+        x -= w;
+        if (x < 0) return v;
+      }
       return xs[xs.length - 1]![0];
     },
     uuid: () => {
@@ -267,12 +270,12 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         const url = `${host}${p.url}${first && src.query ? (p.url.includes('?') ? '&' : '?') + src.query : ''}`;
         const batch: Record<string, unknown>[] = [];
         // Referrer spam repeats its referrer on every hit: the referrer is its message.
-        batch.push({ event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', url, title: p.title, referrer: spamReferrer ?? (first ? src.referrer ?? '' : host + '/'), ...common(t) });
+        batch.push({ event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', url, title: p.title, referrer: spamReferrer ?? (first ? src.referrer ?? '' : `${host}/`), ...common(t) });
         if (kind === 'behaviour') {
           // A scraper's burst: more page views in one request, inside a minute, than a person makes.
           for (let k = 1; k < BEHAVIOUR_LIMITS.page_view.count + 5; k++) {
             const at = t + k * botRng.int(800, 1_500);
-            batch.push({ event_id: r.uuid7(at + clockOffsetMs), type: 'page_view', url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`, title: p.title, referrer: host + '/', ...common(at) });
+            batch.push({ event_id: r.uuid7(at + clockOffsetMs), type: 'page_view', url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`, title: p.title, referrer: `${host}/`, ...common(at) });
           }
           emit(t + 60_000, batch);
           break;
