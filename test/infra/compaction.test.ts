@@ -14,9 +14,9 @@ import { loadSpec, validateTemplate } from './cfn-spec';
 import { effectiveTemplate, type CfnTemplate } from './effective';
 import { withPackageLock } from './package-lock';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON is untyped
+// biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped; the tests read it by path.
 type Json = any;
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless resolver
+// The plain-JS serverless resolver.
 const { viewStatements } = require('../../scripts/cfn-athena.js') as { viewStatements: () => { Name: string; Sql: string }[] };
 
 const root = join(__dirname, '..', '..');

@@ -13,9 +13,9 @@ const ROOT = join(__dirname, '../..');
 type ChartData = Record<string, { labels: unknown[]; series: [string, unknown[]][]; partialFrom?: number; x?: string; y?: string }>;
 const chartData = (html: string) => JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!) as ChartData;
 const sectionOf = (html: string, id: string) => html.match(new RegExp(`<section id="${id}"[^>]*>(.*?)</section>`, 's'))![1]!;
-const unescape = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
+const unescapeHtml = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 /** The cells of a section's table, row by row, as text. */
-const cells = (section: string) => [...section.matchAll(/<tr>(.*?)<\/tr>/gs)].map((m) => [...m[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => unescape(c[1]!))).filter((r) => r.length > 0);
+const cells = (section: string) => [...section.matchAll(/<tr>(.*?)<\/tr>/gs)].map((m) => [...m[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => unescapeHtml(c[1]!))).filter((r) => r.length > 0);
 
 const SIM: SimOptions = { ...DEFAULT_OPTIONS, visitors: 120, days: 7, end: '2026-11-12', seed: 21 };
 
@@ -155,7 +155,7 @@ describe('report', () => {
       const html = await page();
       const section = sectionOf(html, 'clicks');
       const shown = cells(section).length;
-      const cmd = unescape(section.match(/<code class="cmd">(.*?)<\/code>/)![1]!);
+      const cmd = unescapeHtml(section.match(/<code class="cmd">(.*?)<\/code>/)![1]!);
       const total = TRUTH.element_clicks!(sim.truthInput, range).length;
       expect(section).toContain(`${total - shown} more rows`);
       expect(cmd).toBe(`LOCAL_DATA_DIR=${sdir} npm run query -- element_clicks --from ${range.from} --to ${range.to}`);

@@ -43,7 +43,10 @@ function placeholderRoles(body: string): string[] {
     if (pre === ' AS DATE) AND CAST(' && /cal_day BETWEEN CAST\($/.test(parts[i - 1] ?? '')) return 'to';
     if (/^ AS DATE\) - INTERVAL '1' DAY AS DATE\) AS VARCHAR\)\s+AND CAST\(CAST\(CAST\($/.test(post)) return 'from';
     if (/^ AS DATE\) \+ INTERVAL '3' DAY AS DATE\) AS VARCHAR\)/.test(post)) return 'to';
-    if (/step_key = $/.test(pre)) return `step${(step += 1)}`;
+    if (/step_key = $/.test(pre)) {
+      step += 1;
+      return `step${step}`;
+    }
     return `unknown placeholder after ...${pre.slice(-40)}`;
   });
 }
