@@ -58,6 +58,8 @@ const BOUNDARIES: Array<[string, string, string, string]> = [
   ['handlers/lib/ imports no AWS SDK', 'handlers/lib/plant.ts', "import { FirehoseClient } from '@aws-sdk/client-firehose';", "import { packLines } from './pack';"],
   ['handlers/lib/ imports no AWS SDK types either', 'handlers/lib/plant-types.ts', "import type { PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';", "import type { PackedRecord } from './pack';"],
   ['handlers/lib/ imports no Powertools', 'handlers/lib/plant-logger.ts', "import { Logger } from '@aws-lambda-powertools/logger';", "import { configFromEnv } from './config';"],
+  ['handlers/lib/ imports no AWS SDK by a deep path', 'handlers/lib/plant-deep.ts', "import type { PutRecordBatchCommandInput } from '@aws-sdk/client-firehose/dist-types/index';", "import type { PackedRecord } from './pack';"],
+  ['handlers/lib/ imports no Smithy (the AWS SDK runtime)', 'handlers/lib/plant-smithy.ts', "import { NodeHttpHandler } from '@smithy/node-http-handler';", "import { configFromEnv } from './config';"],
   ['handlers/lib/ imports no middy', 'handlers/lib/plant-middy.ts', "import middy from '@middy/core';", "import { enrichEvent } from './enrich';"],
 ];
 
