@@ -18,14 +18,14 @@
 --   bounced           page_views = 1 and no row engaged
 --   landing / exit    min_by(landing_path, landing_key) / max_by(exit_path, exit_key)
 -- page_views of rows compacted before sessions_compacted had that column is counted from their
--- lists, so those days need no re-processing: ALTER TABLE ... ADD COLUMNS changes Iceberg metadata
+-- lists (distinct: a day compacted while open can hold a copy from each side of its cutoff), so those days need no re-processing: ALTER TABLE ... ADD COLUMNS changes Iceberg metadata
 -- only and older rows read NULL (Athena user guide, "Evolve Iceberg table schema";
 -- docs/operations.md "Schema changes").
 -- Partition pruning: both sides filter dt with constants only, and session_days groups by dt.
 CREATE OR REPLACE VIEW sessions AS
 SELECT s.dt, s.session_id, s.is_bot, s.anonymous_id, s.started_time, s.ended_time, s.page_view_ids, s.engaged,
        s.landing_key, s.landing_path, s.landing_source, s.landing_medium, s.landing_campaign, s.exit_key, s.exit_path,
-       s.device_type, s.browser, s.os, coalesce(s.page_views, cardinality(s.page_view_ids)) AS page_views
+       s.device_type, s.browser, s.os, coalesce(s.page_views, cardinality(array_distinct(s.page_view_ids))) AS page_views
 FROM sessions_compacted s
 WHERE s.dt >= '{{compacted_from}}' AND s.dt < '{{raw_from}}'
 UNION ALL
