@@ -25,8 +25,8 @@ const dist = outdirArg > 0 ? process.argv[outdirArg + 1] : join(here, 'dist');
 const { version } = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
 
 /** Feature flags per build: a false flag compiles the feature out (see src/flags.d.ts). */
-const FULL = { __CS_CLICKS__: 'true', __CS_ENGAGE__: 'true', __CS_PRIVACY__: 'true' };
-const CORE = { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false' };
+const FULL = { __CS_CLICKS__: 'true', __CS_ENGAGE__: 'true', __CS_PRIVACY__: 'true', __CS_CAMPAIGN__: 'true' };
+const CORE = { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_CAMPAIGN__: 'false' };
 /** The script builds run only in a browser; the ESM build may be imported where there is no window. */
 const SCRIPT = { __CS_MODULE__: 'false' };
 
@@ -55,7 +55,7 @@ const define = (flags) => ({ ...flags, __CS_VERSION__: JSON.stringify(version) }
 
 async function out(options, file) {
   const r = await build({ ...common, ...options });
-  const code = r.outputFiles[0].text.trimEnd() + '\n';
+  const code = `${r.outputFiles[0].text.trimEnd()}\n`;
   writeFileSync(join(dist, file), code);
   return code;
 }

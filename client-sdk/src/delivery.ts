@@ -195,15 +195,18 @@ export function record(type: Event['type'], page: Partial<Event>, campaign: stri
   sendOrSchedule();
 }
 
-/** Caps the queue and writes every unacknowledged event of this page (in flight or queued) under its own key; nothing when empty. */
+/**
+ * Caps the queue and writes every unacknowledged event of this page (in flight or queued) under its
+ * own key; nothing when empty. Returns 1
+ * when the outbox is stored: not without the key's lock, with storage off (blocked, cookieless, no
+ * consent; a write to a missing store fails) or full.
+ */
 function persist() {
   // Not before this page's first event: it would remove the session other tabs share.
   if (session) save('s', session);
   queue = cap(queue, now());
-  if (!ownsKey) return;
   const unacked = [...inFlight.flat(), ...queue];
-  // A write to a missing store (storage off) does nothing.
-  write(localStore!, pageKey, unacked[0] && unacked);
+  return ownsKey && write(localStore!, pageKey, unacked[0] && unacked);
 }
 
 /** Arms the send timer: after `ms` (at once while the first batch may not wait, see mayWait), never before the backoff allows. */
@@ -287,9 +290,12 @@ export function leavingForSite(e: { activation: unknown }) {
  * once either way.
  */
 export function pageHidden() {
+  // Left to the next page only when really stored under a key this page owns; otherwise (storage
+  // off or full, the lock not held) page hide sends as if leaving the site.
+  if (toSite) toSite = persist();
   // What to name in the marker: nothing when leaving the outbox to the next page; what was sent, if sent.
   const named = toSite ? [] : navigator.onLine && retryAt <= now() && send(true);
-  if (toSite || !named) persist();
+  if (!named) persist();
   // Written when this hide decided something: a send (naming it only when healthy), or leaving the
   // outbox to the next page. A second page-hide event (pagehide, then visibilitychange) with nothing
   // to send leaves it as it is; an answer to a named send removes it (send()). Nothing without storage.

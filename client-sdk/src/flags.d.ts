@@ -6,6 +6,8 @@ declare const __CS_CLICKS__: boolean;
 declare const __CS_ENGAGE__: boolean;
 /** Consent states, GPC / Do Not Track, sampling, bot hint, cookieless mode. */
 declare const __CS_PRIVACY__: boolean;
+/** A page view through a new campaign (UTM, ad click id) starts a new session. */
+declare const __CS_CAMPAIGN__: boolean;
 /** SDK version, from client-sdk/package.json. */
 declare const __CS_VERSION__: string;
 /** The ESM build (true), which a bundler may also load where there is no window; false in the script builds. */

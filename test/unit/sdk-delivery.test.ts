@@ -21,11 +21,11 @@ function storage() {
   const writes = new Map<string, number>();
   const proto = {
     getItem(this: Record<string, string>, k: string) {
-      return Object.prototype.hasOwnProperty.call(this, k) ? this[k]! : null;
+      return  Object.hasOwn(this, k) ? this[k]! : null;
     },
     setItem(this: Record<string, string>, k: string, v: string) {
       writes.set(k, (writes.get(k) || 0) + 1);
-      this[k] = '' + v;
+      this[k] = `${v}`;
     },
     removeItem(this: Record<string, string>, k: string) {
       delete this[k];
@@ -71,7 +71,7 @@ beforeAll(async () => {
     target: 'es2020',
     tsconfigRaw: {},
     logLevel: 'error',
-    define: { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_VERSION__: '"test"', __CS_MODULE__: 'false' },
+    define: { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_CAMPAIGN__: 'false', __CS_VERSION__: '"test"', __CS_MODULE__: 'false' },
     mangleProps: /_$/,
   });
   sdk = r.outputFiles[0]!.text;

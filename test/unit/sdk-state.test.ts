@@ -46,16 +46,26 @@ let held: Map<string, string>;
 let waiting: { name: string; page: string; grant: () => void }[];
 let current = '';
 const dead = new Set<string>();
+/** Reading localStorage throws, as where storage is blocked (set before open()). */
+let localBlocked = false;
+
+/**
+ * A page's view of a store: once its page is gone (leave()) it neither reads nor writes, as a page
+ * that is gone runs no code; its timers may still fire, and find nothing to act on.
+ */
+function view(store: Record<string, string>, page: string): Record<string, string> {
+  return new Proxy(store, {
+    get(target, key) {
+      const v: unknown = Reflect.get(target, key, target);
+      return typeof v === 'function' ? (...a: string[]) => (dead.has(page) ? null : v.apply(target, a)) : v;
+    },
+  });
+}
 
 beforeEach(() => {
   jest.useFakeTimers({ now: Date.parse('2026-12-01T10:00:00Z'), doNotFake: ['queueMicrotask', 'nextTick'] });
-  // AbortSignal.timeout on the fake clock, so that the send deadline runs on fake time too.
-  jest.spyOn(AbortSignal, 'timeout').mockImplementation((ms) => {
-    const c = new AbortController();
-    setTimeout(() => c.abort(new DOMException('timed out', 'TimeoutError')), ms);
-    return c.signal;
-  });
   local = storage();
+  localBlocked = false;
   sends = [];
   held = new Map();
   waiting = [];
@@ -71,6 +81,8 @@ beforeEach(() => {
     fetch: (url: string, init: { body: string; signal: AbortSignal }) =>
       new Promise((resolve, reject) => {
         const page = new URL(url).pathname.split('/')[1]!;
+        // A gone page sends nothing (its timers still fire here).
+        if (dead.has(page)) return;
         const send: Send = {
           page,
           events: JSON.parse(init.body).events,
@@ -118,7 +130,8 @@ function lock(name: string, cb: () => unknown) {
 /** Opens a page of a tab: a fresh instance of the module, started with `opts`. */
 function open(name: string, tab: Record<string, string>, opts: object = {}): Delivery {
   current = name;
-  G.sessionStorage = tab;
+  G.sessionStorage = view(tab, name);
+  G.localStorage = localBlocked ? null : view(local, name);
   let d!: Delivery;
   jest.isolateModules(() => {
     d = require('../../client-sdk/src/delivery');
@@ -126,13 +139,16 @@ function open(name: string, tab: Record<string, string>, opts: object = {}): Del
   d.startDelivery({ endpoint: `https://c.example/${name}/v1/events`, siteId: 'demo', batchSize: 20, flushInterval: 5000, ...opts });
   return d;
 }
-/** Leaves a page as a navigation does (`toSite`: to another page of the origin, as pageswap says): page hide, then its timers stop and its locks go. */
+/**
+ * Leaves a page as a navigation does (`toSite`: to another page of the origin, as pageswap says):
+ * page hide, then the page is gone (no storage, no sends: see view()) and its locks go. Other
+ * pages' timers keep running.
+ */
 function leave(name: string, d: Delivery, toSite?: boolean) {
   // The order a navigation fires them in: pageswap (where the browser has it), then page hide.
   if (toSite) d.leavingForSite({ activation: {} });
   d.pageHidden();
   dead.add(name);
-  jest.clearAllTimers();
   for (const [k, p] of held) if (p === name) held.delete(k);
   grantWaiting();
 }
@@ -302,8 +318,7 @@ describe('SDK state machine: page hide and the next page', () => {
     const b = open('b', tab);
     track(b, 'b_first');
     await tick();
-    // Where the browser fires pageswap, the first batch waits for flushInterval
-    if (!sends.some((s) => s.page === 'b')) await tick(5_000);
+    // No pageswap here: the first batch goes at once
     const first = sends.find((s) => s.page === 'b')!;
     expect(names(first.events)).toContain('b_first');
     jest.setSystemTime(Date.now() + delayMs);
@@ -465,6 +480,40 @@ describe('SDK state machine: pageswap (a page leaving for another page of the si
     track(a, 'x');
     leave('a', a);
     expect(sends.map((s) => names(s.events))).toEqual([['first'], ['x']]);
+  });
+});
+
+describe('SDK state machine: pageswap, when the outbox cannot be carried', () => {
+  /** Makes the outbox key unwritable, as a full localStorage does; the rest of storage works. */
+  const quotaFull = () => {
+    const proto = Object.getPrototypeOf(local) as { setItem: (k: string, v: string) => void };
+    const setItem = proto.setItem;
+    jest.spyOn(proto, 'setItem').mockImplementation(function (this: Record<string, string>, k: string, v: string) {
+      if (k.startsWith('cs_q.')) throw new DOMException('full', 'QuotaExceededError');
+      setItem.call(this, k, v);
+    });
+  };
+  it.each([
+    ['storage is blocked', {}, () => (localBlocked = true)],
+    ['the page is cookieless', { cookieless: true }, () => {}],
+    ['storage is full', {}, quotaFull],
+    // A lock never granted: another page holds it, or the browser refuses it (sandboxed frame).
+    ['the page does not hold its key lock', {}, () => (G.navigator.locks = { request: () => new Promise(() => {}) })],
+  ])('sends at page hide when %s: nothing would be stored for the next page', async (_, opts, prepare) => {
+    // Prepare: a browser that fires pageswap (so the first batch waits 5 s)
+    G.onpageswap = null;
+    prepare();
+    const a = open('a', storage(), opts);
+    await tick();
+    track(a, 'pv');
+    await tick(3_000);
+    expect(sends).toHaveLength(0);
+    // Act: a navigation within the site, an event recorded by the page-hide handlers
+    a.leavingForSite({ activation: {} });
+    track(a, 'engagement');
+    leave('a', a);
+    // Assess: sent as it went, not lost
+    expect(sends.map((s) => names(s.events))).toEqual([['pv', 'engagement']]);
   });
 });
 
