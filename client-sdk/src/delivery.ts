@@ -197,7 +197,7 @@ export function record(type: Event['type'], page: Partial<Event>, campaign: stri
 
 /**
  * Caps the queue and writes every unacknowledged event of this page (in flight or queued) under its
- * own key; nothing when empty. Returns 1
+ * own key; nothing when empty, except while leaving for the site (see leavingForSite()). Returns 1
  * when the outbox is stored: not without the key's lock, with storage off (blocked, cookieless, no
  * consent; a write to a missing store fails) or full.
  */
@@ -206,7 +206,7 @@ function persist() {
   if (session) save('s', session);
   queue = cap(queue, now());
   const unacked = [...inFlight.flat(), ...queue];
-  return ownsKey && write(localStore!, pageKey, unacked[0] && unacked);
+  return ownsKey && write(localStore!, pageKey, (toSite || unacked[0]) && unacked);
 }
 
 /** Arms the send timer: after `ms` (at once while the first batch may not wait, see mayWait), never before the backoff allows. */
@@ -279,7 +279,24 @@ export function retryNow() {
  * about to unload, before its pagehide and visibilitychange (seen in Chromium 156).
  */
 export function leavingForSite(e: { activation: unknown }) {
-  toSite = e.activation;
+  // Stored even when empty: a next page already running (prerendered, or restored from bfcache)
+  // finds the key when it scans at its activation, and waits for this page's lock.
+  if ((toSite = e.activation)) persist();
+}
+
+/**
+ * pageshow and prerenderingchange. pageshow fires at load, when a page is restored from bfcache
+ * (persisted true) and in a prerendered page before its activation (MDN, "Window: pageshow event");
+ * prerenderingchange fires on a prerendered document when it is activated (MDN, "Document:
+ * prerenderingchange event"). Restored after it left for the site, a page sends again (its outbox is
+ * still its own: it holds the key's lock); restored or activated, it takes the outboxes of pages
+ * that left since it started, which its start could not see. Any other pageshow changes nothing:
+ * toSite is unset and keys already requested are skipped.
+ */
+export function resume() {
+  toSite = 0;
+  if (ownsKey) adopt();
+  sendOrSchedule();
 }
 
 /**
@@ -322,6 +339,31 @@ function takeLeftovers(key: string, marker?: HideMarker) {
   }
 }
 
+/** Keys whose lock this page has requested: its own, and those of pages it takes or waits for. (An object: shorter than a Set.) */
+const requested: Record<string, 1> = {};
+
+/**
+ * Asks for the lock of every stored outbox key not yet asked for. A page whose locks are refused
+ * (sandboxed iframe) just keeps no persistent queue. Without Web Locks (old browsers, http:// pages)
+ * every key is taken at once, so two tabs opening together could both take the same leftovers: the
+ * server de-duplicates by event_id.
+ */
+const withLock = (name: string, f: () => unknown) =>
+  requested[name] || ((requested[name] = 1), navigator.locks ? navigator.locks.request(name, f).catch(() => {}) : f());
+
+/** Adopts the outbox of every page that is gone, or waits for its page to go (see grantStorage()). */
+function adopt() {
+  for (const key of keys(localStore!, PREFIX + 'q.'))
+    withLock(key, async () => {
+      // Read under the key's lock, so after its page's last write (the marker is written at its page hide).
+      const marker = read<HideMarker>(tabStore!, key);
+      // Named events are judged at this page's first answer, when a send is on its way.
+      if (marker && marker.i[0] && (queue[0] || sending)) await firstAnswer;
+      safe(takeLeftovers)(key, marker);
+      return forever;
+    });
+}
+
 /**
  * Storage and sending allowed (at init, or on consent('granted')): takes this page's own key, sends
  * what was held while consent was pending, and adopts the unsent events of pages that are gone. Each page holds a
@@ -339,24 +381,10 @@ function grantStorage() {
   // A user id set by identify() while consent was pending; otherwise it came from storage.
   if (__CS_PRIVACY__) save('uid', userId);
   if (__CS_PRIVACY__ && config.requireConsent) save('c', 1);
-  const locks = navigator.locks;
-  // A page whose locks are refused (sandboxed iframe) just keeps no persistent queue. Without Web
-  // Locks (old browsers, http:// pages) every key is taken at once, so two tabs opening together
-  // could both take the same leftovers: the server de-duplicates by event_id.
-  const withLock = (name: string, f: () => unknown) => (locks ? locks.request(name, f).catch(() => {}) : f());
   withLock(pageKey, () => {
     ownsKey = true;
     persist();
-    for (const key of keys(localStore!, PREFIX + 'q.'))
-      if (key != pageKey)
-        withLock(key, async () => {
-          // Read under the key's lock, so after its page's last write (the marker is written at its page hide).
-          const marker = read<HideMarker>(tabStore!, key);
-          // Named events are judged at this page's first answer, when a send is on its way.
-          if (marker && marker.i[0] && (queue[0] || sending)) await firstAnswer;
-          safe(takeLeftovers)(key, marker);
-          return forever;
-        });
+    adopt();
     return forever;
   });
   // Only consent() arrives here with events held; at init nothing is queued yet.

@@ -6,7 +6,7 @@
  * and storage are in delivery.ts.
  */
 import type { ClickstreamEvent } from '../../schema/event';
-import { anonymousId, config, forgetVisitor, identifyAs, leavingForSite, now, pageHidden, record, retryNow, safe, send, setConsent, startDelivery } from './delivery';
+import { anonymousId, config, forgetVisitor, identifyAs, leavingForSite, now, pageHidden, record, resume, retryNow, safe, send, setConsent, startDelivery } from './delivery';
 import { campaignOf } from './session';
 
 type Event = ClickstreamEvent;
@@ -131,6 +131,9 @@ export const init = safe((options: Options) => {
   on(window, 'pagehide', hide);
   // Browsers without pageswap never call this, and every page hide sends as before.
   on(window, 'pageswap', leavingForSite);
+  // Every pageshow: at load and in a prerendered page it changes nothing (see resume()).
+  on(window, 'pageshow', resume);
+  on(document, 'prerenderingchange', resume);
   on(window, 'online', retryNow);
   if (config.pageviews != false) {
     const navigated = safe(() => {

@@ -483,7 +483,7 @@ describe('SDK state machine: pageswap (a page leaving for another page of the si
   });
 });
 
-describe('SDK state machine: pageswap, when the outbox cannot be carried', () => {
+describe('SDK state machine: pageswap, when the outbox cannot be carried or the page comes back', () => {
   /** Makes the outbox key unwritable, as a full localStorage does; the rest of storage works. */
   const quotaFull = () => {
     const proto = Object.getPrototypeOf(local) as { setItem: (k: string, v: string) => void };
@@ -514,6 +514,58 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried', () =>
     leave('a', a);
     // Assess: sent as it went, not lost
     expect(sends.map((s) => names(s.events))).toEqual([['pv', 'engagement']]);
+  });
+
+  it('restored from bfcache after pageswap, the page sends again, what it carried and what comes next', async () => {
+    G.onpageswap = null;
+    const a = open('a', storage());
+    await tick();
+    track(a, 'pv');
+    await tick(3_000);
+    a.leavingForSite({ activation: {} });
+    a.pageHidden();
+    expect(sends).toHaveLength(0);
+    // Act: pageshow with persisted; the visitor reads on and clicks
+    a.resume();
+    track(a, 'after_restore');
+    await tick(5_000);
+    // Assess
+    expect(sends.map((s) => names(s.events))).toEqual([['pv', 'after_restore']]);
+    sends[0]!.answer(200);
+    await tick();
+    expect(outbox()).toEqual([]);
+  });
+
+  it.each([
+    ['before the previous page hides', true],
+    ['after the previous page is gone', false],
+  ])('a next page started early (prerendered) takes what the previous page carried when it is activated %s', async (_, early) => {
+    G.onpageswap = null;
+    const tab = storage();
+    // Prepare: page A, healthy, nothing unsent
+    const a = open('a', tab);
+    await tick();
+    track(a, 'pv_a');
+    await tick(5_000);
+    sends[0]!.answer(200);
+    await tick();
+    expect(outbox()).toEqual([]);
+    // B is prerendered (speculation rules): its SDK starts while A lives, and finds no outbox to take
+    const b = open('b', tab);
+    track(b, 'pv_b');
+    await tick();
+    // Act: B is activated (pageswap in A, prerenderingchange in B), A's page-hide handlers record an event, A goes
+    a.leavingForSite({ activation: {} });
+    if (early) b.resume();
+    track(a, 'click_a');
+    leave('a', a);
+    if (!early) b.resume();
+    await tick(5_000);
+    // Assess: B sends A's event with its own next batch, and nothing stays stored
+    expect(sends.slice(1).map((s) => [s.page, names(s.events)])).toEqual([['b', ['click_a', 'pv_b']]]);
+    sends[1]!.answer(200);
+    await tick();
+    expect(outbox()).toEqual([]);
   });
 });
 
