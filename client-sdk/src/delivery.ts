@@ -121,35 +121,40 @@ export function save(key: string, value?: unknown) {
 export function startDelivery(options: Config) {
   config = options;
   // Undefined where reading them throws (storage blocked, sandboxed frames).
-  localStore = safe(() => (localStorage.length, localStorage))();
+  localStore = safe(() => localStorage.length >= 0 ? localStorage : undefined)();
   tabStore = safe(() => sessionStorage)();
   if (__CS_PRIVACY__) {
     browserStore = localStore = options.cookieless ? undefined : localStore;
     const n = navigator as Navigator & { globalPrivacyControl?: boolean };
     consentState =
-      options.respectDnt != false && (n.globalPrivacyControl || n.doNotTrack == '1')
+      options.respectDnt !== false && (n.globalPrivacyControl || n.doNotTrack === '1')
         ? 'denied'
-        : options.requireConsent && !read(browserStore!, PREFIX + 'c')
+        : options.requireConsent && !read(browserStore!, `${PREFIX}c`)
           ? 'pending'
           : 'granted';
-    if (consentState != 'granted') localStore = undefined;
+    if (consentState !== 'granted') localStore = undefined;
   }
-  pageKey = PREFIX + 'q.' + uuid();
+  pageKey = `${PREFIX}q.${uuid()}`;
   // Stored ids only with consent (reading a missing store gives undefined).
-  anonymousId = read<string>(localStore!, PREFIX + 'aid') || uuid();
-  userId = read<string>(localStore!, PREFIX + 'uid');
+  anonymousId = read<string>(localStore!, `${PREFIX}aid`) || uuid();
+  userId = read<string>(localStore!, `${PREFIX}uid`);
   if (__CS_PRIVACY__ && options.sampleRate != null) {
     // FNV-1a of the anonymous id: the same visitor is always in or always out of the sample.
     let h = 2166136261;
     for (const ch of anonymousId) h = Math.imul(h ^ ch.charCodeAt(0), 16777619);
-    if ((h >>> 0) / 2 ** 32 >= options.sampleRate) (unsampled = true), (consentState = 'denied'), (localStore = undefined);
+    if ((h >>> 0) / 2 ** 32 >= options.sampleRate) {
+      unsampled = true;
+      consentState = 'denied';
+      localStore = undefined;
+    }
   }
-  if (!__CS_PRIVACY__ || consentState == 'granted') grantStorage();
+  if (!__CS_PRIVACY__ || consentState === 'granted') grantStorage();
 }
 
 /** identify(): the user id goes on this and later events, and is stored until forgetVisitor(). */
 export function identifyAs(id: string) {
-  save('uid', (userId = id));
+  userId = id;
+  save('uid', id);
 }
 
 /** reset(): forgets the user id, the anonymous id and the session; the next event starts a new session. */
@@ -170,28 +175,30 @@ export function forgetVisitor() {
  */
 export function record(type: Event['type'], page: Partial<Event>, campaign: string) {
   const time = now();
-  session = nextSession(localStore && !writeDue ? read<Session>(localStore, PREFIX + 's') : session, time, campaign, uuid);
-  if (__CS_PRIVACY__ && consentState == 'denied') return;
+  session = nextSession(localStore && !writeDue ? read<Session>(localStore, `${PREFIX}s`) : session, time, campaign, uuid);
+  if (__CS_PRIVACY__ && consentState === 'denied') return;
   queue.push({
     event_id: uuid(time),
     type,
     ts: new Date(time).toISOString(),
     anonymous_id: anonymousId,
     session_id: session.i,
-    sdk: 'clickstream-js/' + __CS_VERSION__,
+    sdk: `clickstream-js/${__CS_VERSION__}`,
     // Left out of the JSON when undefined.
     user_id: userId,
     ...page,
   } as Event);
   // One write per task rather than per event: 1,000 calls in one task cost one serialization of
   // the queue, not 1,000. A microtask runs before any other task, page hide included (which writes too).
-  writeDue ||= (queueMicrotask(() => {
-    writeDue = false;
-    persist();
-  }),
-  true);
+  if (!writeDue) {
+    writeDue = true;
+    queueMicrotask(() => {
+      writeDue = false;
+      persist();
+    });
+  }
   // Held in memory while consent is pending; otherwise sent with the next batch.
-  if (__CS_PRIVACY__ && consentState == 'pending') return;
+  if (__CS_PRIVACY__ && consentState === 'pending') return;
   sendOrSchedule();
 }
 
@@ -228,7 +235,7 @@ function sendOrSchedule() {
 export function send(atHide?: boolean): string[] | undefined {
   clearTimeout(sendTimer);
   sendTimer = undefined;
-  if ((__CS_PRIVACY__ && consentState != 'granted') || toSite || !queue.length) return;
+  if ((__CS_PRIVACY__ && consentState !== 'granted') || toSite || !queue.length) return;
   // While a batch is in flight its answer schedules the next; during backoff the timer waits for retryAt.
   if (!atHide && (sending || retryAt > now())) return void (sending || schedule(0));
   const events = queue.splice(0, batchSize(queue, config.batchSize));
@@ -236,13 +243,14 @@ export function send(atHide?: boolean): string[] | undefined {
   if (!atHide) sending = true;
   const body = JSON.stringify({ site_id: config.siteId, sent_at: new Date().toISOString(), events });
   const settle = safe((retry: boolean | number, waitMs?: number) => {
-    inFlight = inFlight.filter((f) => f != events);
+    inFlight = inFlight.filter((f) => f !== events);
     // A page-hide send answered while the page lives on (a tab switch and back): the marker must
     // stop naming it, or a next page could drop events whose send failed.
     if (atHide) write(tabStore!, pageKey);
     if (!atHide) sending = false;
     lastAnswerAcked = !retry;
-    resolveFirstAnswer((mayWait = true));
+    mayWait = true;
+    resolveFirstAnswer(0);
     if (retry) {
       queue = [...events, ...queue];
       retryAt = now() + Math.max(backoff(++failedAttempts), waitMs || 0);
@@ -281,7 +289,8 @@ export function retryNow() {
 export function leavingForSite(e: { activation: unknown }) {
   // Stored even when empty: a next page already running (prerendered, or restored from bfcache)
   // finds the key when it scans at its activation, and waits for this page's lock.
-  if ((toSite = e.activation)) persist();
+  toSite = e.activation;
+  if (toSite) persist();
 }
 
 /**
@@ -348,17 +357,20 @@ const requested: Record<string, 1> = {};
  * every key is taken at once, so two tabs opening together could both take the same leftovers: the
  * server de-duplicates by event_id.
  */
-const withLock = (name: string, f: () => unknown) =>
-  requested[name] || ((requested[name] = 1), navigator.locks ? navigator.locks.request(name, f).catch(() => {}) : f());
+function withLock(name: string, f: () => unknown) {
+  if (requested[name]) return;
+  requested[name] = 1;
+  navigator.locks ? navigator.locks.request(name, f).catch(() => {}) : f();
+}
 
 /** Adopts the outbox of every page that is gone, or waits for its page to go (see grantStorage()). */
 function adopt() {
-  for (const key of keys(localStore!, PREFIX + 'q.'))
+  for (const key of keys(localStore!, `${PREFIX}q.`))
     withLock(key, async () => {
       // Read under the key's lock, so after its page's last write (the marker is written at its page hide).
       const marker = read<HideMarker>(tabStore!, key);
       // Named events are judged at this page's first answer, when a send is on its way.
-      if (marker && marker.i[0] && (queue[0] || sending)) await firstAnswer;
+      if (marker?.i[0] && (queue[0] || sending)) await firstAnswer;
       safe(takeLeftovers)(key, marker);
       return forever;
     });
@@ -376,7 +388,10 @@ function adopt() {
  * our removal has landed.
  */
 function grantStorage() {
-  if (__CS_PRIVACY__) (consentState = 'granted'), (localStore = browserStore);
+  if (__CS_PRIVACY__) {
+    consentState = 'granted';
+    localStore = browserStore;
+  }
   save('aid', anonymousId);
   // A user id set by identify() while consent was pending; otherwise it came from storage.
   if (__CS_PRIVACY__) save('uid', userId);
@@ -396,8 +411,8 @@ function grantStorage() {
  * is held and removes every key the SDK stored, and nothing is stored or sent afterwards.
  */
 export function setConsent(state: 'granted' | 'denied') {
-  if (!__CS_PRIVACY__ || state == consentState || unsampled) return;
-  if (state == 'granted') return grantStorage();
+  if (!__CS_PRIVACY__ || state === consentState || unsampled) return;
+  if (state === 'granted') return grantStorage();
   consentState = 'denied';
   localStore = undefined;
   queue = [];

@@ -13,11 +13,12 @@ type Global = { clickstream?: ((...a: Call) => void) & { q?: ArrayLike<unknown>[
 const stub = (window as unknown as Global).clickstream;
 // Unknown methods are ignored; own-property check so "constructor" or "toString" call nothing.
 const call = (m: Call[0], ...a: unknown[]) => {
+  // biome-ignore lint/suspicious/noPrototypeBuiltins: Object.hasOwn is missing in Chrome 80 and Safari 14 (build.mjs targets); api is our own plain object.
   if (api.hasOwnProperty(m)) (api[m] as (...x: unknown[]) => void)(...a);
 };
 // A second copy of the script on the page must not start a second tracker.
-if (!(stub && stub.init)) {
+if (!stub?.init) {
   (window as unknown as Global).clickstream = Object.assign(call, api);
   // Each queued call is the stub's `arguments` object, which is iterable.
-  for (const a of (stub && stub.q) || []) call(...(a as unknown as Call));
+  for (const a of stub?.q || []) call(...(a as unknown as Call));
 }

@@ -61,7 +61,7 @@ let timeZone = '';
 
 // Capture, so a site's stopPropagation() cannot hide an event from us. None of these events is one a
 // passive listener speeds up (touch, wheel): scroll is not cancelable, and click is never prevented.
-const on = (target: EventTarget, name: string, f: (e: any) => void) => target.addEventListener(name, safe(f), true);
+const on = (target: EventTarget, name: string, f: (e: never) => void) => target.addEventListener(name, safe(f) as EventListener, true);
 
 const visibleTime = () => visibleMs + (visibleSince && now() - visibleSince);
 
@@ -85,8 +85,8 @@ function event(type: Event['type'], fields?: Partial<Event>) {
     {
       url: location.href.slice(0, 2048),
       title: document.title.slice(0, 512),
-      screen: screen.width + 'x' + screen.height,
-      viewport: innerWidth + 'x' + innerHeight,
+      screen: `${screen.width}x${screen.height}`,
+      viewport: `${innerWidth}x${innerHeight}`,
       language: navigator.language,
       timezone: timeZone,
       // Under automation the server flags the row as a bot.
@@ -96,7 +96,7 @@ function event(type: Event['type'], fields?: Partial<Event>) {
     // The core build leaves the campaign out of the session (a visit through a new campaign does not
     // start a new one), which frees 101 B min+gzip for same-origin delivery (npm run size); the
     // page view's url still has the query for attribution.
-    __CS_CAMPAIGN__ && type == 'page_view' ? campaignOf(location.search) : '',
+    __CS_CAMPAIGN__ && type === 'page_view' ? campaignOf(location.search) : '',
   );
 }
 
@@ -108,7 +108,7 @@ function event(type: Event['type'], fields?: Partial<Event>) {
 export const init = safe((options: Options) => {
   // Called without options, reading them throws, and safe() makes that a no-op. Only the ESM build
   // can be imported where there is no window (server-side rendering): the script builds read window first.
-  if (anonymousId || !options.endpoint || !options.siteId || (__CS_MODULE__ && typeof window == 'undefined')) return;
+  if (anonymousId || !options.endpoint || !options.siteId || (__CS_MODULE__ && typeof window === 'undefined')) return;
   startDelivery({ batchSize: 20, flushInterval: 5000, ...options });
   timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   /** Page hide (visibilitychange to hidden, and pagehide): the page's last events, then delivery's page-hide send. */
@@ -117,11 +117,11 @@ export const init = safe((options: Options) => {
       visibleMs = visibleTime();
       visibleSince = 0;
     }
-    if (config.pageviews != false) {
+    if (config.pageviews !== false) {
       clearTimeout(pageViewTimer);
       page();
     }
-    if (__CS_ENGAGE__ && config.engagement != false) reportEngagement();
+    if (__CS_ENGAGE__ && config.engagement !== false) reportEngagement();
     pageHidden();
   };
   on(document, 'visibilitychange', () => {
@@ -135,7 +135,7 @@ export const init = safe((options: Options) => {
   on(window, 'pageshow', resume);
   on(document, 'prerenderingchange', resume);
   on(window, 'online', retryNow);
-  if (config.pageviews != false) {
+  if (config.pageviews !== false) {
     const navigated = safe(() => {
       clearTimeout(pageViewTimer);
       // Let the app set the new title before the page view reads it.
@@ -145,13 +145,16 @@ export const init = safe((options: Options) => {
       const original = history[m];
       // The page view is only scheduled here (100 ms on), so scheduling it before the URL changes
       // is the same; if the browser refuses the change, the timer finds the URL unchanged.
-      history[m] = (...a: Parameters<History['pushState']>) => (navigated(), original.apply(history, a));
+      history[m] = (...a: Parameters<History['pushState']>) => {
+        navigated();
+        original.apply(history, a);
+      };
     }
     on(window, 'popstate', navigated);
     on(window, 'hashchange', navigated);
     page();
   }
-  if (__CS_ENGAGE__ && config.engagement != false) on(window, 'scroll', scrolled);
+  if (__CS_ENGAGE__ && config.engagement !== false) on(window, 'scroll', scrolled);
   if (__CS_CLICKS__ && config.clicks) on(document, 'click', clicked);
 });
 
@@ -160,12 +163,12 @@ function clicked(click: MouseEvent) {
   if (!target) return;
   const data = target.dataset;
   const link = target.closest('a');
-  const outbound = link && link.host != location.host && /^http/.test(link.protocol);
+  const outbound = link && link.host !== location.host && /^http/.test(link.protocol);
   const properties: Properties = {};
   for (const k in data) if (k.startsWith('csProp') && k.length > 6) properties[k[6]!.toLowerCase() + k.slice(7)] = data[k]!.slice(0, 1024);
   if (link) properties.href = link.href.slice(0, 1024);
   event('click', {
-      name: (data.csEvent || (link ? (outbound ? 'outbound_link' : 'link') : target.tagName == 'BUTTON' ? 'button' : 'element')).slice(0, 100),
+      name: (data.csEvent || (link ? (outbound ? 'outbound_link' : 'link') : target.tagName === 'BUTTON' ? 'button' : 'element')).slice(0, 100),
       element: (data.csName || target.id || (target.textContent || '').trim().replace(/\s+/g, ' ')).slice(0, 256),
       duration_ms: Math.round(visibleTime()),
     properties,
@@ -180,9 +183,9 @@ function clicked(click: MouseEvent) {
  */
 export const page = safe(() => {
   const url = location.href;
-  if (!anonymousId || url == lastUrl) return;
+  if (!anonymousId || url === lastUrl) return;
   const previous = lastUrl;
-  if (__CS_ENGAGE__ && config.engagement != false) reportEngagement(previous);
+  if (__CS_ENGAGE__ && config.engagement !== false) reportEngagement(previous);
   if (__CS_ENGAGE__ || __CS_CLICKS__) {
     visibleMs = reportedMs = scrollDepth = 0;
     visibleSince = document.hidden ? 0 : now();
@@ -198,7 +201,7 @@ export const page = safe(() => {
  * track('add_to_cart', { item: 'margherita', price: 12.5 });
  */
 export const track = safe((name: string, properties?: Properties) => {
-  if (anonymousId && name) event('custom', { name: ('' + name).slice(0, 100), ...(properties && { properties }) });
+  if (anonymousId && name) event('custom', { name: (`${name}`).slice(0, 100), ...(properties && { properties }) });
 });
 
 /**
@@ -208,7 +211,7 @@ export const track = safe((name: string, properties?: Properties) => {
  */
 export const identify = safe((id: string) => {
   if (!anonymousId || !id) return;
-  identifyAs(('' + id).slice(0, 256));
+  identifyAs((`${id}`).slice(0, 256));
   event('identify');
 });
 

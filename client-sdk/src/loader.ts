@@ -3,13 +3,16 @@
  * the stub keeps queuing and never throws, so the page's own calls stay safe.
  */
 declare const __CS_SRC__: string;
-((w: any, d: Document, s?: HTMLScriptElement) => {
+type Stub = ((...a: unknown[]) => void) & { q?: unknown[][] };
+((w: Window & { clickstream?: Stub }, d: Document, s?: HTMLScriptElement) => {
   w.clickstream =
     w.clickstream ||
-    function () {
-      // eslint-disable-next-line prefer-rest-params
-      (w.clickstream.q = w.clickstream.q || []).push(arguments);
-    };
+    ((...a: unknown[]) => {
+      // The SDK (iife.ts) replays each queued call's arguments.
+      const stub = w.clickstream!;
+      stub.q = stub.q || [];
+      stub.q.push(a);
+    });
   s = d.createElement('script');
   s.async = true;
   s.src = __CS_SRC__;

@@ -16,7 +16,7 @@ export const SESSION_TIMEOUT = 30 * 60_000;
  * arrived through a different campaign (then a new one starts, as in GA).
  */
 export function nextSession(prev: Session | undefined, now: number, campaign: string, newId: () => string, timeout = SESSION_TIMEOUT): Session {
-  return !prev || !prev.i || now - prev.t > timeout || (campaign && campaign != prev.c)
+  return !prev?.i || now - prev.t > timeout || (campaign && campaign !== prev.c)
     ? { i: newId(), t: now, c: campaign }
     : { ...prev, t: now };
 }

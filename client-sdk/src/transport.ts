@@ -37,4 +37,4 @@ export function deadline(ms = SEND_TIMEOUT_MS): AbortSignal {
  * errors and timeouts, which have no answer); any other status is final and the batch is dropped.
  */
 export const failed = (r: { ok: boolean; status: number }, body?: unknown): boolean =>
-  r.ok ? typeof Object(body).accepted != 'number' : r.status == 429 || r.status > 499;
+  r.ok ? typeof Object(body).accepted !== 'number' : r.status === 429 || r.status > 499;
