@@ -96,7 +96,13 @@ suite('the deploy\'s snippet through the edge (local edge)', () => {
     // The browser refuses a script whose integrity does not match with an error event on the element
     // (W3C SRI, "Handle integrity violation"): wait for that rather than for a while.
     await p.addInitScript(() => {
-      addEventListener('error', (e) => (e.target as Element).tagName == 'SCRIPT' && ((window as { sdkRefused?: boolean }).sdkRefused = true), true);
+      addEventListener(
+        'error',
+        (e) => {
+          if ((e.target as Element).tagName === 'SCRIPT') (window as { sdkRefused?: boolean }).sdkRefused = true;
+        },
+        true,
+      );
     });
     const loaded = p.waitForResponse((r) => r.url().includes('/sdk/'));
     await p.goto(`${siteUrl}/`);

@@ -69,7 +69,7 @@ suite('browser SDK with default options through outages (real Chromium, real soc
         addEventListener('pageswap', (e) => e.stopImmediatePropagation(), true);
       });
     await b.ctx.addInitScript(() => {
-      const mine = 'test_seen.' + Math.random().toString(36).slice(2);
+      const mine = `test_seen.${Math.random().toString(36).slice(2)}`;
       const seen = new Set<string>();
       const setItem = Storage.prototype.setItem;
       Storage.prototype.setItem = function (this: Storage, k: string, v: string) {
@@ -92,12 +92,15 @@ suite('browser SDK with default options through outages (real Chromium, real soc
   async function visit(ctx: BrowserContext, name: string, p?: Page): Promise<Page> {
     p ??= await ctx.newPage();
     await p.goto(url(name));
-    await p.waitForFunction(() => !!(window as any).clickstream?.init, undefined, { timeout: 10_000 });
+    await p.waitForFunction(() => !!window.clickstream?.init, undefined, { timeout: 10_000 });
     loads.set(ctx, (loads.get(ctx) || 0) + 1);
     return p;
   }
 
-  const track = (p: Page, names: string[]) => p.evaluate((n) => n.forEach((x) => (window as any).clickstream('track', x)), names);
+  const track = (p: Page, names: string[]) =>
+    p.evaluate((n) => {
+      for (const x of n) window.clickstream('track', x);
+    }, names);
   const names = (prefix: string, n = 3) => Array.from({ length: n }, (_, i) => `${prefix}_${i}`);
   const aidOf = async (p: Page) => {
     await p.waitForFunction(() => !!localStorage.getItem('cs_aid'), undefined, { timeout: 5000 });
@@ -105,12 +108,12 @@ suite('browser SDK with default options through outages (real Chromium, real soc
   };
   const rowsOf = async (aid: string): Promise<Row[]> => {
     await stack.flush();
-    return (await stack.readEvents()).filter((r) => r.anonymous_id == aid);
+    return (await stack.readEvents()).filter((r) => r.anonymous_id === aid);
   };
   /** Waits until the visitor's first page view is stored: from here on the SDK has seen a healthy answer. */
   async function healthy(p: Page): Promise<void> {
     const aid = await aidOf(p);
-    await until(async () => (await rowsOf(aid)).some((r) => r.type == 'page_view'), 15_000, () => 'the first page view was not stored', 200);
+    await until(async () => (await rowsOf(aid)).some((r) => r.type === 'page_view'), 15_000, () => 'the first page view was not stored', 200);
   }
 
   interface Outcome {
@@ -140,7 +143,7 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     const missingOf = (rows: Row[], ids: string[]) => {
       const stored = new Set(rows.map((r) => String(r.event_id)));
       const names = new Set(rows.map((r) => String(r.name)));
-      const views = rows.filter((r) => r.type == 'page_view').map((r) => String(r.event_id));
+      const views = rows.filter((r) => r.type === 'page_view').map((r) => String(r.event_id));
       return [
         ...ids.filter((id) => !stored.has(id)).map((id) => `event ${id}`),
         ...tracked.filter((n) => !names.has(n)).map((n) => `custom ${n}`),
@@ -181,13 +184,16 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     const p = await visit(ctx, 'a');
     await healthy(p);
     const tracked: string[] = [];
-    const step = async (n: string[]) => (tracked.push(...n), track(p, n));
+    const step = async (n: string[]) => {
+      tracked.push(...n);
+      await track(p, n);
+    };
     await step(names(`${tag}_a`));
     await fail();
     for (const page of ['b', 'c', 'd']) {
       await visit(ctx, page, p);
       await step(names(`${tag}_${page}`));
-      await sleep(page == 'c' ? 6000 : DWELL_MS);
+      await sleep(page === 'c' ? 6000 : DWELL_MS);
     }
     await recover();
     await visit(ctx, 'e', p);
@@ -268,18 +274,18 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     // SDK's capturing listener first. An event tracked in the site's visibilitychange handler comes
     // after the SDK's last page-hide write: only the end-of-task write keeps it.
     await a.evaluate(() => {
-      addEventListener('pagehide', () => (window as any).clickstream('track', 'site_pagehide'));
-      document.addEventListener('visibilitychange', () => document.hidden && (window as any).clickstream('track', 'site_hidden'));
+      addEventListener('pagehide', () => window.clickstream('track', 'site_pagehide'));
+      document.addEventListener('visibilitychange', () => document.hidden && window.clickstream('track', 'site_hidden'));
     });
     proxy.set('refuse');
     const tracked = [...names('same_task', 5), 'site_pagehide', 'site_hidden'];
     await a.evaluate((n) => {
-      for (const x of n) (window as any).clickstream('track', x);
+      for (const x of n) window.clickstream('track', x);
       location.href = location.href.replace('/t/a.html', '/t/b.html');
     }, names('same_task', 5));
     await a.waitForURL(/\/t\/b\.html/);
     loads.set(ctx, loads.get(ctx)! + 1);
-    await a.waitForFunction(() => !!(window as any).clickstream?.init, undefined, { timeout: 10_000 });
+    await a.waitForFunction(() => !!window.clickstream?.init, undefined, { timeout: 10_000 });
     await sleep(DWELL_MS);
     proxy.set('pass');
     await visit(ctx, 'c', a);
@@ -296,7 +302,10 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     const ctx = await visitor(noPageswap);
     const p = await visit(ctx, 'h1');
     const tracked: string[] = [];
-    const step = async (page: Page, n: string[]) => (tracked.push(...n), track(page, n));
+    const step = async (page: Page, n: string[]) => {
+      tracked.push(...n);
+      await track(page, n);
+    };
     for (const [i, name] of ['h2', 'h3', 'h4', 'h5'].entries()) {
       await step(p, names(`healthy${run}_${i}`));
       await sleep(DWELL_MS);
@@ -368,7 +377,7 @@ suite('browser SDK with default options through outages (real Chromium, real soc
       // The closed tab's page-hide batch (its page view, its three custom events and its engagement
       // event: where pageswap lets the first batch wait, the side page sent nothing before it went)
       // is adopted by another tab, which cannot tell whether it arrived: nothing else is sent twice.
-      expect(o.twicePages.filter((x) => x != '/t/side.html')).toEqual([]);
+      expect(o.twicePages.filter((x) => x !== '/t/side.html')).toEqual([]);
       expect(o.extraRows).toBeLessThanOrEqual(5);
     }
     figures('healthy visit with a side tab closed', per100);

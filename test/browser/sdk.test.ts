@@ -59,7 +59,7 @@ suite('browser SDK in Chromium against the local stack', () => {
   }
 
   async function page(ctx: BrowserContext, path: string, opts?: object): Promise<Page> {
-    const p = ctx.pages().find((x: Page) => x.url() == 'about:blank') || (await ctx.newPage());
+    const p = ctx.pages().find((x: Page) => x.url() === 'about:blank') || (await ctx.newPage());
     await p.goto(opts ? `${pagesUrl}${path}?opts=${encodeURIComponent(JSON.stringify(opts))}` : `${stack.demoUrl}${path}`);
     return p;
   }
@@ -74,25 +74,25 @@ suite('browser SDK in Chromium against the local stack', () => {
     let r: Row[] = [];
     const read = async () => {
       await stack.flush();
-      r = (await stack.readEvents()).filter((x) => x.anonymous_id == aid);
+      r = (await stack.readEvents()).filter((x) => x.anonymous_id === aid);
       return done(r);
     };
     await until(read, ms, undefined, 250);
     return r;
   }
 
-  const named = (r: Row[], prefix: string) => r.filter((x) => typeof x.name == 'string' && x.name.startsWith(prefix));
+  const named = (r: Row[], prefix: string) => r.filter((x) => typeof x.name === 'string' && x.name.startsWith(prefix));
   /** Every event_id of `r` stored exactly once. */
   const expectOnce = (r: Row[]) => {
     const counts = new Map<unknown, number>();
     for (const x of r) counts.set(x.event_id, (counts.get(x.event_id) || 0) + 1);
-    expect([...counts.values()].filter((n) => n != 1)).toEqual([]);
+    expect([...counts.values()].filter((n) => n !== 1)).toEqual([]);
   };
   const track = (p: Page, names: string[], thenFlush = false) =>
     p.evaluate(
       ([n, f]) => {
-        for (const x of n as string[]) (window as any).clickstream('track', x, { i: x });
-        if (f) (window as any).clickstream('flush');
+        for (const x of n as string[]) window.clickstream('track', x, { i: x });
+        if (f) window.clickstream('flush');
       },
       [names, thenFlush] as const,
     );
@@ -122,19 +122,19 @@ suite('browser SDK in Chromium against the local stack', () => {
     const aid = await anonymousId(p);
     // The page views this page has recorded: in its outbox, or already sent.
     const sent: string[] = [];
-    p.on('request', (r) => r.url() == api && r.method() == 'POST' && sent.push(r.postData() || ''));
+    p.on('request', (r) => r.url() === api && r.method() === 'POST' && sent.push(r.postData() || ''));
     const recorded = async () => [
       ...sent.flatMap((b) => JSON.parse(b).events),
       ...(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cs_q.')).flatMap((k) => JSON.parse(localStorage.getItem(k)!)))),
     ];
-    const viewOf = (url: string) => until(async () => (await recorded()).some((e) => e.type == 'page_view' && e.url == url), 5_000, () => `no page view of ${url}`);
+    const viewOf = (url: string) => until(async () => (await recorded()).some((e) => e.type === 'page_view' && e.url === url), 5_000, () => `no page view of ${url}`);
     const base = `${stack.demoUrl}/order.html`;
     await p.click('#step-cart');
     await viewOf(`${base}?step=cart`);
     await p.click('#allergens-link');
     await viewOf(`${base}?step=cart#allergens`);
     await p.goBack();
-    await until(async () => (await recorded()).filter((e) => e.type == 'page_view' && e.url == `${base}?step=cart`).length >= 2, 5_000, () => 'no page view after going back');
+    await until(async () => (await recorded()).filter((e) => e.type === 'page_view' && e.url === `${base}?step=cart`).length >= 2, 5_000, () => 'no page view after going back');
     // Same URL again: no new page view. The SDK decides 100 ms after the change; a page timer set
     // after that (same delay, set later) runs after it, so by then a page view would be recorded.
     await p.evaluate(async () => {
@@ -142,12 +142,12 @@ suite('browser SDK in Chromium against the local stack', () => {
       history.pushState({}, '', location.href);
       await new Promise((r) => setTimeout(r, 100));
     });
-    await p.evaluate(() => (window as any).clickstream('flush'));
+    await p.evaluate(() => window.clickstream('flush'));
 
     const want = [base, `${base}?step=cart`, `${base}?step=cart#allergens`, `${base}?step=cart`];
     await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
-    const r = await rows(aid, (x) => x.filter((e) => e.type == 'page_view').length >= want.length);
-    const views = r.filter((e) => e.type == 'page_view').sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
+    const r = await rows(aid, (x) => x.filter((e) => e.type === 'page_view').length >= want.length);
+    const views = r.filter((e) => e.type === 'page_view').sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
     expect(views.map((v) => v.url)).toEqual(want);
     // The router sets the title after the URL changes; the page view must carry the new one.
     expect(views[1]!.title).toMatch(/^Your order/);
@@ -164,23 +164,23 @@ suite('browser SDK in Chromium against the local stack', () => {
     await p.click('.item[data-cs-name="Risotto ai funghi"] h3');
     await p.click('.item[data-cs-name="Limonata"] button.order');
     await p.evaluate(() => {
-      (window as any).clickstream('identify', 'user-42');
-      (window as any).clickstream('track', 'add_to_cart', { item: 'Limonata', price: 4.5, tags: ['cold', 'sweet'] });
-      (window as any).clickstream('flush');
+      window.clickstream('identify', 'user-42');
+      window.clickstream('track', 'add_to_cart', { item: 'Limonata', price: 4.5, tags: ['cold', 'sweet'] });
+      window.clickstream('flush');
     });
 
-    const r = await rows(aid, (x) => x.some((e) => e.name == 'add_to_cart') && x.filter((e) => e.type == 'click').length >= 2);
-    const clicks = r.filter((e) => e.type == 'click');
-    const risotto = clicks.find((e) => e.element == 'Risotto ai funghi');
-    const order = clicks.find((e) => e.element == 'Limonata');
+    const r = await rows(aid, (x) => x.some((e) => e.name === 'add_to_cart') && x.filter((e) => e.type === 'click').length >= 2);
+    const clicks = r.filter((e) => e.type === 'click');
+    const risotto = clicks.find((e) => e.element === 'Risotto ai funghi');
+    const order = clicks.find((e) => e.element === 'Limonata');
     expect(risotto).toMatchObject({ name: 'menu_item', url: `${stack.demoUrl}/menu.html` });
     expect(JSON.parse(String(risotto!.properties))).toEqual({ category: 'entree', price: '16.50' });
     expect(order).toMatchObject({ name: 'order_click' });
     expect(Number(order!.duration_ms)).toBeGreaterThanOrEqual(300);
-    const custom = r.find((e) => e.name == 'add_to_cart')!;
+    const custom = r.find((e) => e.name === 'add_to_cart')!;
     expect(custom).toMatchObject({ type: 'custom', user_id: 'user-42', sdk: 'clickstream-js/0.1.0', is_bot: true });
     expect(JSON.parse(String(custom.properties))).toEqual({ item: 'Limonata', price: 4.5, tags: ['cold', 'sweet'] });
-    expect(r.find((e) => e.type == 'identify')).toMatchObject({ user_id: 'user-42' });
+    expect(r.find((e) => e.type === 'identify')).toMatchObject({ user_id: 'user-42' });
     expect(await stack.readRejects()).not.toContainEqual(expect.objectContaining({ event_id: custom.event_id }));
   });
 
@@ -194,14 +194,14 @@ suite('browser SDK in Chromium against the local stack', () => {
     // would not do: it inherits the origin of the page that opens it.)
     const away = `${stack.demoUrl}/`;
     await p.evaluate((url) => {
-      (window as any).clickstream('track', 'last_words');
+      window.clickstream('track', 'last_words');
       location.href = url;
     }, away);
     await p.waitForURL(away);
     const r = await rows(aid, (x) => named(x, 'last_words').length > 0);
     expect(named(r, 'last_words')).toHaveLength(1);
-    expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
-    const engagement = r.filter((e) => e.type == 'engagement');
+    expect(r.filter((e) => e.type === 'page_view')).toHaveLength(1);
+    const engagement = r.filter((e) => e.type === 'engagement');
     expect(engagement).toHaveLength(1);
     expect(Number(engagement[0]!.duration_ms)).toBeGreaterThanOrEqual(300);
     expect(Number(engagement[0]!.scroll_depth)).toBeGreaterThan(0);
@@ -214,16 +214,16 @@ suite('browser SDK in Chromium against the local stack', () => {
     const p = await page(ctx, '/t/a.html', opts);
     const aid = await anonymousId(p);
     const bodies: string[] = [];
-    ctx.on('request', (r) => r.url() == api && r.method() == 'POST' && bodies.push(r.postData() || ''));
+    ctx.on('request', (r) => r.url() === api && r.method() === 'POST' && bodies.push(r.postData() || ''));
     expect(await p.evaluate(() => 'onpageswap' in window)).toBe(true);
     await until(() => outboxEmpty(p), 10_000, () => 'first page view not acknowledged');
     const before = bodies.length;
     await p.evaluate(() => {
-      (window as any).clickstream('track', 'carried');
+      window.clickstream('track', 'carried');
       location.href = location.href.replace('/t/a.html', '/t/b.html');
     });
     await p.waitForURL(/\/t\/b\.html/);
-    const r = await rows(aid, (x) => named(x, 'carried').length > 0 && x.filter((e) => e.type == 'page_view').length >= 2);
+    const r = await rows(aid, (x) => named(x, 'carried').length > 0 && x.filter((e) => e.type === 'page_view').length >= 2);
     await until(() => outboxEmpty(p), 10_000, () => 'outbox not emptied');
     // One request since the first page view's: the next page's first batch, the carried event ahead
     // of its own page view. (Playwright does not report a leaving page's keepalive requests; had the
@@ -247,7 +247,7 @@ suite('browser SDK in Chromium against the local stack', () => {
     await rows(aid, (x) => x.length > 0);
     await ctx.setOffline(true);
     let failures = 0;
-    p.on('requestfailed', (req) => req.url() == api && failures++);
+    p.on('requestfailed', (req) => req.url() === api && failures++);
     await track(p, names('off', 5), true);
     await until(() => failures >= 2, 10_000, () => `${failures} failed sends while offline`);
     await ctx.setOffline(false);
@@ -281,7 +281,7 @@ suite('browser SDK in Chromium against the local stack', () => {
     const p = await page(ctx, '/t/a.html', opts);
     const aid = await anonymousId(p);
     await stack.setFaults({ serverError: 1 });
-    const failed = new Promise<void>((ok) => ctx.on('response', (r) => r.url() == api && r.status() >= 500 && ok()));
+    const failed = new Promise<void>((ok) => ctx.on('response', (r) => r.url() === api && r.status() >= 500 && ok()));
     await track(p, names('acked', 3));
     await p.close();
     // The closed page's keepalive request is answered 503 before the endpoint recovers.
@@ -298,13 +298,13 @@ suite('browser SDK in Chromium against the local stack', () => {
     const aid = await anonymousId(p);
     await rows(aid, (x) => x.length > 0); // the page view, before the faults
     const statuses: number[] = [];
-    p.on('response', (res) => res.url() == api && statuses.push(res.status()));
+    p.on('response', (res) => res.url() === api && statuses.push(res.status()));
     // What the page sent and got back, with times: shown when the 5xx answers below do not come.
     const t0 = Date.now();
     const trace: string[] = [];
-    p.on('request', (req) => req.url() == api && trace.push(`${Date.now() - t0} ms sent`));
-    p.on('response', (res) => res.url() == api && trace.push(`${Date.now() - t0} ms ${res.status()}`));
-    p.on('requestfailed', (req) => req.url() == api && trace.push(`${Date.now() - t0} ms failed: ${req.failure()?.errorText}`));
+    p.on('request', (req) => req.url() === api && trace.push(`${Date.now() - t0} ms sent`));
+    p.on('response', (res) => res.url() === api && trace.push(`${Date.now() - t0} ms ${res.status()}`));
+    p.on('requestfailed', (req) => req.url() === api && trace.push(`${Date.now() - t0} ms failed: ${req.failure()?.errorText}`));
     await stack.setFaults({ serverError: 1 });
     await track(p, names('err', 5), true);
     // Each 503 comes after the handler's own retries (up to 6 PutRecordBatch attempts); in one CI run
@@ -334,31 +334,31 @@ suite('browser SDK in Chromium against the local stack', () => {
     const all = await rows(aid, () => true);
     expect(named(all, 'left').map((e) => e.name).sort()).toEqual(names('left', 10).sort());
     expect(named(all, 'from_').map((e) => e.name).sort()).toEqual(['from_b', 'from_c']);
-    expect(all.filter((e) => e.type == 'page_view')).toHaveLength(3);
+    expect(all.filter((e) => e.type === 'page_view')).toHaveLength(3);
     expectOnce(all);
   });
 
   it('sends and stores nothing while consent is pending or denied, and everything held once granted', async () => {
     const ctx = await browser();
     const sent: string[] = [];
-    ctx.on('request', (req) => req.url() == api && req.method() == 'POST' && sent.push(req.postData() || ''));
+    ctx.on('request', (req) => req.url() === api && req.method() === 'POST' && sent.push(req.postData() || ''));
 
     const denied = await page(ctx, '/t/a.html', { requireConsent: true, flushInterval: 200 });
     // A write would come at the end of the task that tracked (a microtask): it is done by the next evaluate.
     await track(denied, names('pending', 3), true);
     expect(await denied.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cs_')))).toEqual([]);
-    await denied.evaluate(() => (window as any).clickstream('consent', 'denied'));
+    await denied.evaluate(() => window.clickstream('consent', 'denied'));
     await track(denied, names('denied', 3), true);
     await denied.goto('about:blank'); // page hide flushes whatever is queued
 
     // Control: the same page and request watch do see a visitor who consents.
     const granted = await page(ctx, '/t/b.html', { requireConsent: true, flushInterval: 200 });
     await track(granted, names('held', 2));
-    await granted.evaluate(() => (window as any).clickstream('consent', 'granted'));
+    await granted.evaluate(() => window.clickstream('consent', 'granted'));
     const aid = await anonymousId(granted);
     const r = await rows(aid, (x) => named(x, 'held').length >= 2);
     expect(named(r, 'held')).toHaveLength(2);
-    expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
+    expect(r.filter((e) => e.type === 'page_view')).toHaveLength(1);
     // By now anything the first page sent, its page-hide send included (which playwright does not
     // report for a page that is leaving), has long been stored.
     expect(sent.join('')).not.toMatch(/pending|denied/);
@@ -369,7 +369,7 @@ suite('browser SDK in Chromium against the local stack', () => {
     const ctx = await browser();
     await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', { get: () => true }));
     const sent: string[] = [];
-    ctx.on('request', (req) => req.url() == api && sent.push(req.postData() || ''));
+    ctx.on('request', (req) => req.url() === api && sent.push(req.postData() || ''));
     const p = await page(ctx, '/t/a.html', { flushInterval: 200 });
     await track(p, ['gpc'], true);
     await p.goto('about:blank');
@@ -380,7 +380,7 @@ suite('browser SDK in Chromium against the local stack', () => {
     await rows(await anonymousId(control), (x) => named(x, 'gpc_control').length > 0);
     expect(sent.join('')).toContain('gpc_control');
     expect(sent.join('')).not.toMatch(/"gpc"/);
-    expect((await stack.readEvents()).filter((e) => e.name == 'gpc')).toEqual([]);
+    expect((await stack.readEvents()).filter((e) => e.name === 'gpc')).toEqual([]);
   });
 
   it('the core build records page views and custom events, and ships no click tracking', async () => {
@@ -403,8 +403,8 @@ suite('browser SDK in Chromium against the local stack', () => {
     const ctx = await browser();
     const p = await ctx.newPage();
     await p.addInitScript(() => {
-      (window as any).violations = [];
-      document.addEventListener('securitypolicyviolation', (e) => (window as any).violations.push(e.violatedDirective + ' ' + e.blockedURI));
+      window.violations = [];
+      document.addEventListener('securitypolicyviolation', (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
     await p.goto(`${pagesUrl}/t/csp.html?csp=1&opts=${encodeURIComponent('{"flushInterval":200,"clicks":true}')}`);
     const aid = await anonymousId(p);
@@ -412,8 +412,8 @@ suite('browser SDK in Chromium against the local stack', () => {
     await track(p, ['under_csp'], true);
     const r = await rows(aid, (x) => named(x, 'under_csp').length > 0);
     expect(named(r, 'under_csp')).toHaveLength(1);
-    expect(r.filter((e) => e.type == 'page_view')).toHaveLength(1);
-    expect(await p.evaluate(() => (window as any).violations)).toEqual([]);
+    expect(r.filter((e) => e.type === 'page_view')).toHaveLength(1);
+    expect(await p.evaluate(() => window.violations)).toEqual([]);
   });
 
   it('a blocked SDK script does not break the page', async () => {
@@ -421,7 +421,7 @@ suite('browser SDK in Chromium against the local stack', () => {
     await ctx.route('**/sdk/clickstream.min.js', (route) => route.abort('blockedbyclient'));
     const errors: string[] = [];
     const sent: string[] = [];
-    ctx.on('request', (req) => req.url() == api && sent.push(req.url()));
+    ctx.on('request', (req) => req.url() === api && sent.push(req.url()));
     const p = await ctx.newPage();
     p.on('pageerror', (e) => errors.push(String(e)));
     await p.goto(`${stack.demoUrl}/order.html`);
@@ -429,9 +429,9 @@ suite('browser SDK in Chromium against the local stack', () => {
     await p.click('#view button.order >> nth=0');
     await p.click('#view button.order >> nth=1');
     await p.click('#step-cart');
-    await p.waitForFunction(() => document.querySelectorAll('#view li').length == 2, undefined, { timeout: 5000 });
+    await p.waitForFunction(() => document.querySelectorAll('#view li').length === 2, undefined, { timeout: 5000 });
     expect(await p.locator('#view li').count()).toBe(2);
-    expect(await p.evaluate(() => (window as any).clickstream.q.length)).toBeGreaterThanOrEqual(3);
+    expect(await p.evaluate(() => window.clickstream.q?.length)).toBeGreaterThanOrEqual(3);
     expect(errors).toEqual([]);
     expect(sent).toEqual([]);
   });
@@ -467,7 +467,7 @@ async function startCollector(answer: (n: number) => Answer): Promise<Collector>
   const server = createHttpServer((req, res) => {
     // CORS as API Gateway answers an allowed origin; the SDK sends credentials: 'omit'.
     res.setHeader('access-control-allow-origin', '*');
-    if (req.method != 'POST') return void res.end();
+    if (req.method !== 'POST') return void res.end();
     let raw = '';
     req.setEncoding('utf8');
     req.on('data', (c: string) => (raw += c));
@@ -480,8 +480,13 @@ async function startCollector(answer: (n: number) => Answer): Promise<Collector>
         res.end(body);
       };
       const a = answer(post.n);
-      if (a == 'hold') post.late = (status, body) => !req.socket.destroyed && (send(status, body), true);
-      else if (a == 'ok') {
+      if (a === 'hold')
+        post.late = (status, body) => {
+          if (req.socket.destroyed) return false;
+          send(status, body);
+          return true;
+        };
+      else if (a === 'ok') {
         for (const id of post.ids) stored.set(id, (stored.get(id) || 0) + 1);
         send(200, JSON.stringify({ accepted: post.ids.length, rejected: [] }));
       } else send(a.status, a.body);
@@ -529,8 +534,8 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
 
   const track = (p: Page, names: string[]) =>
     p.evaluate((n) => {
-      for (const x of n) (window as any).clickstream('track', x);
-      (window as any).clickstream('flush');
+      for (const x of n) window.clickstream('track', x);
+      window.clickstream('flush');
     }, names);
   /** Names of the events this page holds in storage, unsent or unacknowledged. */
   const storedInPage = (p: Page) =>
@@ -543,7 +548,7 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
   /** Every event the collector saw was stored exactly once. */
   const expectEachStoredOnce = (c: Collector) => {
     const seen = new Set(c.posts.flatMap((p) => p.ids));
-    expect([...seen].filter((id) => c.stored.get(id) != 1)).toEqual([]);
+    expect([...seen].filter((id) => c.stored.get(id) !== 1)).toEqual([]);
   };
 
   it('a 200 without an accepted count (a crashed handler under serverless offline) is retried until a real answer', async () => {
@@ -563,7 +568,7 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     healthy = true;
     await until(() => c.stored.size >= 3, 20_000, () => `not delivered after the handler came back: ${trace(c)}`);
     // Storage empty: every event acknowledged, so nothing more will be sent and any duplicate is in by now.
-    await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the real answer');
+    await until(async () => (await storedInPage(p)).length === 0, 5000, () => 'storage not emptied after the real answer');
     // Assess: each event stored once, by the real answer, after being sent again (same event_id)
     expectEachStoredOnce(c);
     expect(c.stored.size).toBe(3);
@@ -577,7 +582,7 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     ['the fallback timer', () => Object.defineProperty(AbortSignal, 'timeout', { value: undefined })],
   ])('a send that is never answered is given up after the timeout and retried (%s)', async (_, init) => {
     // Prepare: the first request is held open; the late answer it gets at the end must change nothing
-    const c = await collector((n) => (n == 1 ? 'hold' : 'ok'));
+    const c = await collector((n) => (n === 1 ? 'hold' : 'ok'));
     const p = await page(c, {}, init);
     expect(await p.evaluate(() => typeof AbortSignal.timeout)).toBe(init ? 'undefined' : 'function');
     await until(() => c.posts.length >= 1, 10_000, () => 'no first send');
@@ -592,7 +597,7 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     expect(retry.at - held.at).toBeLessThan(SEND_TIMEOUT_MS + 4000);
     expect(retry.ids).toEqual(expect.arrayContaining(held.ids));
     await until(() => c.stored.size >= 3, 10_000, () => `not all delivered after the retry: ${trace(c)}`);
-    await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the answer');
+    await until(async () => (await storedInPage(p)).length === 0, 5000, () => 'storage not emptied after the answer');
     // Act: the hung request is answered after all, with a failure. Chromium does not close a
     // keepalive request's connection when its fetch is aborted, so this answer reaches the browser.
     expect(held.late!(503, JSON.stringify({ error: 'late' }))).toBe(true);
@@ -601,7 +606,7 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     // storage until sent again, so storage would not be empty before their resend.
     await track(p, ['barrier']);
     await until(() => c.stored.size >= 4, 10_000, () => `the barrier event was not delivered: ${trace(c)}`);
-    await until(async () => (await storedInPage(p)).length == 0, 5000, () => 'storage not emptied after the barrier');
+    await until(async () => (await storedInPage(p)).length === 0, 5000, () => 'storage not emptied after the barrier');
     // Assess: every event stored once; the held events went out exactly twice (held, then retried)
     expectEachStoredOnce(c);
     expect(c.stored.size).toBe(4);

@@ -13,6 +13,16 @@ import { CHROMIUM } from '../../local/chromium';
 import type { LocalStack } from './stack';
 
 export { CHROMIUM };
+
+declare global {
+  /** What the browser tests read and call on their pages (page.evaluate runs in the page). */
+  interface Window {
+    /** The SDK's global (client-sdk/src/iife.ts), or the loader's stub (`q`: queued calls) before the SDK arrives. */
+    clickstream: ((method: string, ...args: unknown[]) => void) & { init?: unknown; q?: unknown[] };
+    /** CSP violations a test collects. */
+    violations: string[];
+  }
+}
 /** Without Chromium the browser tests are skipped locally; under CI they must run (and fail if it is missing). */
 export const canRunBrowser = existsSync(CHROMIUM) || !!process.env.CI;
 
@@ -137,14 +147,17 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
   const accepted: Record<ProxyMode, number> = { pass: 0, refuse: 0, hang: 0 };
   const server = createNetServer((client) => {
     accepted[mode]++;
-    if (mode == 'refuse') return void client.destroy();
+    if (mode === 'refuse') return void client.destroy();
     open.add(client);
     client.on('close', () => open.delete(client));
     client.on('error', () => client.destroy());
-    if (mode == 'hang') return void client.resume();
+    if (mode === 'hang') return void client.resume();
     const upstream = connect(Number(port), hostname);
     open.add(upstream);
-    upstream.on('close', () => (open.delete(upstream), client.destroy()));
+    upstream.on('close', () => {
+      open.delete(upstream);
+      client.destroy();
+    });
     upstream.on('error', () => upstream.destroy());
     client.on('close', () => upstream.destroy());
     client.pipe(upstream).pipe(client);

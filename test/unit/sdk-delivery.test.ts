@@ -46,7 +46,8 @@ interface Send {
 
 interface Page {
   name: string;
-  win: Record<string, any>;
+  /** The page's global object (a vm context). */
+  win: Record<string, unknown> & { document: { hidden: boolean } };
   dead: boolean;
   locks: Set<string>;
   timers: Set<ReturnType<typeof setTimeout>>;
@@ -97,7 +98,7 @@ function browser() {
   };
 
   function open(name: string, tab: ReturnType<typeof storage>, opts: object = {}): Page {
-    const page: Page = { name, win: {}, dead: false, locks: new Set(), timers: new Set(), listeners: new Map() };
+    const page: Page = { name, win: { document: { hidden: false } }, dead: false, locks: new Set(), timers: new Set(), listeners: new Map() };
     pages.push(page);
     const on = (scope: string) => (type: string, f: Listener) => page.listeners.set(scope + type, [...(page.listeners.get(scope + type) || []), f]);
     const Clock = class extends Date {
@@ -128,11 +129,17 @@ function browser() {
       AbortController,
       Request: Object.assign(function Request() {}, { prototype: { keepalive: true } }),
       setTimeout: (f: () => void, ms?: number) => {
-        const t = setTimeout(() => (page.timers.delete(t), page.dead || f()), ms);
+        const t = setTimeout(() => {
+          page.timers.delete(t);
+          if (!page.dead) f();
+        }, ms);
         page.timers.add(t);
         return t;
       },
-      clearTimeout: (t: ReturnType<typeof setTimeout>) => (clearTimeout(t), page.timers.delete(t)),
+      clearTimeout: (t: ReturnType<typeof setTimeout>) => {
+        clearTimeout(t);
+        page.timers.delete(t);
+      },
       localStorage: local.s,
       sessionStorage: tab.s,
       location: { href: `https://shop.example/${name}`, search: '' },

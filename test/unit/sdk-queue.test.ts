@@ -6,7 +6,7 @@ const T0 = Date.parse('2026-11-22T10:00:00Z');
 const ev = (i: number, ageMs = 0, extra = ''): ClickstreamEvent => ({
   event_id: `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`,
   type: 'custom',
-  name: 'e' + i + extra,
+  name: `e${i}${extra}`,
   ts: new Date(T0 - ageMs).toISOString(),
   anonymous_id: 'a',
   session_id: 's',
@@ -29,10 +29,10 @@ function mapStore(): Store & { m: Map<string, string> } {
 function storageLike(): Store {
   const proto: Store & ThisType<Record<string, string>> = {
     getItem(k) {
-      return Object.prototype.hasOwnProperty.call(this, k) ? this[k]! : null;
+      return  Object.hasOwn(this, k) ? this[k]! : null;
     },
     setItem(k, v) {
-      this[k] = '' + v;
+      this[k] = `${v}`;
     },
     removeItem(k) {
       delete this[k];

@@ -6,7 +6,7 @@ const T0 = Date.parse('2026-11-22T10:00:00Z');
 
 describe('SDK session', () => {
   let n = 0;
-  const newId = () => 'sess-' + ++n;
+  const newId = () => `sess-${++n}`;
 
   it('starts a session when there is none', () => {
     const s = nextSession(undefined, T0, '', newId);
