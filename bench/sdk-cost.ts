@@ -311,16 +311,16 @@ async function startCollector(): Promise<Listening & { requests: (prefix: string
       res.setHeader('vary', 'origin');
     }
     const path = new URL(req.url || '/', 'http://x').pathname;
-    if (req.method == 'OPTIONS') {
+    if (req.method === 'OPTIONS') {
       res.setHeader('access-control-allow-methods', 'POST, GET');
       res.setHeader('access-control-allow-headers', String(req.headers['access-control-request-headers'] ?? 'content-type'));
       res.setHeader('access-control-max-age', '600');
       return void res.writeHead(204).end();
     }
     const counted = /^\/count\/([\w-]+)$/.exec(path);
-    if (req.method == 'GET' && counted) return void res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(String(events.get(counted[1]!) ?? 0));
+    if (req.method === 'GET' && counted) return void res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(String(events.get(counted[1]!) ?? 0));
     const page = /^\/p\/([\w-]+)\//.exec(path)?.[1];
-    if (req.method != 'POST' || !page) return void res.writeHead(404).end();
+    if (req.method !== 'POST' || !page) return void res.writeHead(404).end();
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -511,7 +511,7 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
           await open(tracker, undefined, async (p) => {
             tracked++; // the page view every load records
             resolution = Math.min(resolution, (await p.evaluate('bench.resolution()')) as number);
-            if (tracker == 'full') {
+            if (tracker === 'full') {
               baseline.push((await p.evaluate(`bench.spread(false, ${n})`)) as number);
               baselineBurst.push((await p.evaluate(`bench.burst(false, ${n})`)) as number);
             }

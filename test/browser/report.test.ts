@@ -11,6 +11,10 @@ import { DEFAULT_OPTIONS, type SimOptions } from '../../local/simulator/generate
 import { rangeOf, simulate } from '../../local/simulator/index';
 import { canRunBrowser, CHROMIUM, launchBrowser, type Browser } from '../support/browser';
 
+/** What the test reads of a Chart.js chart's options. */
+type Title = { display: boolean; text: string };
+type ChartOptions = { plugins: { legend: { display: boolean } }; scales: { x: { title: Title }; y: { title: Title } } };
+
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
 const suite = canRunBrowser ? describe : describe.skip;
 
@@ -50,7 +54,7 @@ suite('the report page in Chromium', () => {
     const page = await browser!.ctx.newPage();
     await page.goto(url);
     const charts = await page.evaluate(() => {
-      const C = (window as unknown as { Chart: { getChart(el: Element): { options: any; data: any } | undefined } }).Chart;
+      const C = (window as unknown as { Chart: { getChart(el: Element): { options: ChartOptions; data: { datasets: { label: string }[] } } | undefined } }).Chart;
       return [...document.querySelectorAll('canvas')].map((el) => {
         const c = C.getChart(el)!;
         return {

@@ -62,21 +62,21 @@ long('SDK delivery across tab closes (real Chromium)', () => {
   async function open(ctx: BrowserContext, flushInterval?: number, keepUntilAcked?: boolean): Promise<Page> {
     const p = await ctx.newPage();
     await p.goto(url(flushInterval, keepUntilAcked));
-    await p.waitForFunction(() => typeof (window as any).clickstream?.init == 'function', undefined, { timeout: 10_000 });
+    await p.waitForFunction(() => typeof window.clickstream?.init === 'function', undefined, { timeout: 10_000 });
     return p;
   }
 
   const track = (p: Page, names: string[], flush: boolean) =>
     p.evaluate(([n, f]) => {
-      for (const x of n as string[]) (window as any).clickstream('track', x);
-      if (f) (window as any).clickstream('flush');
+      for (const x of n as string[]) window.clickstream('track', x);
+      if (f) window.clickstream('flush');
     }, [names, flush] as const);
 
   /** Resolves when `p` has had an answer from the API matching `ok`, or after `ms`. */
   function answered(ctx: BrowserContext, match: (r: Response) => boolean, ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       const onResponse = (r: Response) => {
-        if (r.url() == api() && match(r)) finish(true);
+        if (r.url() === api() && match(r)) finish(true);
       };
       const timer = setTimeout(() => finish(false), ms);
       const finish = (v: boolean) => {
@@ -92,13 +92,13 @@ long('SDK delivery across tab closes (real Chromium)', () => {
     const names = Array.from({ length: EVENTS_PER_TRY }, (_, k) => `try${i}_${k}`);
     const t0 = Date.now();
     const first = mode.startsWith('failing-first');
-    const p = await open(ctx, first ? 60_000 : undefined, mode == 'failing-first-acked');
-    if (mode == 'offline') {
+    const p = await open(ctx, first ? 60_000 : undefined, mode === 'failing-first-acked');
+    if (mode === 'offline') {
       await ctx.setOffline(true);
       await track(p, names, true);
     } else {
       await stack.setFaults({ serverError: 1 });
-      if (mode == 'failing') {
+      if (mode === 'failing') {
         // This case is defined by the page having seen the failure: under load the handler's own
         // retries can take a while, so wait for that answer (bounded) rather than guess.
         const failed = answered(ctx, (r) => r.status() >= 500, 30_000);
@@ -114,11 +114,12 @@ long('SDK delivery across tab closes (real Chromium)', () => {
     // has had its answer, or the stand-in would recover in time to store it.
     const closedAnswer = first ? answered(ctx, (r) => r.status() >= 500, 8_000) : undefined;
     await p.close();
-    if (closedAnswer) await closedAnswer;
+    // undefined when there is nothing to wait for
+    await closedAnswer;
     await ctx.setOffline(false);
     await stack.setFaults({});
     // The next page load adopts the closed tab's leftovers and sends them.
-    const delivered = answered(ctx, (r) => r.status() == 200 && (r.request().postData() ?? '').includes(`"try${i}_`), DELIVERY_WAIT_MS);
+    const delivered = answered(ctx, (r) => r.status() === 200 && (r.request().postData() ?? '').includes(`"try${i}_`), DELIVERY_WAIT_MS);
     const next = await open(ctx);
     const ok = await delivered;
     // A visitor does not close the tab within milliseconds of an answer: let the page read it (its
@@ -139,13 +140,13 @@ long('SDK delivery across tab closes (real Chromium)', () => {
     const stored = new Map<string, number>();
     for (const row of await stack.readEvents()) {
       const n = row.name;
-      if (typeof n == 'string' && n.startsWith('try')) stored.set(n, (stored.get(n) ?? 0) + 1);
+      if (typeof n === 'string' && n.startsWith('try')) stored.set(n, (stored.get(n) ?? 0) + 1);
     }
     const figures = Object.fromEntries(
       MODES.map((mode) => {
         let events = 0, delivered = 0, duplicated = 0;
         for (let i = 0; i < total; i++) {
-          if (modeOf(i) != mode) continue;
+          if (modeOf(i) !== mode) continue;
           for (let k = 0; k < EVENTS_PER_TRY; k++) {
             const c = stored.get(`try${i}_${k}`) ?? 0;
             events++;
