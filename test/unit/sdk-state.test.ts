@@ -208,6 +208,24 @@ describe('SDK state machine: batching', () => {
   });
 });
 
+describe('SDK state machine: batch size and order', () => {
+  it('a batch takes at most batchSize events, and a failed batch is retried before what was queued after it', async () => {
+    // Prepare: batchSize 3; the first send (one event) fails while 4 more are queued
+    const a = open('a', storage(), { batchSize: 3 });
+    await tick();
+    track(a, 'e0');
+    await tick();
+    track(a, 'e1', 'e2', 'e3', 'e4');
+    sends[0]!.answer(503);
+    // Act: the retry after the backoff (at most 1 s), then the rest
+    await tick(1_000);
+    sends[1]!.answer(200);
+    await tick(5_000);
+    // Assess: e0 first, batches of 3 at most
+    expect(sends.map((s) => names(s.events))).toEqual([['e0'], ['e0', 'e1', 'e2'], ['e3', 'e4']]);
+  });
+});
+
 describe('SDK state machine: answers', () => {
   it('an acknowledged send leaves storage; until then its events are stored', async () => {
     const d = open('a', storage());
@@ -400,6 +418,34 @@ describe('SDK state machine: page hide and the next page', () => {
     await pageA(storage(), 200);
     expect((await pageB(storage(), 200)).sort()).toEqual(['x', 'y']);
     expect(outbox()).toEqual([]);
+  });
+
+  it('another tab adopts a gone page key at once, even where the first batch waits (pageswap): it has no marker', async () => {
+    // Prepare: a browser with pageswap; page A of tab 1 leaves with x sent at page hide, unanswered
+    G.onpageswap = null;
+    const a = open('a', storage());
+    await tick();
+    track(a, 'first');
+    await tick(5_000);
+    sends[0]!.answer(200);
+    await tick();
+    track(a, 'x');
+    leave('a', a);
+    // Act: a page of another tab opens
+    const b = open('b', storage());
+    track(b, 'b_first');
+    await tick();
+    // Assess: x goes again at once, with b_first, not after flushInterval
+    expect(sends.slice(2).map((s) => [s.page, names(s.events)])).toEqual([['b', ['x', 'b_first']]]);
+  });
+
+  it('the next page of the tab removes the marker of the key it takes', async () => {
+    const tab = storage();
+    await pageA(tab, 200);
+    expect(Object.keys(tab)).toHaveLength(1);
+    open('b', tab);
+    await tick();
+    expect(Object.keys(tab)).toEqual([]);
   });
 
   it('does not take the key of a page that is still open', async () => {
@@ -602,6 +648,20 @@ describe('SDK state machine: the marker', () => {
     a.pageHidden();
     a.pageHidden();
     expect(marker(tab)).toEqual([sends[1]!.events.map((e) => e.event_id)]);
+  });
+
+  it('a page-hide send does not hold back the next batches when the page lives on (a tab switch, then back)', async () => {
+    const tab = storage();
+    const a = await healthyPage(tab);
+    track(a, 'x');
+    a.pageHidden();
+    sends[1]!.answer(200);
+    await tick();
+    // Act: the tab is shown again; a new event
+    track(a, 'y');
+    await tick(5_000);
+    // Assess
+    expect(sends.map((s) => names(s.events))).toEqual([['first'], ['x'], ['y']]);
   });
 
   it('page hide writes the outbox once', async () => {
