@@ -15,20 +15,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { runStatement } from './clients/athena';
 import { respond, type Outcome } from './clients/cloudformation';
 import { startSeamRun } from './clients/sfn';
+import { viewStatements, type ViewProps } from './lib/athena-views';
 import { withDeadline } from './lib/deadline';
-
-interface View { Name: string; Sql: string }
-/**
- * Tables: CREATE TABLE IF NOT EXISTS statements (the compaction's Iceberg tables, scripts/cfn-compaction.js),
- * run before the views that read them; never dropped here (their data outlives a view change).
- */
-interface ViewProps { Database: string; WorkGroup: string; Views: View[]; Tables?: View[] }
 
 const logger = new Logger({ serviceName: 'clickstream-athena-views' });
 // Kept free after the work's deadline to answer CloudFormation (respond() gives up after 5 s).
 export const ANSWER_MARGIN_MS = 8_000;
-
-const dropSql = (v: View) => `DROP VIEW IF EXISTS ${v.Name}`;
 
 async function apply(event: CloudFormationCustomResourceEvent, deadline: number): Promise<void> {
   // Custom::CompactionSeam: after the views were re-created with the "nothing compacted" seam, start
@@ -41,20 +33,10 @@ async function apply(event: CloudFormationCustomResourceEvent, deadline: number)
     return;
   }
   const p = event.ResourceProperties as unknown as ViewProps;
-  // Same token for the same step of the same request: a retried invocation does not run it twice.
-  const run = (sql: string, step: string) => runStatement(sql, {
-    database: p.Database, workGroup: p.WorkGroup, deadline, token: createHash('sha256').update(`${event.RequestId}/${step}`).digest('hex'),
-  });
-  // Delete comes with the stack's removal, or with a new database name, which replaces the database
-  // (and its views) too.
-  if (event.RequestType === 'Delete') return;
-  for (const t of p.Tables ?? []) await run(t.Sql, `table/${t.Name}`);
-  for (const v of p.Views) await run(v.Sql, `create/${v.Name}`);
-  if (event.RequestType === 'Update') {
-    const old = event.OldResourceProperties as unknown as ViewProps;
-    // Another database means another physical id: CloudFormation then deletes the old one itself.
-    const gone = old.Database === p.Database ? old.Views.filter((o) => !p.Views.some((v) => v.Name === o.Name)) : [];
-    for (const v of gone) await run(dropSql(v), `drop/${v.Name}`);
+  for (const { sql, step } of viewStatements(event)) {
+    // Same token for the same step of the same request: a retried invocation does not run it twice.
+    const token = createHash('sha256').update(`${event.RequestId}/${step}`).digest('hex');
+    await runStatement(sql, { database: p.Database, workGroup: p.WorkGroup, deadline, token });
   }
 }
 

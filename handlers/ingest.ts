@@ -10,9 +10,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { sendTo } from './clients/firehose';
 import { configFromEnv, requireEnv, retryAfterSeconds } from './lib/config';
+import { type HttpApiEvent, requestOf } from './lib/http-event';
 import { packLines, packRecords } from './lib/pack';
 import { processRequest, type IngestResponse } from './lib/pipeline';
 import { ANSWER_MARGIN_MS, deliverWithRetry, INGEST_RETRY } from './lib/deliver';
@@ -31,18 +32,10 @@ const json = (statusCode: number, body: IngestResponse, headers: Record<string, 
   body: JSON.stringify(body),
 });
 
-/**
- * What API Gateway really sends, whatever @types/aws-lambda says: `body` is null for an empty POST
- * (HTTP and REST APIs, and serverless offline), and headers may be missing.
- */
-export type HttpApiEvent = Omit<APIGatewayProxyEventV2, 'body' | 'headers'> & { body?: string | null; headers?: APIGatewayProxyEventV2['headers'] };
+export type { HttpApiEvent } from './lib/http-event';
 
 async function ingest(event: HttpApiEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> {
-  const h = event.headers ?? {};
-  const result = processRequest({
-    body: event.body ?? undefined, isBase64Encoded: event.isBase64Encoded, contentType: h['content-type'], userAgent: h['user-agent'],
-    sourceIp: event.requestContext?.http?.sourceIp, headers: h, origin: h.origin, requestId: event.requestContext?.requestId, receivedAt: new Date(),
-  }, config);
+  const result = processRequest(requestOf(event, new Date()), config);
   // No CORS headers here: API Gateway answers CORS from serverless.yml (provider.httpApi.cors) and
   // ignores an integration's own; the local stack's stand-in does the same (local/api-gateway.ts).
   const policy = { ...INGEST_RETRY, timeLeftMs: () => context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS };
