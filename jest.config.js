@@ -21,12 +21,13 @@ module.exports = {
   coverageReporters: ['text-summary', 'json-summary'],
   // A little under what the unit tests reached (npm run test:coverage, 2026-12-03): handlers/ 99.6 %
   // of lines, 99.2 % of functions, 95.1 % of branches (the fuzz tests draw new inputs each run, so
-  // branches keep a point of room); client-sdk/src 65.1 % of lines (index.ts, the page
-  // observers and the loader run in real Chromium, test/browser/, which this cannot see). Directory
-  // keys: the aggregate of the files under them.
+  // branches keep a point of room); client-sdk/src, as its unit tests stood at 16:15 UTC, 66.9 % of
+  // lines, 85.7 % of functions, 96.0 % of branches (index.ts, the page observers and the loader run
+  // in real Chromium, test/browser/, which this cannot see). Directory keys: the aggregate of the
+  // files under them.
   coverageThreshold: {
     './handlers/': { lines: 98.5, statements: 98.5, functions: 97, branches: 94 },
-    './client-sdk/src/': { lines: 64, statements: 64, functions: 83, branches: 93 },
+    './client-sdk/src/': { lines: 66, statements: 66, functions: 84, branches: 95 },
   },
   // Integration and browser tests start real processes; two cores.
   maxWorkers: 2,
