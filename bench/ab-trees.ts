@@ -19,12 +19,20 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 const [mode, a, b, n] = process.argv.slice(2);
-if (!a || !b || (mode !== 'pipeline' && mode !== 'coldstart')) throw new Error('usage: bench/ab-trees.ts pipeline|coldstart <treeA> <treeB> [rounds]');
+if (!a || !b || (mode !== 'pipeline' && mode !== 'coldstart'))
+  throw new Error('usage: bench/ab-trees.ts pipeline|coldstart <treeA> <treeB> [rounds]');
 const trees = [a, b];
-const stat = (xs: number[]) => { const s = [...xs].sort((x, y) => x - y); return { min: s[0]!, median: s[Math.floor(s.length / 2)]! }; };
+const stat = (xs: number[]) => {
+  const s = [...xs].sort((x, y) => x - y);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]! };
+};
 
 function pipeline(rounds: number): void {
-  const load = (dir: string) => ({ p: require(`${dir}/handlers/lib/pipeline`), pack: require(`${dir}/handlers/lib/pack`), fx: require(`${dir}/bench/fixtures`) });
+  const load = (dir: string) => ({
+    p: require(`${dir}/handlers/lib/pipeline`),
+    pack: require(`${dir}/handlers/lib/pack`),
+    fx: require(`${dir}/bench/fixtures`),
+  });
   const t = trees.map(load);
   for (const batch of [1, 10, 25, 100]) {
     const reqs = t[1]!.fx.makeRequests(200, batch) as Array<{ body: string; userAgent: string; sourceIp: string }>;
@@ -33,12 +41,20 @@ function pipeline(rounds: number): void {
     for (let r = 0; r < rounds; r++) {
       for (const i of r % 2 ? [1, 0] : [0, 1]) {
         const start = process.hrtime.bigint();
-        for (const q of reqs) t[i]!.pack.packLines(t[i]!.p.processRequest({ body: q.body, contentType: 'text/plain', userAgent: q.userAgent, sourceIp: q.sourceIp, receivedAt: new Date() }, configs[i]).lines);
+        for (const q of reqs)
+          t[i]!.pack.packLines(
+            t[i]!.p.processRequest(
+              { body: q.body, contentType: 'text/plain', userAgent: q.userAgent, sourceIp: q.sourceIp, receivedAt: new Date() },
+              configs[i],
+            ).lines,
+          );
         per[i]!.push(Number(process.hrtime.bigint() - start) / 1000 / reqs.length);
       }
     }
     const [x, y] = per.map(stat);
-    console.log(`batch ${batch}: A ${x!.min.toFixed(1)} / ${x!.median.toFixed(1)} us, B ${y!.min.toFixed(1)} / ${y!.median.toFixed(1)} us per request (min / median of ${rounds} rounds)`);
+    console.log(
+      `batch ${batch}: A ${x!.min.toFixed(1)} / ${x!.median.toFixed(1)} us, B ${y!.min.toFixed(1)} / ${y!.median.toFixed(1)} us per request (min / median of ${rounds} rounds)`,
+    );
   }
 }
 
@@ -66,7 +82,9 @@ async function coldstart(runs: number): Promise<void> {
   const t: number[][] = codes.map(() => []);
   for (let k = 0; k < runs; k++) for (const i of k % 2 ? [2, 1, 0] : [0, 1, 2]) t[i]!.push(time(codes[i]!));
   const [e, x, y] = t.map((xs) => stat(xs).median);
-  console.log(`node -e '' ${e!.toFixed(1)} ms; A ${x!.toFixed(1)} ms = ${(x! / e!).toFixed(2)}x; B ${y!.toFixed(1)} ms = ${(y! / e!).toFixed(2)}x (medians of ${runs})`);
+  console.log(
+    `node -e '' ${e!.toFixed(1)} ms; A ${x!.toFixed(1)} ms = ${(x! / e!).toFixed(2)}x; B ${y!.toFixed(1)} ms = ${(y! / e!).toFixed(2)}x (medians of ${runs})`,
+  );
 }
 
 if (mode === 'pipeline') pipeline(Number(n ?? 41));

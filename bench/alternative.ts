@@ -22,7 +22,11 @@ function parseUa(ua: string): UserAgentInfo {
   const r = new UAParser(ua).getResult();
   const t = r.device.type;
   return {
-    browser: r.browser.name, browser_version: r.browser.major, os: r.os.name, os_version: r.os.version, is_bot,
+    browser: r.browser.name,
+    browser_version: r.browser.major,
+    os: r.os.name,
+    os_version: r.os.version,
+    is_bot,
     device_type: is_bot ? 'bot' : t === undefined ? 'desktop' : t === 'mobile' ? 'mobile' : t === 'tablet' ? 'tablet' : 'other',
   };
 }
@@ -36,8 +40,12 @@ export function naiveHandle(body: string, userAgent: string, sourceIp: string, c
   for (const raw of data.events) {
     if (!checkEvent(raw)) throw new Error(ajv.errorsText(checkEvent.errors));
     const facts: RequestFacts = {
-      siteId: data.site_id, sentAt: data.sent_at, skewMs: receivedAt.getTime() - Date.parse(data.sent_at),
-      receivedAtMs: receivedAt.getTime(), receivedAtIso: receivedAt.toISOString(), ua: parseUa(userAgent),
+      siteId: data.site_id,
+      sentAt: data.sent_at,
+      skewMs: receivedAt.getTime() - Date.parse(data.sent_at),
+      receivedAtMs: receivedAt.getTime(),
+      receivedAtIso: receivedAt.toISOString(),
+      ua: parseUa(userAgent),
       visitorHash: hash,
       country: (config.geoDbPath === undefined ? null : lookupCountry(geoTable(config.geoDbPath), sourceIp)) ?? undefined,
     };

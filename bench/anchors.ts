@@ -24,12 +24,31 @@ export interface AnchorSpec {
 }
 
 export const ANCHORS: AnchorSpec[] = [
-  { pkg: 'plausible-tracker', entry: "import Plausible from 'plausible-tracker'; const p = Plausible({ domain: 'example.com' }); p.enableAutoPageviews(); p.trackEvent('signup');" },
+  {
+    pkg: 'plausible-tracker',
+    entry:
+      "import Plausible from 'plausible-tracker'; const p = Plausible({ domain: 'example.com' }); p.enableAutoPageviews(); p.trackEvent('signup');",
+  },
   { pkg: 'umami', files: ['public/script.js', 'dist/script.js', 'src/tracker/index.js'] },
-  { pkg: '@snowplow/browser-tracker', entry: "import { newTracker, trackPageView, trackStructEvent } from '@snowplow/browser-tracker'; newTracker('sp', 'https://c.example.com', { appId: 'x' }); trackPageView(); trackStructEvent({ category: 'c', action: 'a' });" },
-  { pkg: '@segment/analytics-next', entry: "import { AnalyticsBrowser } from '@segment/analytics-next'; const a = AnalyticsBrowser.load({ writeKey: 'x' }); a.page(); a.track('signup');" },
-  { pkg: '@aws/clickstream-web', entry: "import { ClickstreamAnalytics } from '@aws/clickstream-web'; ClickstreamAnalytics.init({ appId: 'x', endpoint: 'https://c.example.com/collect' }); ClickstreamAnalytics.record({ name: 'signup' });" },
-  { pkg: 'posthog-js', entry: "import posthog from 'posthog-js'; posthog.init('phc_x', { api_host: 'https://c.example.com' }); posthog.capture('signup');" },
+  {
+    pkg: '@snowplow/browser-tracker',
+    entry:
+      "import { newTracker, trackPageView, trackStructEvent } from '@snowplow/browser-tracker'; newTracker('sp', 'https://c.example.com', { appId: 'x' }); trackPageView(); trackStructEvent({ category: 'c', action: 'a' });",
+  },
+  {
+    pkg: '@segment/analytics-next',
+    entry:
+      "import { AnalyticsBrowser } from '@segment/analytics-next'; const a = AnalyticsBrowser.load({ writeKey: 'x' }); a.page(); a.track('signup');",
+  },
+  {
+    pkg: '@aws/clickstream-web',
+    entry:
+      "import { ClickstreamAnalytics } from '@aws/clickstream-web'; ClickstreamAnalytics.init({ appId: 'x', endpoint: 'https://c.example.com/collect' }); ClickstreamAnalytics.record({ name: 'signup' });",
+  },
+  {
+    pkg: 'posthog-js',
+    entry: "import posthog from 'posthog-js'; posthog.init('phc_x', { api_host: 'https://c.example.com' }); posthog.capture('signup');",
+  },
 ];
 
 export interface AnchorResult {
@@ -61,10 +80,16 @@ export function sizes(code: string): { min: number; gzip: number; brotli: number
 
 /** Runs npm in `cwd` (a temporary folder: anchors never enter package.json) and returns its stdout. */
 export const npm = (args: string[], cwd: string): string =>
-  execFileSync('npm', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000, env: { ...process.env, npm_config_update_notifier: 'false' } }).toString();
+  execFileSync('npm', args, {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 300_000,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+  }).toString();
 
 /** `npm install` of packages into `dir` without touching any lockfile or running install scripts. */
-export const npmInstall = (pkgs: string[], dir: string): string => npm(['install', ...pkgs, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'], dir);
+export const npmInstall = (pkgs: string[], dir: string): string =>
+  npm(['install', ...pkgs, '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--legacy-peer-deps'], dir);
 
 async function measureOne(spec: AnchorSpec, dir: string): Promise<AnchorResult> {
   try {
@@ -77,7 +102,16 @@ async function measureOne(spec: AnchorSpec, dir: string): Promise<AnchorResult> 
       const version = (JSON.parse(readFileSync(join(out, 'package.json'), 'utf8')) as { version: string }).version;
       const file = spec.files.find((f) => existsSync(join(out, f)));
       if (!file) return { pkg: spec.pkg, version, error: `no browser script in the package (looked for ${spec.files.join(', ')})` };
-      const r = await build({ entryPoints: [join(out, file)], bundle: true, minify: true, format: 'iife', platform: 'browser', write: false, logLevel: 'silent', legalComments: 'none' });
+      const r = await build({
+        entryPoints: [join(out, file)],
+        bundle: true,
+        minify: true,
+        format: 'iife',
+        platform: 'browser',
+        write: false,
+        logLevel: 'silent',
+        legalComments: 'none',
+      });
       return { pkg: spec.pkg, version, method: `${file}, esbuild --minify`, ...sizes(r.outputFiles[0]!.text) };
     }
     npmInstall([spec.pkg], dir);
@@ -85,10 +119,23 @@ async function measureOne(spec: AnchorSpec, dir: string): Promise<AnchorResult> 
     const entry = join(dir, 'entry.mjs');
     writeFileSync(entry, spec.entry!);
     const r = await build({
-      entryPoints: [entry], bundle: true, minify: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent',
-      legalComments: 'none', define: { 'process.env.NODE_ENV': '"production"' }, absWorkingDir: dir,
+      entryPoints: [entry],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      write: false,
+      logLevel: 'silent',
+      legalComments: 'none',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      absWorkingDir: dir,
     });
-    return { pkg: spec.pkg, version, method: 'typical-use snippet bundled by esbuild --minify (browser, ESM)', ...sizes(r.outputFiles.map((f) => f.text).join('')) };
+    return {
+      pkg: spec.pkg,
+      version,
+      method: 'typical-use snippet bundled by esbuild --minify (browser, ESM)',
+      ...sizes(r.outputFiles.map((f) => f.text).join('')),
+    };
   } catch (e) {
     const msg = (e as { stderr?: Buffer }).stderr?.toString() || (e as Error).message;
     return { pkg: spec.pkg, error: msg.split('\n').filter(Boolean).slice(-3).join(' | ').slice(0, 400) };

@@ -16,7 +16,14 @@ declare module 'autocannon' {
     timeout?: number;
     requests?: RequestSpec[];
   }
-  interface Histogram { p50: number; p90: number; p97_5: number; p99: number; max: number; average: number }
+  interface Histogram {
+    p50: number;
+    p90: number;
+    p97_5: number;
+    p99: number;
+    max: number;
+    average: number;
+  }
   interface Result {
     duration: number;
     errors: number;

@@ -21,24 +21,31 @@ import { isDatacenterIp, isReferrerSpam, userAgentBotReason } from '../handlers/
 /** The bots issue 14 names, and the common tools and crawlers beside them, as their operators document them. */
 export const NAMED_BOTS: Readonly<Record<string, string>> = {
   HeadlessChrome: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
-  'HeadlessChrome (Windows)': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.28 Safari/537.36',
+  'HeadlessChrome (Windows)':
+    'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.6099.28 Safari/537.36',
   PhantomJS: 'Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/538.1 (KHTML, like Gecko) PhantomJS/2.1.1 Safari/538.1',
-  PetalBot: 'Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)',
-  Lighthouse: 'Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse',
+  PetalBot:
+    'Mozilla/5.0 (Linux; Android 7.0;) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)',
+  Lighthouse:
+    'Mozilla/5.0 (Linux; Android 11; moto g power (2022)) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/119.0.0.0 Mobile Safari/537.36 Chrome-Lighthouse',
   AhrefsBot: 'Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)',
   AhrefsSiteAudit: 'Mozilla/5.0 (compatible; AhrefsSiteAudit/6.1; +http://ahrefs.com/robot/site-audit)',
   SemrushBot: 'Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)',
   MJ12bot: 'Mozilla/5.0 (compatible; MJ12bot/v1.4.8; http://mj12bot.com/)',
   DotBot: 'Mozilla/5.0 (compatible; DotBot/1.2; +https://opensiteexplorer.org/dotbot; help@moz.com)',
   Googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
-  'Googlebot smartphone': 'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.204 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
-  bingbot: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36',
+  'Googlebot smartphone':
+    'Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.204 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+  bingbot:
+    'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm) Chrome/116.0.1938.76 Safari/537.36',
   YandexBot: 'Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)',
   Baiduspider: 'Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)',
-  Applebot: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)',
+  Applebot:
+    'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/13.1.1 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)',
   GPTBot: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)',
   ClaudeBot: 'Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)',
-  Bytespider: 'Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)',
+  Bytespider:
+    'Mozilla/5.0 (Linux; Android 5.0) AppleWebKit/537.36 (KHTML, like Gecko) Mobile Safari/537.36 (compatible; Bytespider; spider-feedback@bytedance.com)',
   facebookexternalhit: 'facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)',
   Twitterbot: 'Twitterbot/1.0',
   UptimeRobot: 'Mozilla/5.0+(compatible; UptimeRobot/2.0; http://www.uptimerobot.com/)',
@@ -52,7 +59,11 @@ export const NAMED_BOTS: Readonly<Record<string, string>> = {
   'empty User-Agent': '',
 };
 
-export interface Corpus { humans: string[]; named: Array<[string, string]>; crawlers: string[] }
+export interface Corpus {
+  humans: string[];
+  named: Array<[string, string]>;
+  crawlers: string[];
+}
 
 export function corpus(): Corpus {
   // top(n): the package's whole data set (10,000 weighted samples), most common first.
@@ -79,7 +90,10 @@ export function score(isBot: (ua: string) => boolean, c: Corpus = corpus()): Sco
   const missed = namedMissed.length + crawlersMissed;
   const keptHumans = c.humans.length - humansFlagged;
   return {
-    humans: c.humans.length, bots, humans_flagged: humansFlagged, bots_missed: missed,
+    humans: c.humans.length,
+    bots,
+    humans_flagged: humansFlagged,
+    bots_missed: missed,
     human_precision: keptHumans / (keptHumans + missed),
     bot_recall: (bots - missed) / bots,
     named_bots_missed: namedMissed,
@@ -124,7 +138,10 @@ export function runBotBench(): BotBench {
   const all = [...c.humans, ...c.crawlers];
   // Addresses spread over the whole space, so the binary search sees every depth.
   const v4 = Array.from({ length: 2_000 }, (_, i) => `${(i * 131) % 256}.${(i * 17) % 256}.${(i * 7) % 256}.${i % 256}`);
-  const v6 = Array.from({ length: 2_000 }, (_, i) => `2${(i % 16).toString(16)}0${(i * 7 % 16).toString(16)}:${(i * 131).toString(16)}:${i.toString(16)}::1`);
+  const v6 = Array.from(
+    { length: 2_000 },
+    (_, i) => `2${(i % 16).toString(16)}0${((i * 7) % 16).toString(16)}:${(i * 131).toString(16)}:${i.toString(16)}::1`,
+  );
   const hosts = Array.from({ length: 2_000 }, (_, i) => `www.site${i}.example.com`);
   isDatacenterIp('1.1.1.1');
   isDatacenterIp('2001:db8::1');

@@ -33,23 +33,39 @@ function runUpTo(upto: number, req: BenchRequest, config: PipelineConfig): void 
   const data = JSON.parse(req.body) as unknown;
   const env = checkEnvelope(data);
   if (!env.ok) throw new Error(env.reason);
-  if (upto === 0) { sink += env.value.events.length; return; }
+  if (upto === 0) {
+    sink += env.value.events.length;
+    return;
+  }
   const checked = env.value.events.map((e) => checkEvent(e));
-  if (upto === 1) { sink += checked.length; return; }
+  if (upto === 1) {
+    sink += checked.length;
+    return;
+  }
   const facts: RequestFacts = {
-    siteId: env.value.site_id, sentAt: env.value.sent_at, skewMs: receivedAt.getTime() - Date.parse(env.value.sent_at),
-    receivedAtMs: receivedAt.getTime(), receivedAtIso: receivedAt.toISOString(), ua: parseUserAgent(req.userAgent),
+    siteId: env.value.site_id,
+    sentAt: env.value.sent_at,
+    skewMs: receivedAt.getTime() - Date.parse(env.value.sent_at),
+    receivedAtMs: receivedAt.getTime(),
+    receivedAtIso: receivedAt.toISOString(),
+    ua: parseUserAgent(req.userAgent),
     visitorHash: visitorHash(config.saltSecret, receivedAt, env.value.site_id, req.sourceIp, req.userAgent),
     country: (config.geoDbPath === undefined ? null : countryLookup(config.geoDbPath)(req.sourceIp)) ?? undefined,
   };
-  if (upto === 2) { sink += facts.visitorHash.length; return; }
+  if (upto === 2) {
+    sink += facts.visitorHash.length;
+    return;
+  }
   const lines: string[] = [];
   for (const c of checked) {
     if (!c.ok) throw new Error(c.reason);
     const e = enrichLine(c.value, facts, config);
     if (e.ok) lines.push(e.line);
   }
-  if (upto === 3) { sink += lines.length; return; }
+  if (upto === 3) {
+    sink += lines.length;
+    return;
+  }
   sink += packLines(lines).length;
 }
 

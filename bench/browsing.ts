@@ -44,7 +44,16 @@ import { startLocalStack, type LocalStack } from '../local/stack-process';
 const root = join(__dirname, '..');
 /** A desktop Chrome: requests sent by a closing page carry the launch flag's UA, not the context's (toolchain.md). */
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic', `--user-agent=${USER_AGENT}`];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+  `--user-agent=${USER_AGENT}`,
+];
 /** Longest reading time of one page, so a run stays within minutes. */
 export const DWELL_CAP_MS = 40_000;
 /** Every page action (load, click) gives up after this long rather than hang the bench. */
@@ -241,17 +250,31 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
 const readBody = (req: IncomingMessage): Promise<Buffer> =>
   new Promise((ok, fail) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => ok(Buffer.concat(chunks))).on('error', fail);
+    req
+      .on('data', (c: Buffer) => chunks.push(c))
+      .on('end', () => ok(Buffer.concat(chunks)))
+      .on('error', fail);
   });
 
 /** Forwards a request to `target` (same method, headers, body) and its answer back, unchanged. */
 async function forward(target: string, req: IncomingMessage, body: Buffer, res: ServerResponse): Promise<void> {
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length', 'keep-alive'].includes(k))) as Record<string, string>;
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).filter(
+      ([k, v]) => typeof v === 'string' && !['host', 'connection', 'content-length', 'keep-alive'].includes(k),
+    ),
+  ) as Record<string, string>;
   try {
-    const r = await fetch(`${target}${req.url ?? '/'}`, { method: req.method, headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(body), signal: AbortSignal.timeout(ACTION_MS) });
+    const r = await fetch(`${target}${req.url ?? '/'}`, {
+      method: req.method,
+      headers,
+      body: req.method === 'GET' || req.method === 'HEAD' ? undefined : new Uint8Array(body),
+      signal: AbortSignal.timeout(ACTION_MS),
+    });
     const out = Buffer.from(await r.arrayBuffer());
     const h: Record<string, string> = {};
-    r.headers.forEach((v, k) => { if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k)) h[k] = v; });
+    r.headers.forEach((v, k) => {
+      if (!['content-encoding', 'content-length', 'transfer-encoding', 'connection'].includes(k)) h[k] = v;
+    });
     res.writeHead(r.status, h).end(out);
   } catch (e) {
     res.writeHead(502, { 'content-type': 'text/plain' }).end(`bench proxy: ${(e as Error).message}`);
@@ -267,8 +290,16 @@ async function apiProxy(apiUrl: string): Promise<Listening & { sends: (origin: s
         let ids: string[] = [];
         try {
           ids = ((JSON.parse(body.toString('utf8')) as { events?: { event_id?: unknown }[] }).events ?? []).map((e) => String(e.event_id));
-        } catch { /* an unreadable body is still a request API Gateway bills */ }
-        log.push({ time: Date.now(), origin: String(req.headers.origin ?? ''), page: String(req.headers.referer ?? ''), events: ids.length, event_ids: ids });
+        } catch {
+          /* an unreadable body is still a request API Gateway bills */
+        }
+        log.push({
+          time: Date.now(),
+          origin: String(req.headers.origin ?? ''),
+          page: String(req.headers.referer ?? ''),
+          events: ids.length,
+          event_ids: ids,
+        });
       }
       return forward(apiUrl, req, body, res);
     });
@@ -285,16 +316,27 @@ async function siteProxy(demoUrl: string, apiUrl: string, sdkOptions: object = {
   return listen((req, res) => {
     if (new URL(req.url ?? '/', 'http://x').pathname === '/config.js') {
       res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' });
-      return void res.end(`window.CLICKSTREAM_CONFIG = ${JSON.stringify({ ...sdkOptions, endpoint: `${apiUrl}/v1/events`, siteId: 'demo' })};\n`);
+      return void res.end(
+        `window.CLICKSTREAM_CONFIG = ${JSON.stringify({ ...sdkOptions, endpoint: `${apiUrl}/v1/events`, siteId: 'demo' })};\n`,
+      );
     }
     const setHeader = res.writeHead.bind(res);
-    res.writeHead = ((status: number, headers?: Record<string, string>) => setHeader(status, { ...headers, 'referrer-policy': 'unsafe-url' })) as typeof res.writeHead;
+    res.writeHead = ((status: number, headers?: Record<string, string>) =>
+      setHeader(status, { ...headers, 'referrer-policy': 'unsafe-url' })) as typeof res.writeHead;
     void readBody(req).then((body) => forward(demoUrl, req, body, res));
   });
 }
 
 /** Runs one visit in its own context and origin; returns its sends (from the API proxy) and exits. */
-async function runVisit(browser: Browser, stack: LocalStack, api: Awaited<ReturnType<typeof apiProxy>>, visit: (typeof VISITS)[number], seed: number, cap: number, sdkOptions?: object): Promise<VisitTrace> {
+async function runVisit(
+  browser: Browser,
+  stack: LocalStack,
+  api: Awaited<ReturnType<typeof apiProxy>>,
+  visit: (typeof VISITS)[number],
+  seed: number,
+  cap: number,
+  sdkOptions?: object,
+): Promise<VisitTrace> {
   const r = rng(seed);
   const site = await siteProxy(stack.demoUrl, api.url, sdkOptions);
   const ctx: BrowserContext = await browser.newContext({ userAgent: USER_AGENT });
@@ -361,7 +403,10 @@ export function exitOf(send: Send, exits: Exit[]): Exit | undefined {
 }
 
 /** Requests, events and the carry-over estimate from the traces (pure, so unit-testable). */
-export function summarize(traces: VisitTrace[], stored: { event_id: string }[]): Omit<BrowsingResult, 'sdk' | 'chromium_version' | 'rounds' | 'dwell_cap_ms' | 'seconds'> {
+export function summarize(
+  traces: VisitTrace[],
+  stored: { event_id: string }[],
+): Omit<BrowsingResult, 'sdk' | 'chromium_version' | 'rounds' | 'dwell_cap_ms' | 'seconds'> {
   const sends = traces.flatMap((t) => t.sends);
   const sent = new Set(sends.flatMap((s) => s.event_ids));
   // Only the events these visits sent (the stack's data folder is this run's own; be exact anyway).
@@ -375,7 +420,13 @@ export function summarize(traces: VisitTrace[], stored: { event_id: string }[]):
   // makes anyway (its page view): one request fewer per leave-time send.
   const carried = requests - leave;
   return {
-    visits: traces.map((t) => ({ name: t.name, pages: t.pages, seconds: t.seconds, requests: t.sends.length, events: t.sends.reduce((n, s) => n + s.events, 0) })),
+    visits: traces.map((t) => ({
+      name: t.name,
+      pages: t.pages,
+      seconds: t.seconds,
+      requests: t.sends.length,
+      events: t.sends.reduce((n, s) => n + s.events, 0),
+    })),
     requests,
     requests_seen_by_playwright: traces.reduce((n, t) => n + t.seen_by_playwright, 0),
     events_sent: sends.reduce((n, s) => n + s.events, 0),
@@ -399,7 +450,10 @@ function sdkIdentity(): BrowsingResult['sdk'] {
     }
   };
   return {
-    build_sha256: createHash('sha256').update(readFileSync(join(root, 'client-sdk', 'dist', 'clickstream.min.js'))).digest('hex').slice(0, 16),
+    build_sha256: createHash('sha256')
+      .update(readFileSync(join(root, 'client-sdk', 'dist', 'clickstream.min.js')))
+      .digest('hex')
+      .slice(0, 16),
     git_head: git(['rev-parse', '--short', 'HEAD']),
     client_sdk_src_dirty: git(['status', '--porcelain', '--', 'client-sdk/src']) !== '',
   };
@@ -413,13 +467,20 @@ function sdkIdentity(): BrowsingResult['sdk'] {
  * console.log(b.events_per_request);
  */
 export async function runBrowsing(
-  opts: { rounds?: number; concurrency?: number; dwellCapMs?: number; log?: (s: string) => void; /** merged into the demo's SDK options, to measure a lever without rebuilding */ sdkOptions?: object } = {},
+  opts: {
+    rounds?: number;
+    concurrency?: number;
+    dwellCapMs?: number;
+    log?: (s: string) => void /** merged into the demo's SDK options, to measure a lever without rebuilding */;
+    sdkOptions?: object;
+  } = {},
 ): Promise<BrowsingResult> {
   const rounds = opts.rounds ?? 2;
   const concurrency = opts.concurrency ?? 2;
   const cap = opts.dwellCapMs ?? DWELL_CAP_MS;
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > 20) throw new Error(`rounds must be an integer from 1 to 20, not ${rounds}`);
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8) throw new Error(`concurrency must be an integer from 1 to 8, not ${concurrency}`);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8)
+    throw new Error(`concurrency must be an integer from 1 to 8, not ${concurrency}`);
   const log = opts.log ?? (() => {});
   const started = Date.now();
   let stack: LocalStack | undefined;
@@ -431,17 +492,23 @@ export async function runBrowsing(
     api = await apiProxy(stack.apiUrl);
     const sdk = sdkIdentity();
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
-    log(`browsing: stack at ${stack.demoUrl}, Chromium ${browser.version()}, SDK build ${sdk.build_sha256}${sdk.client_sdk_src_dirty ? ' (client-sdk/src has uncommitted changes)' : ''}; ${rounds} x ${VISITS.length} visits, ${concurrency} at a time`);
+    log(
+      `browsing: stack at ${stack.demoUrl}, Chromium ${browser.version()}, SDK build ${sdk.build_sha256}${sdk.client_sdk_src_dirty ? ' (client-sdk/src has uncommitted changes)' : ''}; ${rounds} x ${VISITS.length} visits, ${concurrency} at a time`,
+    );
     const jobs = Array.from({ length: rounds }, (_, round) => VISITS.map((visit, i) => ({ visit, seed: 1 + round * 100 + i }))).flat();
     const traces: VisitTrace[] = [];
     const [b, s, a] = [browser, stack, api];
-    await Promise.all(Array.from({ length: concurrency }, async () => {
-      for (let job = jobs.shift(); job; job = jobs.shift()) {
-        const t = await runVisit(b, s, a, job.visit, job.seed, cap, opts.sdkOptions);
-        log(`browsing: "${t.name}" (seed ${job.seed}): ${t.pages} pages in ${t.seconds} s, ${t.sends.length} requests, ${t.sends.reduce((n, x) => n + x.events, 0)} events`);
-        traces.push(t);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        for (let job = jobs.shift(); job; job = jobs.shift()) {
+          const t = await runVisit(b, s, a, job.visit, job.seed, cap, opts.sdkOptions);
+          log(
+            `browsing: "${t.name}" (seed ${job.seed}): ${t.pages} pages in ${t.seconds} s, ${t.sends.length} requests, ${t.sends.reduce((n, x) => n + x.events, 0)} events`,
+          );
+          traces.push(t);
+        }
+      }),
+    );
     await stack.flush();
     const sentIds = new Set(traces.flatMap((t) => t.sends.flatMap((x) => x.event_ids)));
     // Bounded wait for the stand-in to write every sent event (1 s buffer, gzip to disk).
@@ -453,7 +520,14 @@ export async function runBrowsing(
       rows = (await stack.readEvents()) as { event_id: string }[];
     }
     const summary = summarize(traces, rows);
-    return { ...summary, sdk, chromium_version: browser.version(), rounds, dwell_cap_ms: cap, seconds: Math.round((Date.now() - started) / 1000) };
+    return {
+      ...summary,
+      sdk,
+      chromium_version: browser.version(),
+      rounds,
+      dwell_cap_ms: cap,
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
   } finally {
     await browser?.close().catch(() => {});
     api?.close();
@@ -466,7 +540,12 @@ if (require.main === module) {
   // --sdk-opts '{"flushInterval":30000}': the same visits with other SDK options (not written to bench/results.json).
   const at = process.argv.indexOf('--sdk-opts');
   const sdkOptions = at > 0 ? (JSON.parse(process.argv[at + 1] ?? '{}') as object) : undefined;
-  runBrowsing({ rounds: quick ? 1 : undefined, dwellCapMs: quick ? 8_000 : undefined, sdkOptions, log: (s) => process.stderr.write(`${s}\n`) }).then(
+  runBrowsing({
+    rounds: quick ? 1 : undefined,
+    dwellCapMs: quick ? 8_000 : undefined,
+    sdkOptions,
+    log: (s) => process.stderr.write(`${s}\n`),
+  }).then(
     (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
     (e: unknown) => {
       process.stderr.write(`browsing: ${(e as Error).stack ?? String(e)}\n`);

@@ -15,19 +15,50 @@ export const OUT_DIR = join(__dirname, 'out');
 export const BUNDLE = join(OUT_DIR, 'ingest.js');
 
 // CloudFormation tags only need to parse; their values are not used here.
-const cfnTags: Tags = ['GetAtt', 'Sub', 'Ref', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or', 'ImportValue', 'FindInMap', 'Base64', 'GetAZs', 'Condition']
-  .flatMap((t) => (['scalar', 'seq', 'map'] as const).map((collection) => ({ tag: `!${t}`, collection, resolve: (v: unknown) => v } as never)));
+const cfnTags: Tags = [
+  'GetAtt',
+  'Sub',
+  'Ref',
+  'Join',
+  'Select',
+  'Split',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'ImportValue',
+  'FindInMap',
+  'Base64',
+  'GetAZs',
+  'Condition',
+].flatMap((t) =>
+  (['scalar', 'seq', 'map'] as const).map((collection) => ({ tag: `!${t}`, collection, resolve: (v: unknown) => v }) as never),
+);
 
 interface SlsEsbuild {
-  bundle?: boolean; minify?: boolean; sourcemap?: boolean; target?: string; platform?: 'node'; format?: 'cjs' | 'esm';
-  mainFields?: string[]; exclude?: string[]; plugins?: string;
+  bundle?: boolean;
+  minify?: boolean;
+  sourcemap?: boolean;
+  target?: string;
+  platform?: 'node';
+  format?: 'cjs' | 'esm';
+  mainFields?: string[];
+  exclude?: string[];
+  plugins?: string;
 }
 
 /** The parts of serverless.yml the benchmarks and the cost model follow. */
 export interface ServerlessFacts {
   custom: { esbuild: SlsEsbuild; firehose: { intervalSeconds: number; sizeMB: number } };
-  functions: { ingest: { handler: string; memorySize?: number; logs?: { logFormat?: string; applicationLogLevel?: string; systemLogLevel?: string } } };
-  provider: { memorySize?: number; architecture: string; logs?: { lambda?: { logFormat?: string; applicationLogLevel?: string; systemLogLevel?: string } } };
+  functions: {
+    ingest: { handler: string; memorySize?: number; logs?: { logFormat?: string; applicationLogLevel?: string; systemLogLevel?: string } };
+  };
+  provider: {
+    memorySize?: number;
+    architecture: string;
+    logs?: { lambda?: { logFormat?: string; applicationLogLevel?: string; systemLogLevel?: string } };
+  };
   params: { default: { dataTransitionDays: number; dataExpirationDays: number } };
   resources: { Resources: Record<string, { Type: string }> };
 }
@@ -45,7 +76,12 @@ export function esbuildOptionsFromServerless(): BuildOptions & { entry: string }
   const entry = join(root, `${doc.functions.ingest.handler.replace(/\.[^.]+$/, '')}.ts`);
   return {
     entry,
-    bundle: e.bundle, minify: e.minify, sourcemap: e.sourcemap, target: e.target, platform: e.platform, format: e.format,
+    bundle: e.bundle,
+    minify: e.minify,
+    sourcemap: e.sourcemap,
+    target: e.target,
+    platform: e.platform,
+    format: e.format,
     mainFields: e.mainFields,
     // exclude: [] means nothing is external: the AWS SDK is bundled.
     external: e.exclude ?? [],
@@ -60,7 +96,10 @@ export async function buildBundle(): Promise<{ bytes: number; options: Record<st
   const { entry, ...options } = esbuildOptionsFromServerless();
   await build({ ...options, entryPoints: [entry], outfile: BUNDLE, logLevel: 'warning' });
   // Plugin names, not the objects: the options are reported as data.
-  return { bytes: statSync(BUNDLE).size, options: { entry: relative(root, entry), ...options, plugins: options.plugins?.map((p) => p.name) } };
+  return {
+    bytes: statSync(BUNDLE).size,
+    options: { entry: relative(root, entry), ...options, plugins: options.plugins?.map((p) => p.name) },
+  };
 }
 
 export const COLD_ENV = {
@@ -75,7 +114,12 @@ export const COLD_ENV = {
 
 function timeNode(code: string): number {
   const t = performance.now();
-  const r = spawnSync(process.execPath, ['-e', code], { cwd: root, env: { ...process.env, ...COLD_ENV }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
+  const r = spawnSync(process.execPath, ['-e', code], {
+    cwd: root,
+    env: { ...process.env, ...COLD_ENV },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 10_000,
+  });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`node -e ${code} failed: ${r.stderr?.toString().slice(0, 500)}`);
   return ms;
@@ -90,12 +134,19 @@ export interface ColdStart {
 
 export function measureColdStart(runs = 15): ColdStart {
   const req = `require('./${relative(root, BUNDLE).split('\\').join('/')}')`;
-  timeNode(''); timeNode(req); // page cache warm for both, as on a warm Lambda host
+  timeNode('');
+  timeNode(req); // page cache warm for both, as on a warm Lambda host
   const empty: number[] = [];
   const full: number[] = [];
   for (let i = 0; i < runs; i++) {
     // Alternate which goes first so neither always follows the other.
-    if (i % 2) { full.push(timeNode(req)); empty.push(timeNode('')); } else { empty.push(timeNode('')); full.push(timeNode(req)); }
+    if (i % 2) {
+      full.push(timeNode(req));
+      empty.push(timeNode(''));
+    } else {
+      empty.push(timeNode(''));
+      full.push(timeNode(req));
+    }
   }
   const s = (xs: number[]) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
   return { runs, empty_ms: s(empty), require_ms: s(full), cold_start_ratio: median(full) / median(empty) };

@@ -168,18 +168,19 @@ const RID = '8f5b1c2d-3e4f-4a5b-9c6d-0123456789ab';
  */
 export function platformLogBytes(logging: Logging, memoryMB: number): number {
   const report = { durationMs: 23.45, billedDurationMs: 24, memorySizeMB: memoryMB, maxMemoryUsedMB: 90 };
-  const lines = logging.format === 'Text'
-    ? [
-      `START RequestId: ${RID} Version: $LATEST\n`,
-      `END RequestId: ${RID}\n`,
-      `REPORT RequestId: ${RID}\tDuration: ${report.durationMs} ms\tBilled Duration: ${report.billedDurationMs} ms\tMemory Size: ${memoryMB} MB\tMax Memory Used: ${report.maxMemoryUsedMB} MB\t\n`,
-    ]
-    : logging.systemLevel === 'WARN'
-      ? []
-      : [
-        `${JSON.stringify({ time: '2026-12-03T10:00:00.000Z', type: 'platform.start', record: { requestId: RID, version: '$LATEST' } })}\n`,
-        `${JSON.stringify({ time: '2026-12-03T10:00:00.024Z', type: 'platform.report', record: { requestId: RID, metrics: report, status: 'success' } })}\n`,
-      ];
+  const lines =
+    logging.format === 'Text'
+      ? [
+          `START RequestId: ${RID} Version: $LATEST\n`,
+          `END RequestId: ${RID}\n`,
+          `REPORT RequestId: ${RID}\tDuration: ${report.durationMs} ms\tBilled Duration: ${report.billedDurationMs} ms\tMemory Size: ${memoryMB} MB\tMax Memory Used: ${report.maxMemoryUsedMB} MB\t\n`,
+        ]
+      : logging.systemLevel === 'WARN'
+        ? []
+        : [
+            `${JSON.stringify({ time: '2026-12-03T10:00:00.000Z', type: 'platform.start', record: { requestId: RID, version: '$LATEST' } })}\n`,
+            `${JSON.stringify({ time: '2026-12-03T10:00:00.024Z', type: 'platform.report', record: { requestId: RID, metrics: report, status: 'success' } })}\n`,
+          ];
   return lines.reduce((n, l) => n + Buffer.byteLength(l), 0);
 }
 
@@ -205,8 +206,13 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
 
   // API Gateway: HTTP APIs are metered per 512 KB of request; our bodies are far below that.
   const bodyBytes = m.envelopeBytes + k * m.wireEventBytes;
-  if (design.api === 'http') add('API Gateway', 'HTTP API requests', requests * Math.ceil(bodyBytes / P.apiGateway.httpMeterBytes) * P.apiGateway.httpPerMillion / 1e6);
-  else add('API Gateway', 'REST API requests', requests * P.apiGateway.restPerMillion / 1e6);
+  if (design.api === 'http')
+    add(
+      'API Gateway',
+      'HTTP API requests',
+      (requests * Math.ceil(bodyBytes / P.apiGateway.httpMeterBytes) * P.apiGateway.httpPerMillion) / 1e6,
+    );
+  else add('API Gateway', 'REST API requests', (requests * P.apiGateway.restPerMillion) / 1e6);
 
   // Lambda: CPU time of a whole invocation measured here, scaled to the share of a vCPU the memory
   // size buys, plus the PutRecordBatch wait; billed per 1 ms. Cold starts bill their INIT too.
@@ -218,9 +224,13 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
     durationMs = Math.ceil(cpuMs + (o.putMs ?? A.putMs));
     initMs = Math.ceil(m.coldStartCpuMs / cpuShare);
     const gbSecond = (o.memoryMB / 1024) * P.lambda.gbSecond[o.arch];
-    add('Lambda', 'requests', requests * P.lambda.requestPerMillion / 1e6);
+    add('Lambda', 'requests', (requests * P.lambda.requestPerMillion) / 1e6);
     add('Lambda', `duration (${o.memoryMB} MB x ${durationMs} ms, ${o.arch})`, requests * (durationMs / 1000) * gbSecond);
-    add('Lambda', `INIT of cold starts (${(100 * A.coldStartShare).toFixed(0)} % of invocations x ${initMs} ms)`, requests * A.coldStartShare * (initMs / 1000) * gbSecond);
+    add(
+      'Lambda',
+      `INIT of cold starts (${(100 * A.coldStartShare).toFixed(0)} % of invocations x ${initMs} ms)`,
+      requests * A.coldStartShare * (initMs / 1000) * gbSecond,
+    );
   }
 
   // Firehose: every record is billed in 5 KB steps, so packing a request's events into one record
@@ -229,9 +239,13 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   const eventsPerRecord = design.eventsPerRecord === 'request' ? k : 1;
   const records = n / eventsPerRecord;
   const billedEventBytes = records * round5k(eventsPerRecord * design.rowBytes);
-  add('Firehose', `ingestion (${records >= n ? 'one record per event' : `${eventsPerRecord.toFixed(1)} events per record`}, 5 KB steps)`, (billedEventBytes / GB) * P.firehose.perGB);
+  add(
+    'Firehose',
+    `ingestion (${records >= n ? 'one record per event' : `${eventsPerRecord.toFixed(1)} events per record`}, 5 KB steps)`,
+    (billedEventBytes / GB) * P.firehose.perGB,
+  );
   const rejectRequests = design.lambda ? requests * A.rejectShare : 0;
-  if (design.lambda) add('Firehose', 'rejects stream', (rejectRequests * round5k(A.rejectRowBytes) / GB) * P.firehose.perGB);
+  if (design.lambda) add('Firehose', 'rejects stream', ((rejectRequests * round5k(A.rejectRowBytes)) / GB) * P.firehose.perGB);
 
   // S3 objects: Firehose writes one object per stream per buffer interval that received data (Poisson
   // arrivals at a steady rate: an upper bound, real traffic bunches into fewer windows), or per
@@ -254,9 +268,14 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   const monthsStandard = Math.min(monthsKept, o.transitionDays / 30.4375);
   const toIa = objectBytes >= A.iaMinObjectBytes;
   const storageUsd = toIa
-    ? (storedBytes / GB) * (monthsStandard * P.s3.standardGBMonth + (monthsKept - monthsStandard) * P.s3.standardIaGBMonth) + (objects / 1000) * A.iaTransitionPerThousand
+    ? (storedBytes / GB) * (monthsStandard * P.s3.standardGBMonth + (monthsKept - monthsStandard) * P.s3.standardIaGBMonth) +
+      (objects / 1000) * A.iaTransitionPerThousand
     : (storedBytes / GB) * monthsKept * P.s3.standardGBMonth;
-  add('S3', `storage (${monthsKept.toFixed(1)} months of gzip data${toIa ? `, Standard-IA after ${o.transitionDays} d` : ', objects < 128 KB stay Standard'})`, storageUsd);
+  add(
+    'S3',
+    `storage (${monthsKept.toFixed(1)} months of gzip data${toIa ? `, Standard-IA after ${o.transitionDays} d` : ', objects < 128 KB stay Standard'})`,
+    storageUsd,
+  );
 
   // The edge (CloudFront in front of the HTTP API): every POST is an HTTPS request there too, its body
   // crosses to the origin, its answer goes out. The SDK script itself is a cached GET per visitor,
@@ -276,15 +295,30 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   }
 
   const logBytes = design.lambda ? appLogBytes(o.logging, m.appLogBytesPerInvocation) + platformLogBytes(o.logging, o.memoryMB) : 0;
-  if (design.lambda) add('CloudWatch', `Lambda logs (${Math.round(logBytes)} B per invocation; ${o.logging.format}, system level ${o.logging.systemLevel})`, (requests * logBytes / GB) * P.cloudwatch.logsIngestPerGB);
+  if (design.lambda)
+    add(
+      'CloudWatch',
+      `Lambda logs (${Math.round(logBytes)} B per invocation; ${o.logging.format}, system level ${o.logging.systemLevel})`,
+      ((requests * logBytes) / GB) * P.cloudwatch.logsIngestPerGB,
+    );
 
   // Athena reads the gzip bytes of the partitions in range; cost depends on use, not on events.
   const queriesPerMonth = o.savedQueries * A.queryRunsPerDay * 30.4375;
   const scanBytes = Math.max(P.athena.minBytesPerQuery, storedBytes * (A.queryWindowDays / 30.4375));
-  add('Athena', `${o.savedQueries} saved queries daily over ${A.queryWindowDays} days`, (queriesPerMonth * scanBytes / TB) * P.athena.perTB, false);
+  add(
+    'Athena',
+    `${o.savedQueries} saved queries daily over ${A.queryWindowDays} days`,
+    ((queriesPerMonth * scanBytes) / TB) * P.athena.perTB,
+    false,
+  );
 
   if (design.lambda) {
-    add('CloudWatch', `${A.customMetrics} custom metrics, ${o.alarms} alarms`, A.customMetrics * P.cloudwatch.metricMonth + o.alarms * P.cloudwatch.alarmMonth, false);
+    add(
+      'CloudWatch',
+      `${A.customMetrics} custom metrics, ${o.alarms} alarms`,
+      A.customMetrics * P.cloudwatch.metricMonth + o.alarms * P.cloudwatch.alarmMonth,
+      false,
+    );
     add('Secrets Manager', 'visitor salt secret', P.secretsManager.secretMonth, false);
     // The generated x-origin-verify value the distribution sends the API (serverless.yml EdgeOriginSecret).
     if (o.edge) add('Secrets Manager', 'edge origin secret', P.secretsManager.secretMonth, false);
@@ -293,11 +327,26 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   const totalUsd = lines.reduce((s, l) => s + l.usd, 0);
   const perMillionUsd = (lines.filter((l) => l.perEvent).reduce((s, l) => s + l.usd, 0) / n) * 1e6;
   return {
-    design: design.name, eventsPerMonth: n, arch: o.arch, lines, totalUsd, perMillionUsd,
+    design: design.name,
+    eventsPerMonth: n,
+    arch: o.arch,
+    lines,
+    totalUsd,
+    perMillionUsd,
     facts: {
-      requests, records, lambda_billed_ms: durationMs, lambda_init_ms: initMs, log_bytes_per_invocation: logBytes, body_bytes: bodyBytes, row_bytes: design.rowBytes,
-      s3_objects: objects, rows_per_object: rowsPerObject, gzip_ratio: gz, stored_gb: storedBytes / GB,
-      edge_requests: edgeRequests, edge_free_tier_usd: edgeFreeTierUsd(edgeRequests, edgeOutBytes),
+      requests,
+      records,
+      lambda_billed_ms: durationMs,
+      lambda_init_ms: initMs,
+      log_bytes_per_invocation: logBytes,
+      body_bytes: bodyBytes,
+      row_bytes: design.rowBytes,
+      s3_objects: objects,
+      rows_per_object: rowsPerObject,
+      gzip_ratio: gz,
+      stored_gb: storedBytes / GB,
+      edge_requests: edgeRequests,
+      edge_free_tier_usd: edgeFreeTierUsd(edgeRequests, edgeOutBytes),
     },
   };
 }
@@ -334,11 +383,32 @@ export function wafMonthUsd(requests: number): number {
 /** The four designs compared, at `k` events per request for the batching ones. */
 export function designs(m: Measured, k: number): DesignSpec[] {
   return [
-    { name: `this design (${fmtK(k)} events/request, one record per request)`, api: 'http', lambda: true, eventsPerRequest: k, eventsPerRecord: 'request', rowBytes: m.rowBytes },
+    {
+      name: `this design (${fmtK(k)} events/request, one record per request)`,
+      api: 'http',
+      lambda: true,
+      eventsPerRequest: k,
+      eventsPerRecord: 'request',
+      rowBytes: m.rowBytes,
+    },
     { name: 'one event per request', api: 'http', lambda: true, eventsPerRequest: 1, eventsPerRecord: 'request', rowBytes: m.rowBytes },
-    { name: `one event per Firehose record (${fmtK(k)} events/request)`, api: 'http', lambda: true, eventsPerRequest: k, eventsPerRecord: 1, rowBytes: m.rowBytes },
+    {
+      name: `one event per Firehose record (${fmtK(k)} events/request)`,
+      api: 'http',
+      lambda: true,
+      eventsPerRequest: k,
+      eventsPerRecord: 1,
+      rowBytes: m.rowBytes,
+    },
     // The lab's REST API -> Firehose integration: one PutRecord per event, raw JSON stored, no enrichment.
-    { name: 'REST API straight to Firehose (course lab)', api: 'rest', lambda: false, eventsPerRequest: 1, eventsPerRecord: 1, rowBytes: m.wireEventBytes + 1 },
+    {
+      name: 'REST API straight to Firehose (course lab)',
+      api: 'rest',
+      lambda: false,
+      eventsPerRequest: 1,
+      eventsPerRecord: 1,
+      rowBytes: m.wireEventBytes + 1,
+    },
   ];
 }
 
@@ -348,14 +418,26 @@ const fmtK = (k: number) => (Number.isInteger(k) ? String(k) : k.toFixed(1));
  * Measures row sizes and gzip ratios from the real pipeline on bench fixtures, and the Lambda's CPU,
  * cold start and log bytes from the real bundle (bench/lambda.ts, a few seconds).
  */
-export async function measure(opts: { lambda?: LambdaInvocationCost; invocations?: number; browserEventsPerRequest?: number; log?: (s: string) => void } = {}): Promise<Measured> {
+export async function measure(
+  opts: { lambda?: LambdaInvocationCost; invocations?: number; browserEventsPerRequest?: number; log?: (s: string) => void } = {},
+): Promise<Measured> {
   const config = benchConfig();
   const reqs = makeRequests(100, SDK_BATCH_SIZE, Date.now(), 7);
   const rows: StoredEvent[] = [];
   let wire = 0;
   let envelope = 0;
   for (const q of reqs) {
-    const r = processRequest({ body: q.body, contentType: 'text/plain', userAgent: q.userAgent, sourceIp: q.sourceIp, origin: 'https://www.example.com', receivedAt: new Date() }, config);
+    const r = processRequest(
+      {
+        body: q.body,
+        contentType: 'text/plain',
+        userAgent: q.userAgent,
+        sourceIp: q.sourceIp,
+        origin: 'https://www.example.com',
+        receivedAt: new Date(),
+      },
+      config,
+    );
     if (r.status !== 200 || r.events.length !== SDK_BATCH_SIZE) throw new Error('cost model fixtures must be accepted whole');
     rows.push(...r.events);
     const parsed = JSON.parse(q.body) as { events: unknown[] };
@@ -364,7 +446,11 @@ export async function measure(opts: { lambda?: LambdaInvocationCost; invocations
     envelope += Buffer.byteLength(q.body) - eventsBytes;
   }
   const ndjson = Buffer.concat(packRecords(rows));
-  const lines = ndjson.toString('utf8').split('\n').filter(Boolean).map((l) => `${l}\n`);
+  const lines = ndjson
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => `${l}\n`);
   const ratioCache = new Map<number, number>();
   const gzipRatio = (perObject: number): number => {
     // Ratios flatten out past a few thousand rows: measure on up to all 2,000 rows, in objects of that size.
@@ -383,9 +469,12 @@ export async function measure(opts: { lambda?: LambdaInvocationCost; invocations
     return ratio;
   };
   // Realistic request sizes: the simulator sends one batch per page (page view, clicks, engagement).
-  const sim = generate({ ...DEFAULT_OPTIONS, end: '2026-11-01', visitors: 1_000 }).requests.filter((r) => r.rawBody === undefined && !r.firehoseCopy);
+  const sim = generate({ ...DEFAULT_OPTIONS, end: '2026-11-01', visitors: 1_000 }).requests.filter(
+    (r) => r.rawBody === undefined && !r.firehoseCopy,
+  );
   const simulatedEventsPerRequest = sim.reduce((s, r) => s + r.events.length, 0) / sim.length;
-  const lambda = opts.lambda ?? (await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: opts.invocations ?? 200, log: opts.log }));
+  const lambda =
+    opts.lambda ?? (await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: opts.invocations ?? 200, log: opts.log }));
   return {
     rowBytes: ndjson.length / rows.length,
     wireEventBytes: wire / rows.length,
@@ -418,7 +507,8 @@ export function interpolate(points: [number, number][]): (x: number) => number {
 export function readBrowsing(): { measured_at: string; value: { events_per_request: number } } | undefined {
   const file = join(__dirname, 'results.json');
   if (!existsSync(file)) return undefined;
-  const b = (JSON.parse(readFileSync(file, 'utf8')) as { browsing?: { measured_at: string; value: { events_per_request: number } } }).browsing;
+  const b = (JSON.parse(readFileSync(file, 'utf8')) as { browsing?: { measured_at: string; value: { events_per_request: number } } })
+    .browsing;
   return b && b.value.events_per_request > 0 ? b : undefined;
 }
 
@@ -427,7 +517,11 @@ export function loggingOf(sls: ReturnType<typeof readServerless>): Logging {
   const l = sls.functions.ingest.logs ?? sls.provider.logs?.lambda ?? {};
   const format = l.logFormat === 'JSON' ? 'JSON' : 'Text';
   // Lambda's defaults once the format is JSON: INFO for both (Text cannot filter by level).
-  return { format, systemLevel: (l.systemLogLevel ?? 'INFO') as Logging['systemLevel'], applicationLevel: (l.applicationLogLevel ?? 'INFO') as Logging['applicationLevel'] };
+  return {
+    format,
+    systemLevel: (l.systemLogLevel ?? 'INFO') as Logging['systemLevel'],
+    applicationLevel: (l.applicationLogLevel ?? 'INFO') as Logging['applicationLevel'],
+  };
 }
 
 /** Model options from serverless.yml and athena-queries/ (so the bill follows the config). */
@@ -435,7 +529,9 @@ export function modelOptions(eventsPerMonth: number, arch: Arch, putMs?: number,
   const sls = readServerless();
   const root = join(__dirname, '..');
   return {
-    eventsPerMonth, arch, putMs,
+    eventsPerMonth,
+    arch,
+    putMs,
     // Function level wins over the provider's, as in the framework; 1,024 MB is its default.
     memoryMB: Number(memoryMB ?? sls.functions.ingest.memorySize ?? sls.provider.memorySize ?? 1024),
     bufferSeconds: Number(sls.custom.firehose.intervalSeconds),
@@ -444,7 +540,9 @@ export function modelOptions(eventsPerMonth: number, arch: Arch, putMs?: number,
     expirationDays: Number(sls.params.default.dataExpirationDays),
     savedQueries: readdirSync(join(root, 'athena-queries')).filter((f) => f.endsWith('.sql')).length,
     logging: loggingOf(sls),
-    alarms: Object.values(sls.resources.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && (r as { Condition?: string }).Condition !== 'IsParquet').length, // default JSON output: the Parquet-only alarm is not created
+    alarms: Object.values(sls.resources.Resources).filter(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm' && (r as { Condition?: string }).Condition !== 'IsParquet',
+    ).length, // default JSON output: the Parquet-only alarm is not created
     edge: String((sls.params.default as Record<string, unknown>).edge ?? 'true') === 'true',
     waf: String((sls.params.default as Record<string, unknown>).edgeWafRateLimit ?? '') !== '',
   };
@@ -480,9 +578,13 @@ export interface CostReport {
   put_ms: number;
   logging: Logging & { app_log_bytes: number; platform_log_bytes: number };
   measured: {
-    row_bytes: number; wire_event_bytes: number; gzip_ratio_at_default: number; simulated_events_per_request: number;
+    row_bytes: number;
+    wire_event_bytes: number;
+    gzip_ratio_at_default: number;
+    simulated_events_per_request: number;
     /** CPU of a warm invocation at `batch` events (mean), and of a cold start, at one full core here. */
-    invocation_cpu_us: number; cold_start_cpu_ms: number;
+    invocation_cpu_us: number;
+    cold_start_cpu_ms: number;
     /** The measured application log line(s) per invocation, before Lambda's level filter. */
     app_log_bytes_measured: number;
   };
@@ -523,16 +625,32 @@ function edgeReport(atBatch: Bill, atTraffic: Bill, opts: ModelOptions): EdgeRep
   const cf = (b: Bill) => (b.lines.filter((l) => l.service === 'CloudFront').reduce((x, l) => x + l.usd, 0) / b.eventsPerMonth) * 1e6;
   const script = scriptBrotliBytes();
   return {
-    on: !!opts.edge, waf: !!opts.waf,
-    per_million_usd: cf(atBatch), per_million_usd_traffic: cf(atTraffic),
+    on: !!opts.edge,
+    waf: !!opts.waf,
+    per_million_usd: cf(atBatch),
+    per_million_usd_traffic: cf(atTraffic),
     free_tier_usd: atTraffic.facts.edge_free_tier_usd ?? 0,
-    script_brotli_bytes: script, script_usd_per_100k_visitors: edgeScriptUsd(100_000, script),
+    script_brotli_bytes: script,
+    script_usd_per_100k_visitors: edgeScriptUsd(100_000, script),
     waf_month_usd: wafMonthUsd(atTraffic.facts.requests ?? 0),
   };
 }
 
 /** Runs the whole model: measure, then bill every design. */
-export async function costReport(o: { eventsPerMonth?: number; batch?: number; browserBatch?: number; browserMeasuredAt?: string; arch?: Arch; putMs?: number; memoryMB?: number; measured?: Measured; lambda?: LambdaInvocationCost; log?: (s: string) => void } = {}): Promise<CostReport> {
+export async function costReport(
+  o: {
+    eventsPerMonth?: number;
+    batch?: number;
+    browserBatch?: number;
+    browserMeasuredAt?: string;
+    arch?: Arch;
+    putMs?: number;
+    memoryMB?: number;
+    measured?: Measured;
+    lambda?: LambdaInvocationCost;
+    log?: (s: string) => void;
+  } = {},
+): Promise<CostReport> {
   const lambda = o.lambda ?? (o.measured ? undefined : await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: 200, log: o.log }));
   const m = o.measured ?? (await measure({ lambda, browserEventsPerRequest: o.browserBatch }));
   const n = o.eventsPerMonth ?? DEFAULT_EVENTS_PER_MONTH;
@@ -541,7 +659,10 @@ export async function costReport(o: { eventsPerMonth?: number; batch?: number; b
   const opts = modelOptions(n, arch, o.putMs, o.memoryMB);
   const bills = designs(m, k).map((d) => bill(d, m, opts));
   const ours = (kk: number, name: string, mo = opts) => bill({ ...designs(m, kk)[0]!, name }, m, mo);
-  const simulated = ours(m.simulatedEventsPerRequest, `this design, simulated traffic (${m.simulatedEventsPerRequest.toFixed(1)} events/request)`);
+  const simulated = ours(
+    m.simulatedEventsPerRequest,
+    `this design, simulated traffic (${m.simulatedEventsPerRequest.toFixed(1)} events/request)`,
+  );
   const kb = m.browserEventsPerRequest;
   const browser = kb ? ours(kb, `this design, browser traffic (${kb.toFixed(2)} events/request, measured in Chromium)`) : undefined;
   const trafficK = kb ?? m.simulatedEventsPerRequest;
@@ -552,25 +673,50 @@ export async function costReport(o: { eventsPerMonth?: number; batch?: number; b
     const b = ours(trafficK, '', mo);
     const share = Math.min(1, mb / LAMBDA_FULL_VCPU_MB);
     return {
-      memory_mb: mb, cpu_share: Math.round(share * 1000) / 1000,
-      billed_ms: b.facts.lambda_billed_ms!, billed_ms_500: Math.ceil(m.invocationCpuUs(500) / 1000 / share + (o.putMs ?? ASSUMPTIONS.putMs)),
-      cold_start_ms: b.facts.lambda_init_ms!, rss_headroom: maxRss ? Math.round((mb / maxRss) * 100) / 100 : 0,
-      lambda_per_million_usd: lambdaPerMillion(b), lambda_per_million_usd_full_batches: lambdaPerMillion(ours(k, '', mo)), per_million_usd: b.perMillionUsd,
+      memory_mb: mb,
+      cpu_share: Math.round(share * 1000) / 1000,
+      billed_ms: b.facts.lambda_billed_ms!,
+      billed_ms_500: Math.ceil(m.invocationCpuUs(500) / 1000 / share + (o.putMs ?? ASSUMPTIONS.putMs)),
+      cold_start_ms: b.facts.lambda_init_ms!,
+      rss_headroom: maxRss ? Math.round((mb / maxRss) * 100) / 100 : 0,
+      lambda_per_million_usd: lambdaPerMillion(b),
+      lambda_per_million_usd_full_batches: lambdaPerMillion(ours(k, '', mo)),
+      per_million_usd: b.perMillionUsd,
     };
   });
   return {
     measured_at: new Date().toISOString().slice(0, 10),
-    prices_checked: PRICES_CHECKED, region: PRICES_REGION, events_per_month: n, batch: k, arch, memory_mb: opts.memoryMB, put_ms: o.putMs ?? ASSUMPTIONS.putMs,
-    logging: { ...opts.logging, app_log_bytes: appLogBytes(opts.logging, m.appLogBytesPerInvocation), platform_log_bytes: platformLogBytes(opts.logging, opts.memoryMB) },
+    prices_checked: PRICES_CHECKED,
+    region: PRICES_REGION,
+    events_per_month: n,
+    batch: k,
+    arch,
+    memory_mb: opts.memoryMB,
+    put_ms: o.putMs ?? ASSUMPTIONS.putMs,
+    logging: {
+      ...opts.logging,
+      app_log_bytes: appLogBytes(opts.logging, m.appLogBytesPerInvocation),
+      platform_log_bytes: platformLogBytes(opts.logging, opts.memoryMB),
+    },
     measured: {
-      row_bytes: m.rowBytes, wire_event_bytes: m.wireEventBytes, gzip_ratio_at_default: bills[0]!.facts.gzip_ratio!,
-      simulated_events_per_request: m.simulatedEventsPerRequest, invocation_cpu_us: m.invocationCpuUs(k), cold_start_cpu_ms: m.coldStartCpuMs,
+      row_bytes: m.rowBytes,
+      wire_event_bytes: m.wireEventBytes,
+      gzip_ratio_at_default: bills[0]!.facts.gzip_ratio!,
+      simulated_events_per_request: m.simulatedEventsPerRequest,
+      invocation_cpu_us: m.invocationCpuUs(k),
+      cold_start_cpu_ms: m.coldStartCpuMs,
       app_log_bytes_measured: m.appLogBytesPerInvocation,
     },
     bills: [bills[0]!, ...(browser ? [browser] : []), simulated, ...bills.slice(1)],
     cost_per_million_events_usd: bills[0]!.perMillionUsd,
     cost_per_million_events_usd_simulated_traffic: simulated.perMillionUsd,
-    ...(browser ? { browser_events_per_request: kb, browser_measured_at: o.browserMeasuredAt ?? (o.browserBatch ? undefined : readBrowsing()?.measured_at), cost_per_million_events_usd_browser_traffic: browser.perMillionUsd } : {}),
+    ...(browser
+      ? {
+          browser_events_per_request: kb,
+          browser_measured_at: o.browserMeasuredAt ?? (o.browserBatch ? undefined : readBrowsing()?.measured_at),
+          cost_per_million_events_usd_browser_traffic: browser.perMillionUsd,
+        }
+      : {}),
     memory_sizes: { events_per_request: trafficK, traffic: kb ? 'browser' : 'simulated', options },
     max_rss_mb: maxRss,
     edge: edgeReport(bills[0]!, browser ?? simulated, opts),
@@ -591,11 +737,48 @@ export function formatCost(r: CostReport): string {
   const t1 = new Table({ head: ['service', 'item', 'USD / month'], colAligns: ['left', 'left', 'right'], style: { head: [], border: [] } });
   for (const l of ours.lines) t1.push([l.service, l.item + (l.perEvent ? '' : ' (fixed/usage)'), usd(l.usd)]);
   t1.push(['', 'total', usd(ours.totalUsd)]);
-  const t2 = new Table({ head: ['design', 'per million events', 'month total', 'requests', 'Firehose records', 'S3 objects'], colAligns: ['left', 'right', 'right', 'right', 'right', 'right'], style: { head: [], border: [] } });
-  for (const b of r.bills) t2.push([b.design, usd(b.perMillionUsd), usd(b.totalUsd), Math.round(b.facts.requests!).toLocaleString('en-US'), Math.round(b.facts.records!).toLocaleString('en-US'), Math.round(b.facts.s3_objects!).toLocaleString('en-US')]);
+  const t2 = new Table({
+    head: ['design', 'per million events', 'month total', 'requests', 'Firehose records', 'S3 objects'],
+    colAligns: ['left', 'right', 'right', 'right', 'right', 'right'],
+    style: { head: [], border: [] },
+  });
+  for (const b of r.bills)
+    t2.push([
+      b.design,
+      usd(b.perMillionUsd),
+      usd(b.totalUsd),
+      Math.round(b.facts.requests!).toLocaleString('en-US'),
+      Math.round(b.facts.records!).toLocaleString('en-US'),
+      Math.round(b.facts.s3_objects!).toLocaleString('en-US'),
+    ]);
   const ms = r.memory_sizes;
-  const t3 = new Table({ head: ['memory', 'vCPU share', 'billed ms', 'billed ms, 500 events', 'cold start ms (upper bound)', 'peak RSS headroom', 'Lambda $/M events', `same at ${r.batch}/request`, 'total $/M events'], colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'], style: { head: [], border: [] } });
-  for (const x of ms.options) t3.push([`${x.memory_mb} MB${x.memory_mb === r.memory_mb ? ' *' : ''}`, x.cpu_share.toFixed(3), String(x.billed_ms), String(x.billed_ms_500), String(x.cold_start_ms), `${x.rss_headroom.toFixed(1)}x`, usd(x.lambda_per_million_usd), usd(x.lambda_per_million_usd_full_batches), usd(x.per_million_usd)]);
+  const t3 = new Table({
+    head: [
+      'memory',
+      'vCPU share',
+      'billed ms',
+      'billed ms, 500 events',
+      'cold start ms (upper bound)',
+      'peak RSS headroom',
+      'Lambda $/M events',
+      `same at ${r.batch}/request`,
+      'total $/M events',
+    ],
+    colAligns: ['right', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
+    style: { head: [], border: [] },
+  });
+  for (const x of ms.options)
+    t3.push([
+      `${x.memory_mb} MB${x.memory_mb === r.memory_mb ? ' *' : ''}`,
+      x.cpu_share.toFixed(3),
+      String(x.billed_ms),
+      String(x.billed_ms_500),
+      String(x.cold_start_ms),
+      `${x.rss_headroom.toFixed(1)}x`,
+      usd(x.lambda_per_million_usd),
+      usd(x.lambda_per_million_usd_full_batches),
+      usd(x.per_million_usd),
+    ]);
   const m = r.measured;
   const lg = r.logging;
   return [
@@ -612,13 +795,20 @@ export function formatCost(r: CostReport): string {
   ].join('\n');
 }
 
-const USAGE = 'usage: npm run cost -- --events-per-month N [--batch K] [--browser-batch K] [--arch arm64|x86] [--put-ms MS] [--memory MB] [--json]';
+const USAGE =
+  'usage: npm run cost -- --events-per-month N [--batch K] [--browser-batch K] [--arch arm64|x86] [--put-ms MS] [--memory MB] [--json]';
 
 async function main(): Promise<number> {
   const config = {
     options: {
-      'events-per-month': { type: 'string' }, batch: { type: 'string' }, 'browser-batch': { type: 'string' }, arch: { type: 'string' },
-      'put-ms': { type: 'string' }, memory: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+      'events-per-month': { type: 'string' },
+      batch: { type: 'string' },
+      'browser-batch': { type: 'string' },
+      arch: { type: 'string' },
+      'put-ms': { type: 'string' },
+      memory: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
     },
   } as const;
   let values: ReturnType<typeof parseArgs<typeof config>>['values'];
@@ -658,4 +848,7 @@ async function main(): Promise<number> {
   }
 }
 
-if (require.main === module) void main().then((code) => { process.exitCode = code; });
+if (require.main === module)
+  void main().then((code) => {
+    process.exitCode = code;
+  });

@@ -31,7 +31,9 @@ export interface E2eResult {
   warmup_non_200: number;
 }
 
-export async function runE2e(opts: { seconds?: number; connections?: number; batch?: number; maxRequests?: number; log?: (s: string) => void } = {}): Promise<E2eResult> {
+export async function runE2e(
+  opts: { seconds?: number; connections?: number; batch?: number; maxRequests?: number; log?: (s: string) => void } = {},
+): Promise<E2eResult> {
   const seconds = opts.seconds ?? 10;
   const connections = opts.connections ?? 50;
   const batch = opts.batch ?? 20;
@@ -52,37 +54,53 @@ export async function runE2e(opts: { seconds?: number; connections?: number; bat
     // serverless offline starts one handler instance per concurrent request, each loading the
     // bundle (seconds on busy cores): warm as many as there will be connections, once, bounded,
     // so the measurement is of a running service rather than of 50 cold starts.
-    const warm = await Promise.all(Array.from({ length: connections }, async (_, i) => {
-      const b = makeRequests(1, batch, Date.now(), 1_000_000 + i)[0]!;
-      const r = await fetch(url, { method: 'POST', body: b.body, headers: { 'content-type': 'text/plain', 'user-agent': b.userAgent }, signal: AbortSignal.timeout(180_000) });
-      await r.text();
-      return r.status;
-    }));
+    const warm = await Promise.all(
+      Array.from({ length: connections }, async (_, i) => {
+        const b = makeRequests(1, batch, Date.now(), 1_000_000 + i)[0]!;
+        const r = await fetch(url, {
+          method: 'POST',
+          body: b.body,
+          headers: { 'content-type': 'text/plain', 'user-agent': b.userAgent },
+          signal: AbortSignal.timeout(180_000),
+        });
+        await r.text();
+        return r.status;
+      }),
+    );
     // A cold instance that fails is a finding to report (warmup_non_200), not a reason to stop.
     if (warm.every((st) => st !== 200)) throw new Error(`warm-up answered ${JSON.stringify(warm)}`);
     warmupNon200 = warm.filter((st) => st !== 200).length;
     opts.log?.('e2e: warm; measuring');
     const result = await autocannon({
       // `amount` would make autocannon ignore `duration`; maxOverallRequests bounds the count alongside it.
-      url, connections, duration: seconds, maxOverallRequests: maxRequests, timeout: 30,
-      requests: [{
-        method: 'POST',
-        setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => {
-          const i = next++;
-          const b = body(i);
-          ids.set(i, (JSON.parse(b.body) as { events: { event_id: string }[] }).events.map((e) => e.event_id));
-          context.i = i;
-          // autocannon's own percentiles stop at 90 / 97.5: time each request here for p95.
-          context.t = performance.now();
-          return { ...req, body: b.body, headers: { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': b.userAgent } };
+      url,
+      connections,
+      duration: seconds,
+      maxOverallRequests: maxRequests,
+      timeout: 30,
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => {
+            const i = next++;
+            const b = body(i);
+            ids.set(
+              i,
+              (JSON.parse(b.body) as { events: { event_id: string }[] }).events.map((e) => e.event_id),
+            );
+            context.i = i;
+            // autocannon's own percentiles stop at 90 / 97.5: time each request here for p95.
+            context.t = performance.now();
+            return { ...req, body: b.body, headers: { 'content-type': 'text/plain;charset=UTF-8', 'user-agent': b.userAgent } };
+          },
+          onResponse: (status: number, body: string, context: Record<string, unknown>) => {
+            latencies.push(performance.now() - (context.t as number));
+            if (status !== 200) return;
+            const n = (JSON.parse(body) as { accepted?: number }).accepted ?? 0;
+            accepted.set(context.i as number, n);
+          },
         },
-        onResponse: (status: number, body: string, context: Record<string, unknown>) => {
-          latencies.push(performance.now() - (context.t as number));
-          if (status !== 200) return;
-          const n = (JSON.parse(body) as { accepted?: number }).accepted ?? 0;
-          accepted.set(context.i as number, n);
-        },
-      }],
+      ],
     });
 
     await stack.flush();
@@ -100,7 +118,9 @@ export async function runE2e(opts: { seconds?: number; connections?: number; bat
     const sorted = latencies.sort((a, b) => a - b);
     const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
     return {
-      seconds, connections, batch,
+      seconds,
+      connections,
+      batch,
       requests_sent: result.requests.sent,
       requests_2xx: result['2xx'],
       non_2xx: result.non2xx,

@@ -16,9 +16,19 @@ import { DEMO_FUNNEL } from '../local/simulator/truth';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { dir: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, query: { type: 'string', multiple: true }, runs: { type: 'string', default: '3' }, explain: { type: 'boolean' } },
+    options: {
+      dir: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      query: { type: 'string', multiple: true },
+      runs: { type: 'string', default: '3' },
+      explain: { type: 'boolean' },
+    },
   });
-  if (!values.dir || !values.from || !values.to) throw new Error('usage: npx tsx bench/explain.ts --dir DIR --from YYYY-MM-DD --to YYYY-MM-DD [--query NAME ...] [--runs N] [--explain]');
+  if (!values.dir || !values.from || !values.to)
+    throw new Error(
+      'usage: npx tsx bench/explain.ts --dir DIR --from YYYY-MM-DD --to YYYY-MM-DD [--query NAME ...] [--runs N] [--explain]',
+    );
   const { dir, from, to } = values;
   const t0 = performance.now();
   const db = await openLocalAthena(dir);
@@ -52,7 +62,9 @@ async function main(): Promise<void> {
         wall.push(performance.now() - t);
         cpu.push((used.user + used.system) / 1000);
       }
-      process.stdout.write(`${name.padEnd(20)} wall ms ${wall.map((x) => x.toFixed(0)).join(' ')}  CPU ms ${cpu.map((x) => x.toFixed(0)).join(' ')}\n`);
+      process.stdout.write(
+        `${name.padEnd(20)} wall ms ${wall.map((x) => x.toFixed(0)).join(' ')}  CPU ms ${cpu.map((x) => x.toFixed(0)).join(' ')}\n`,
+      );
     }
   } finally {
     db.close();

@@ -38,9 +38,29 @@ function rng(seed: number) {
 }
 
 const PAGES = ['/', '/menu', '/menu/pizza', '/menu/pasta', '/reserve', '/about', '/blog/autumn-specials', '/checkout'];
-const TITLES = ['Home - Trattoria', 'Menu - Trattoria', 'Pizza - Trattoria', 'Pasta - Trattoria', 'Book a table', 'About us', 'Autumn specials', 'Checkout'];
-const REFERRERS = ['', 'https://www.google.com/', 'https://www.facebook.com/', 'https://news.ycombinator.com/', 'https://www.example.com/menu'];
-const UTM = ['', '?utm_source=newsletter&utm_medium=email&utm_campaign=autumn', '?gclid=Cj0KCQiA', '?utm_source=facebook&utm_medium=social'];
+const TITLES = [
+  'Home - Trattoria',
+  'Menu - Trattoria',
+  'Pizza - Trattoria',
+  'Pasta - Trattoria',
+  'Book a table',
+  'About us',
+  'Autumn specials',
+  'Checkout',
+];
+const REFERRERS = [
+  '',
+  'https://www.google.com/',
+  'https://www.facebook.com/',
+  'https://news.ycombinator.com/',
+  'https://www.example.com/menu',
+];
+const UTM = [
+  '',
+  '?utm_source=newsletter&utm_medium=email&utm_campaign=autumn',
+  '?gclid=Cj0KCQiA',
+  '?utm_source=facebook&utm_medium=social',
+];
 
 export interface BenchRequest {
   body: string;
@@ -74,9 +94,27 @@ export function makeRequests(count: number, batch: number, now = Date.now(), see
       };
       const kind = r();
       if (kind < 0.45) events.push({ ...base, type: 'page_view', referrer: pick(REFERRERS) });
-      else if (kind < 0.75) events.push({ ...base, type: 'click', element: pick(['book-now', 'add-to-cart', 'menu-link', 'Order online']), duration_ms: Math.floor(r() * 60_000) });
-      else if (kind < 0.9) events.push({ ...base, type: 'engagement', duration_ms: Math.floor(r() * 120_000), scroll_depth: Math.floor(r() * 100) });
-      else events.push({ ...base, type: 'custom', name: 'add_to_cart', properties: { item: pick(['margherita', 'carbonara', 'tiramisu']), price: 12.5, qty: 1 + Math.floor(r() * 3), tags: ['veg', 'popular'] } });
+      else if (kind < 0.75)
+        events.push({
+          ...base,
+          type: 'click',
+          element: pick(['book-now', 'add-to-cart', 'menu-link', 'Order online']),
+          duration_ms: Math.floor(r() * 60_000),
+        });
+      else if (kind < 0.9)
+        events.push({ ...base, type: 'engagement', duration_ms: Math.floor(r() * 120_000), scroll_depth: Math.floor(r() * 100) });
+      else
+        events.push({
+          ...base,
+          type: 'custom',
+          name: 'add_to_cart',
+          properties: {
+            item: pick(['margherita', 'carbonara', 'tiramisu']),
+            price: 12.5,
+            qty: 1 + Math.floor(r() * 3),
+            tags: ['veg', 'popular'],
+          },
+        });
     }
     out.push({
       body: JSON.stringify({ site_id: 'demo', sent_at: new Date(now).toISOString(), events }),

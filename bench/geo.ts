@@ -40,7 +40,14 @@ export interface GeoBench {
   lookup_us: Stat;
   pipeline_us_per_request: { batch: number; geo_on: number; geo_off: number; delta: number }[];
   load_ms: Stat;
-  cold_start: { runs: number; empty_ms: Stat; require_ms: Stat; require_and_first_lookup_ms: Stat; cold_start_ratio: number; cold_start_ratio_geo: number };
+  cold_start: {
+    runs: number;
+    empty_ms: Stat;
+    require_ms: Stat;
+    require_and_first_lookup_ms: Stat;
+    cold_start_ratio: number;
+    cold_start_ratio_geo: number;
+  };
   target_us_per_request: number;
 }
 
@@ -73,7 +80,17 @@ function pipelineRound(reqs: BenchRequest[], config: PipelineConfig, ms: number)
   while (now - start < ms) {
     for (let i = 0; i < 5; i++) {
       const q = reqs[n++ % reqs.length]!;
-      const r = processRequest({ body: q.body, contentType: 'text/plain;charset=UTF-8', userAgent: q.userAgent, sourceIp: q.sourceIp, origin: 'https://www.example.com', receivedAt: new Date() }, config);
+      const r = processRequest(
+        {
+          body: q.body,
+          contentType: 'text/plain;charset=UTF-8',
+          userAgent: q.userAgent,
+          sourceIp: q.sourceIp,
+          origin: 'https://www.example.com',
+          receivedAt: new Date(),
+        },
+        config,
+      );
       sink += packLines(r.lines).length;
     }
     now = performance.now();
@@ -83,7 +100,12 @@ function pipelineRound(reqs: BenchRequest[], config: PipelineConfig, ms: number)
 
 function timeNode(code: string): number {
   const t = performance.now();
-  const r = spawnSync(process.execPath, ['-e', code], { cwd: root, env: { ...process.env, ...COLD_ENV }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
+  const r = spawnSync(process.execPath, ['-e', code], {
+    cwd: root,
+    env: { ...process.env, ...COLD_ENV },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 10_000,
+  });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`node -e ${code} failed: ${r.stderr?.toString().slice(0, 500)}`);
   sink += r.stdout.length;
@@ -113,7 +135,13 @@ export async function runGeoBench(opts: { rounds?: number; coldRuns?: number; lo
     // the median of many pairs taken under the same conditions.
     for (let r = 0; r < rounds * 5; r++) {
       // Alternate which goes first, so neither always runs right after the other's garbage.
-      if (r % 2) { b.push(pipelineRound(reqs, off, 60)); a.push(pipelineRound(reqs, on, 60)); } else { a.push(pipelineRound(reqs, on, 60)); b.push(pipelineRound(reqs, off, 60)); }
+      if (r % 2) {
+        b.push(pipelineRound(reqs, off, 60));
+        a.push(pipelineRound(reqs, on, 60));
+      } else {
+        a.push(pipelineRound(reqs, on, 60));
+        b.push(pipelineRound(reqs, off, 60));
+      }
     }
     const deltas = a.map((x, i) => x - b[i]!);
     return { batch, geo_on: median(a), geo_off: median(b), delta: median(deltas) };
@@ -126,8 +154,15 @@ export async function runGeoBench(opts: { rounds?: number; coldRuns?: number; lo
   // as the handler's first request does (read the IPv4 part of the table, map it, search).
   const { entry, ...options } = esbuildOptionsFromServerless();
   await build({
-    ...options, outfile: GEO_BUNDLE, logLevel: 'warning',
-    stdin: { contents: `export * from './${relative(root, entry).replace(/\.ts$/, '')}';\nexport { countryLookup } from './handlers/lib/geo';\n`, resolveDir: root, loader: 'ts', sourcefile: 'bench-geo-entry.ts' },
+    ...options,
+    outfile: GEO_BUNDLE,
+    logLevel: 'warning',
+    stdin: {
+      contents: `export * from './${relative(root, entry).replace(/\.ts$/, '')}';\nexport { countryLookup } from './handlers/lib/geo';\n`,
+      resolveDir: root,
+      loader: 'ts',
+      sourcefile: 'bench-geo-entry.ts',
+    },
   });
   const rel = (p: string) => `./${relative(root, p).split('\\').join('/')}`;
   const db = JSON.stringify(join(root, DEFAULT_GEO_DB));
@@ -135,7 +170,9 @@ export async function runGeoBench(opts: { rounds?: number; coldRuns?: number; lo
   const withGeo = `process.stdout.write(String(${req}.countryLookup(${db})('81.2.69.142')))`;
   const load = `const m=${req};const t=process.hrtime.bigint();m.countryLookup(${db})('81.2.69.142');process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
   const runs = opts.coldRuns ?? 21;
-  timeNode(''); timeNode(req); timeNode(withGeo); // page cache warm for all, as on a warm Lambda host
+  timeNode('');
+  timeNode(req);
+  timeNode(withGeo); // page cache warm for all, as on a warm Lambda host
   const empty: number[] = [];
   const plain: number[] = [];
   const geo: number[] = [];
@@ -151,22 +188,35 @@ export async function runGeoBench(opts: { rounds?: number; coldRuns?: number; lo
   });
   if (sink === -1) console.log(sink);
   return {
-    table: { file: DEFAULT_GEO_DB, bytes: statSync(path).size, source: table.header.source, v4_ranges: table.header.v4, v6_ranges: table.header.v6 },
+    table: {
+      file: DEFAULT_GEO_DB,
+      bytes: statSync(path).size,
+      source: table.header.source,
+      v4_ranges: table.header.v4,
+      v6_ranges: table.header.v6,
+    },
     lookup_us_per_request: median(lookup),
     lookup_us: stat(lookup),
     pipeline_us_per_request: pipeline,
     load_ms: stat(loadMs),
     cold_start: {
-      runs, empty_ms: stat(empty), require_ms: stat(plain), require_and_first_lookup_ms: stat(geo),
-      cold_start_ratio: median(plain) / median(empty), cold_start_ratio_geo: median(geo) / median(empty),
+      runs,
+      empty_ms: stat(empty),
+      require_ms: stat(plain),
+      require_and_first_lookup_ms: stat(geo),
+      cold_start_ratio: median(plain) / median(empty),
+      cold_start_ratio_geo: median(geo) / median(empty),
     },
     target_us_per_request: 2,
   };
 }
 
 if (require.main === module) {
-  runGeoBench({ log: (s) => process.stderr.write(`${s}\n`) }).then((r) => process.stdout.write(`${JSON.stringify(r, null, 1)}\n`), (e: unknown) => {
-    process.stderr.write(`${(e as Error).stack}\n`);
-    process.exitCode = 1;
-  });
+  runGeoBench({ log: (s) => process.stderr.write(`${s}\n`) }).then(
+    (r) => process.stdout.write(`${JSON.stringify(r, null, 1)}\n`),
+    (e: unknown) => {
+      process.stderr.write(`${(e as Error).stack}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

@@ -136,7 +136,13 @@ async function fakeFirehose(): Promise<{ url: string; records: () => number; clo
       const n = body.Records?.length ?? 0;
       records += n;
       res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
-      res.end(JSON.stringify({ FailedPutCount: 0, Encrypted: false, RequestResponses: Array.from({ length: n }, (_, i) => ({ RecordId: `r${records}-${i}` })) }));
+      res.end(
+        JSON.stringify({
+          FailedPutCount: 0,
+          Encrypted: false,
+          RequestResponses: Array.from({ length: n }, (_, i) => ({ RecordId: `r${records}-${i}` })),
+        }),
+      );
     });
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
@@ -160,10 +166,13 @@ const stat = (xs: number[]): Stat => ({ median: round2(median(xs)), min: round2(
  * const m = await measureLambda({ batches: [3, 20], invocations: 100 });
  * console.log(m.invocation_cpu_us['3']!.median, m.app_log_bytes_per_invocation);
  */
-export async function measureLambda(opts: { batches?: number[]; invocations?: number; logBatch?: number; build?: boolean; log?: (s: string) => void } = {}): Promise<LambdaInvocationCost> {
+export async function measureLambda(
+  opts: { batches?: number[]; invocations?: number; logBatch?: number; build?: boolean; log?: (s: string) => void } = {},
+): Promise<LambdaInvocationCost> {
   const batches = opts.batches ?? [1, 3, 20, 500];
   const invocations = opts.invocations ?? 200;
-  if (!Number.isInteger(invocations) || invocations < 2 || invocations > 10_000) throw new Error(`invocations must be an integer from 2 to 10,000, not ${invocations}`);
+  if (!Number.isInteger(invocations) || invocations < 2 || invocations > 10_000)
+    throw new Error(`invocations must be an integer from 2 to 10,000, not ${invocations}`);
   const logBatch = opts.logBatch ?? batches.find((k) => k >= 3) ?? batches[0]!;
   if (opts.build !== false) await buildBundle();
   const template = JSON.parse(readFileSync(join(root, 'test', 'events', 'post-events-browser.json'), 'utf8')) as Record<string, unknown>;
@@ -181,33 +190,55 @@ export async function measureLambda(opts: { batches?: number[]; invocations?: nu
       cwd: root,
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
       env: {
-        PATH: process.env.PATH, ...COLD_ENV,
+        PATH: process.env.PATH,
+        ...COLD_ENV,
         SITES: '{"demo":{"origins":["https://www.example.com"],"allowNoOrigin":true}}',
-        FIREHOSE_ENDPOINT: fh.url, AWS_ACCESS_KEY_ID: 'AKIDBENCHONLY', AWS_SECRET_ACCESS_KEY: 'bench-only-not-a-secret',
+        FIREHOSE_ENDPOINT: fh.url,
+        AWS_ACCESS_KEY_ID: 'AKIDBENCHONLY',
+        AWS_SECRET_ACCESS_KEY: 'bench-only-not-a-secret',
         // As deployed (serverless.yml functions.ingest.environment; test/infra pins them), and what
         // Lambda itself sets for a function with LoggingConfig JSON / ApplicationLogLevel INFO.
-        POWERTOOLS_SERVICE_NAME: 'clickstream-ingest', POWERTOOLS_METRICS_NAMESPACE: 'Clickstream', POWERTOOLS_LOG_LEVEL: 'INFO',
-        AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'INFO', AWS_LAMBDA_FUNCTION_NAME: 'clickstream-dev-ingest',
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+        POWERTOOLS_SERVICE_NAME: 'clickstream-ingest',
+        POWERTOOLS_METRICS_NAMESPACE: 'Clickstream',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        AWS_LAMBDA_LOG_FORMAT: 'JSON',
+        AWS_LAMBDA_LOG_LEVEL: 'INFO',
+        AWS_LAMBDA_FUNCTION_NAME: 'clickstream-dev-ingest',
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+        AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       },
     });
     let result = '';
     let stderr = '';
-    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => { result += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    (child.stdio[3] as NodeJS.ReadableStream).on('data', (d: Buffer) => {
+      result += d.toString();
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdin!.end(JSON.stringify(input));
     const code = await new Promise<number | null>((ok) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
-      child.once('exit', (c) => { clearTimeout(timer); ok(c); });
+      child.once('exit', (c) => {
+        clearTimeout(timer);
+        ok(c);
+      });
     });
     const out = JSON.parse(result || '{}') as ChildOut;
-    if (code !== 0 || out.error || !out.batches) throw new Error(`lambda bench child failed (exit ${code}): ${out.error ?? ''} ${stderr.slice(-1000)}`);
-    opts.log?.(`lambda: init ${(out.init.cpu_us / 1000).toFixed(0)} ms CPU, ${Object.entries(out.batches).map(([k, v]) => `${k} events ${median(v.cpu_us).toFixed(0)} us`).join(', ')}, ${(out.log.bytes / out.log.invocations).toFixed(0)} B of logs per invocation`);
+    if (code !== 0 || out.error || !out.batches)
+      throw new Error(`lambda bench child failed (exit ${code}): ${out.error ?? ''} ${stderr.slice(-1000)}`);
+    opts.log?.(
+      `lambda: init ${(out.init.cpu_us / 1000).toFixed(0)} ms CPU, ${Object.entries(out.batches)
+        .map(([k, v]) => `${k} events ${median(v.cpu_us).toFixed(0)} us`)
+        .join(', ')}, ${(out.log.bytes / out.log.invocations).toFixed(0)} B of logs per invocation`,
+    );
     return {
       batches,
       invocations_per_batch: invocations,
       invocation_cpu_us: Object.fromEntries(Object.entries(out.batches).map(([k, v]) => [k, stat(v.cpu_us)])),
-      invocation_cpu_mean_us: Object.fromEntries(Object.entries(out.batches).map(([k, v]) => [k, round2(v.cpu_us.reduce((a, b) => a + b, 0) / v.cpu_us.length)])),
+      invocation_cpu_mean_us: Object.fromEntries(
+        Object.entries(out.batches).map(([k, v]) => [k, round2(v.cpu_us.reduce((a, b) => a + b, 0) / v.cpu_us.length)]),
+      ),
       invocation_wall_us: Object.fromEntries(Object.entries(out.batches).map(([k, v]) => [k, stat(v.wall_us)])),
       app_log_bytes_per_invocation: out.log.bytes / out.log.invocations,
       app_log_sample: out.log.sample,

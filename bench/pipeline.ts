@@ -55,10 +55,18 @@ function runOnce(variant: Variant, req: BenchRequest, config: PipelineConfig): v
       return;
     }
     case 'pipeline': {
-      const r = processRequest({
-        body: req.body, contentType: 'text/plain;charset=UTF-8', userAgent: req.userAgent, sourceIp: req.sourceIp,
-        origin: 'https://www.example.com', requestId: 'bench', receivedAt: new Date(),
-      }, config);
+      const r = processRequest(
+        {
+          body: req.body,
+          contentType: 'text/plain;charset=UTF-8',
+          userAgent: req.userAgent,
+          sourceIp: req.sourceIp,
+          origin: 'https://www.example.com',
+          requestId: 'bench',
+          receivedAt: new Date(),
+        },
+        config,
+      );
       const records = packLines(r.lines);
       if (r.rejects.length) packRecords(r.rejects);
       sink += records.length;
@@ -92,7 +100,17 @@ export function runPipelineBench(opts: { rounds?: number; msPerCell?: number; lo
   // Every body must be accepted whole: a benchmark that measured the reject path would flatter us.
   for (const [b, rs] of reqs) {
     for (const q of rs) {
-      const r = processRequest({ body: q.body, contentType: 'text/plain', userAgent: q.userAgent, sourceIp: q.sourceIp, origin: 'https://www.example.com', receivedAt: new Date() }, config);
+      const r = processRequest(
+        {
+          body: q.body,
+          contentType: 'text/plain',
+          userAgent: q.userAgent,
+          sourceIp: q.sourceIp,
+          origin: 'https://www.example.com',
+          receivedAt: new Date(),
+        },
+        config,
+      );
       if (r.status !== 200 || r.events.length !== b) throw new Error(`bench body rejected: ${JSON.stringify(r.response)}`);
       naiveHandle(q.body, q.userAgent, q.sourceIp, config);
     }

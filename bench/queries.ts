@@ -63,7 +63,15 @@ export interface QueryBench {
 }
 
 /** Every saved query `runs` times; `bytes` (if given) reads the bytes scanned after each run. */
-async function timeQueries(db: LocalAthena, from: string, to: string, runs: number, log?: (s: string) => void, label = '', bytes?: () => number) {
+async function timeQueries(
+  db: LocalAthena,
+  from: string,
+  to: string,
+  runs: number,
+  log?: (s: string) => void,
+  label = '',
+  bytes?: () => number,
+) {
   const times: Record<string, Stat> = {};
   const cpu: Record<string, Stat> = {};
   const scanned: Record<string, number> = {};
@@ -92,7 +100,9 @@ async function timeQueries(db: LocalAthena, from: string, to: string, runs: numb
 /** Does the saved query read the rejects table? (Only data_quality does today.) */
 const readsRejects = (name: string) => /\brejects\b/.test(loadQuery(name).sql.replace(/--[^\n]*/g, ''));
 
-export async function runQueryBench(opts: { events?: number; days?: number; windows?: number; runs?: number; parquet?: boolean; log?: (s: string) => void } = {}): Promise<QueryBench> {
+export async function runQueryBench(
+  opts: { events?: number; days?: number; windows?: number; runs?: number; parquet?: boolean; log?: (s: string) => void } = {},
+): Promise<QueryBench> {
   const target = opts.events ?? 1_000_000;
   const runs = opts.runs ?? 1;
   const log = opts.log;
@@ -109,13 +119,22 @@ export async function runQueryBench(opts: { events?: number; days?: number; wind
     const t0 = performance.now();
     for (let w = 0; w < windows; w++) {
       // One window, or window w of `windows` (3 days each, oldest first, its own seed).
-      const sim = windows === 1
-        ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
-        : { ...DEFAULT_OPTIONS, days: 3, seed: DEFAULT_OPTIONS.seed + w, end: new Date(Date.parse(`${end}T00:00:00Z`) - (windows - 1 - w) * 3 * DAY_MS).toISOString().slice(0, 10), visitors: Math.ceil(target / windows / ROWS_PER_VISITOR_3_DAYS) };
+      const sim =
+        windows === 1
+          ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
+          : {
+              ...DEFAULT_OPTIONS,
+              days: 3,
+              seed: DEFAULT_OPTIONS.seed + w,
+              end: new Date(Date.parse(`${end}T00:00:00Z`) - (windows - 1 - w) * 3 * DAY_MS).toISOString().slice(0, 10),
+              visitors: Math.ceil(target / windows / ROWS_PER_VISITOR_3_DAYS),
+            };
       const result = simulate(sim, dir);
       stored_rows += result.deliveries.events.length;
       objects += result.objects.events;
-      log?.(`queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      log?.(
+        `queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
     const simulate_s = (performance.now() - t0) / 1000;
     const jsonBytes = bytesOf(objectsUnder(join(dir, 'events'), '.gz'));
@@ -129,7 +148,15 @@ export async function runQueryBench(opts: { events?: number; days?: number; wind
       db.close();
     }
     const out: QueryBench = {
-      target_events: target, stored_rows, objects, simulate_s, days, ...(windows > 1 ? { windows } : {}), runs, queries: json.times, total_median_ms: json.total,
+      target_events: target,
+      stored_rows,
+      objects,
+      simulate_s,
+      days,
+      ...(windows > 1 ? { windows } : {}),
+      runs,
+      queries: json.times,
+      total_median_ms: json.total,
     };
     if (opts.parquet === false) return out;
 
@@ -138,24 +165,34 @@ export async function runQueryBench(opts: { events?: number; days?: number; wind
     const convert_s = (performance.now() - t1) / 1000;
     symlinkSync(join(dir, 'rejects'), join(pqDir, 'rejects'));
     const parquetBytes = bytesOf(objectsUnder(join(pqDir, 'events'), '.parquet'));
-    log?.(`queries: ${parquetObjects} objects converted to Parquet in ${convert_s.toFixed(1)} s (${parquetBytes} B; gzip JSON ${jsonBytes} B)`);
+    log?.(
+      `queries: ${parquetObjects} objects converted to Parquet in ${convert_s.toFixed(1)} s (${parquetBytes} B; gzip JSON ${jsonBytes} B)`,
+    );
     const pq = await openLocalAthena(pqDir, 'parquet');
     let parquet: Awaited<ReturnType<typeof timeQueries>>;
     try {
       const profile = join(pqDir, 'profile.json');
       // Caches off, so every run reads from the files what Athena would read from S3.
-      for (const sql of ['SET enable_external_file_cache = false', 'SET parquet_metadata_cache = false', "PRAGMA enable_profiling = 'json'",
-        `PRAGMA profiling_output = '${profile}'`, `SET custom_profiling_settings = '{"TOTAL_BYTES_READ": "true"}'`]) await pq.connection.run(sql);
+      for (const sql of [
+        'SET enable_external_file_cache = false',
+        'SET parquet_metadata_cache = false',
+        "PRAGMA enable_profiling = 'json'",
+        `PRAGMA profiling_output = '${profile}'`,
+        `SET custom_profiling_settings = '{"TOTAL_BYTES_READ": "true"}'`,
+      ])
+        await pq.connection.run(sql);
       const measured = () => (JSON.parse(readFileSync(profile, 'utf8')) as { total_bytes_read: number }).total_bytes_read;
       parquet = await timeQueries(pq, from, to, runs, log, ' (parquet)', measured);
     } finally {
       pq.close();
     }
     out.events_bytes = { json_gzip: jsonBytes, parquet: parquetBytes, parquet_objects: parquetObjects, convert_s };
-    out.bytes_scanned = Object.fromEntries(queryNames().map((name) => {
-      const rejects = readsRejects(name) ? rejectsBytes : 0;
-      return [name, { json_gzip: jsonBytes + rejects, parquet: parquet.scanned[name]! + rejects }];
-    }));
+    out.bytes_scanned = Object.fromEntries(
+      queryNames().map((name) => {
+        const rejects = readsRejects(name) ? rejectsBytes : 0;
+        return [name, { json_gzip: jsonBytes + rejects, parquet: parquet.scanned[name]! + rejects }];
+      }),
+    );
     out.queries_parquet = parquet.times;
     out.total_median_ms_parquet = parquet.total;
     return out;
@@ -208,13 +245,22 @@ function simulateInto(dir: string, target: number, days: number, windows: number
   let objects = 0;
   const t0 = performance.now();
   for (let w = 0; w < windows; w++) {
-    const sim = windows === 1
-      ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
-      : { ...DEFAULT_OPTIONS, days: 3, seed: DEFAULT_OPTIONS.seed + w, end: new Date(Date.parse(`${end}T00:00:00Z`) - (windows - 1 - w) * 3 * DAY_MS).toISOString().slice(0, 10), visitors: Math.ceil(target / windows / ROWS_PER_VISITOR_3_DAYS) };
+    const sim =
+      windows === 1
+        ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
+        : {
+            ...DEFAULT_OPTIONS,
+            days: 3,
+            seed: DEFAULT_OPTIONS.seed + w,
+            end: new Date(Date.parse(`${end}T00:00:00Z`) - (windows - 1 - w) * 3 * DAY_MS).toISOString().slice(0, 10),
+            visitors: Math.ceil(target / windows / ROWS_PER_VISITOR_3_DAYS),
+          };
     const result = simulate(sim, dir);
     stored_rows += result.deliveries.events.length;
     objects += result.objects.events;
-    log?.(`compacted queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    log?.(
+      `compacted queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   return { ...range, stored_rows, objects, simulate_s: (performance.now() - t0) / 1000 };
 }
@@ -222,7 +268,12 @@ function simulateInto(dir: string, target: number, days: number, windows: number
 const addDays = (dt: string, n: number) => new Date(Date.parse(`${dt}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
 const dtOf = (file: string) => /[/\\]dt=(\d{4}-\d{2}-\d{2})[/\\]/.exec(file)?.[1] ?? '';
 
-interface PlanNode { operator_type?: string; operator_name?: string; extra_info?: Record<string, unknown>; children?: PlanNode[] }
+interface PlanNode {
+  operator_type?: string;
+  operator_name?: string;
+  extra_info?: Record<string, unknown>;
+  children?: PlanNode[];
+}
 /** Per compacted table: per Parquet object, each column's compressed bytes, and its footer's. */
 type ParquetSizes = Map<string, { columns: Map<string, number>; footer: number }[]>;
 
@@ -230,13 +281,20 @@ async function parquetColumnSizes(db: LocalAthena, dir: string): Promise<Parquet
   const out: ParquetSizes = new Map();
   for (const table of readdirSync(join(dir, 'compacted'))) {
     const files = objectsUnder(join(dir, 'compacted', table), '.parquet');
-    out.set(table, await Promise.all(files.map(async (f) => {
-      const r = await db.run(`SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata('${f.replace(/'/g, "''")}') GROUP BY 1`);
-      const columns = new Map(r.rows.map((x) => [String(x[0]).split(/[.,]/)[0]!, Number(x[1])]));
-      // What is not a column chunk is the footer and page headers: read by every scan of the object.
-      const footer = statSync(f).size - [...columns.values()].reduce((a, b) => a + b, 0);
-      return { columns, footer };
-    })));
+    out.set(
+      table,
+      await Promise.all(
+        files.map(async (f) => {
+          const r = await db.run(
+            `SELECT path_in_schema, sum(total_compressed_size) FROM parquet_metadata('${f.replace(/'/g, "''")}') GROUP BY 1`,
+          );
+          const columns = new Map(r.rows.map((x) => [String(x[0]).split(/[.,]/)[0]!, Number(x[1])]));
+          // What is not a column chunk is the footer and page headers: read by every scan of the object.
+          const footer = statSync(f).size - [...columns.values()].reduce((a, b) => a + b, 0);
+          return { columns, footer };
+        }),
+      ),
+    );
   }
   return out;
 }
@@ -255,7 +313,7 @@ function parquetBytesOfPlan(plan: PlanNode, sizes: ParquetSizes): number {
       const info = n.extra_info ?? {};
       const files = String(info['Filename(s)'] ?? '');
       const table = /[/\\]compacted[/\\]([a-z_]+)[/\\]/.exec(files)?.[1];
-      const objects = table ? sizes.get(table) ?? [] : [];
+      const objects = table ? (sizes.get(table) ?? []) : [];
       // DuckDB gives one item as a string, several as a list.
       const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
       const named = [...list(info.Projections), ...list(info.Filters).flatMap((f) => f.match(/[a-z_][a-z0-9_]*/g) ?? [])];
@@ -275,7 +333,9 @@ function parquetBytesOfPlan(plan: PlanNode, sizes: ParquetSizes): number {
  * plus, at full size, the gzip objects it still reads raw (days not compacted yet, within the slack;
  * data_quality too, which reads every copy through the events_copies view).
  */
-export async function runCompactedQueryBench(opts: { events?: number; days?: number; windows?: number; runs?: number; log?: (s: string) => void } = {}): Promise<CompactedQueryBench> {
+export async function runCompactedQueryBench(
+  opts: { events?: number; days?: number; windows?: number; runs?: number; log?: (s: string) => void } = {},
+): Promise<CompactedQueryBench> {
   const target = opts.events ?? 1_000_000;
   const days = opts.days ?? DEFAULT_OPTIONS.days;
   const windows = opts.windows ?? 1;
@@ -290,38 +350,67 @@ export async function runCompactedQueryBench(opts: { events?: number; days?: num
     const rawInRange = rawObjects.filter(inSlack);
     const rejectsBytes = bytesOf(objectsUnder(join(dir, 'rejects'), '.gz').filter(inSlack));
     const t1 = performance.now();
-    const c = await compact(dir, { onDay: (dt, n) => { if (n % 5 === 0) log?.(`compacted queries: compacted ${n} days (${dt})`); } });
+    const c = await compact(dir, {
+      onDay: (dt, n) => {
+        if (n % 5 === 0) log?.(`compacted queries: compacted ${n} days (${dt})`);
+      },
+    });
     const compaction_s = (performance.now() - t1) / 1000;
     log?.(`compacted queries: ${c.compacted.length} days compacted in ${compaction_s.toFixed(1)} s; seam ${JSON.stringify(c.seam)}`);
 
     const db = await openLocalAthena(dir);
     try {
       // What analysts could see before (any raw copy) and cannot after (through the view).
-      const [[lost]] = (await db.run('SELECT count(*) FROM (SELECT DISTINCT event_id FROM events EXCEPT SELECT event_id FROM events_dedup)')).rows as [[number]];
+      const [[lost]] = (
+        await db.run('SELECT count(*) FROM (SELECT DISTINCT event_id FROM events EXCEPT SELECT event_id FROM events_dedup)')
+      ).rows as [[number]];
       const seam = await readSeam(db);
       // Raw objects the views still open: days outside the compacted range (their cutoff aside).
       const rawRead = rawInRange.filter((f) => dtOf(f) < seam.compacted_from || dtOf(f) >= seam.raw_from);
       const sizes = await parquetColumnSizes(db, dir);
       const profile = join(dir, 'profile.json');
-      for (const sql of ["PRAGMA enable_profiling = 'json'", `PRAGMA profiling_output = '${profile}'`,
-        `SET custom_profiling_settings = '{"EXTRA_INFO": "true", "OPERATOR_TYPE": "true", "OPERATOR_NAME": "true"}'`]) await db.connection.run(sql);
+      for (const sql of [
+        "PRAGMA enable_profiling = 'json'",
+        `PRAGMA profiling_output = '${profile}'`,
+        `SET custom_profiling_settings = '{"EXTRA_INFO": "true", "OPERATOR_TYPE": "true", "OPERATOR_NAME": "true"}'`,
+      ])
+        await db.connection.run(sql);
       const measured = () => parquetBytesOfPlan(JSON.parse(readFileSync(profile, 'utf8')) as PlanNode, sizes);
       const load = loadavg()[0]!;
       const timed = await timeQueries(db, from, to, runs, log, ' (compacted)', measured);
-      const bytes_scanned = Object.fromEntries(queryNames().map((name) => {
-        const rejects = readsRejects(name) ? rejectsBytes : 0;
-        return [name, { json_gzip: bytesOf(rawInRange) + rejects, compacted: timed.scanned[name]! + bytesOf(rawRead) + rejects }];
-      }));
+      const bytes_scanned = Object.fromEntries(
+        queryNames().map((name) => {
+          const rejects = readsRejects(name) ? rejectsBytes : 0;
+          return [name, { json_gzip: bytesOf(rawInRange) + rejects, compacted: timed.scanned[name]! + bytesOf(rawRead) + rejects }];
+        }),
+      );
       const ratio = (n: string) => bytes_scanned[n]!.compacted / bytes_scanned[n]!.json_gzip;
       const byTime = Object.entries(timed.times).sort((a, b) => b[1].median - a[1].median);
       const byRatio = queryNames().sort((a, b) => ratio(b) - ratio(a));
       const business = queryNames().filter((n) => n !== 'data_quality');
       return {
-        target_events: target, stored_rows: sim.stored_rows, objects: sim.objects, days, ...(windows > 1 ? { windows } : {}), simulate_s: sim.simulate_s,
-        compaction_s, compacted_days: c.compacted.length, rows_lost: lost, raw_json_gzip_bytes: bytesOf(rawObjects),
-        compacted_parquet_bytes: bytesOf(objectsUnder(join(dir, 'compacted'), '.parquet')), runs, queries: timed.times, queries_cpu: timed.cpu, load_average_at_queries: load, bytes_scanned,
-        max_query_ms: byTime[0]![1].median, max_query: byTime[0]![0], bytes_ratio_max: ratio(byRatio[0]!), bytes_ratio_max_query: byRatio[0]!,
-        max_business_query_ms: Math.max(...business.map((n) => timed.times[n]!.median)), bytes_ratio_max_business: Math.max(...business.map(ratio)),
+        target_events: target,
+        stored_rows: sim.stored_rows,
+        objects: sim.objects,
+        days,
+        ...(windows > 1 ? { windows } : {}),
+        simulate_s: sim.simulate_s,
+        compaction_s,
+        compacted_days: c.compacted.length,
+        rows_lost: lost,
+        raw_json_gzip_bytes: bytesOf(rawObjects),
+        compacted_parquet_bytes: bytesOf(objectsUnder(join(dir, 'compacted'), '.parquet')),
+        runs,
+        queries: timed.times,
+        queries_cpu: timed.cpu,
+        load_average_at_queries: load,
+        bytes_scanned,
+        max_query_ms: byTime[0]![1].median,
+        max_query: byTime[0]![0],
+        bytes_ratio_max: ratio(byRatio[0]!),
+        bytes_ratio_max_query: byRatio[0]!,
+        max_business_query_ms: Math.max(...business.map((n) => timed.times[n]!.median)),
+        bytes_ratio_max_business: Math.max(...business.map(ratio)),
       };
     } finally {
       db.close();
@@ -353,7 +442,7 @@ export function compactionCost(run: CompactedQueryBench, opts: { eventsPerMonth?
   const views = viewFiles().length;
   const perRunBytes = days * perDay + (2 + views) * min;
   const runsPerMonth = 30;
-  const athena = (perRunBytes * runsPerMonth / TB) * PRICES.athena.perTB;
+  const athena = ((perRunBytes * runsPerMonth) / TB) * PRICES.athena.perTB;
   // Plan, Plan rows, Days, per day 4 statements, Seam, Seam row, the views.
   const transitions = (3 + views + 4 * days + 2) * runsPerMonth;
   const stepFunctions = (transitions / 1000) * PRICES.stepFunctions.perThousandTransitions;
@@ -365,7 +454,11 @@ export function compactionCost(run: CompactedQueryBench, opts: { eventsPerMonth?
   const alarm = PRICES.cloudwatch.alarmMonth;
   const total = athena + stepFunctions + s3Puts + storage + alarm;
   return {
-    events_per_month: eventsPerMonth, raw_bytes_per_day: rawPerDay, compacted_bytes_per_day: compactedPerDay, bytes_scanned_per_run: perRunBytes,
-    usd: { athena, step_functions: stepFunctions, s3_puts: s3Puts, storage_first_month: storage, alarm, total }, per_million_events_usd: total / (eventsPerMonth / 1e6),
+    events_per_month: eventsPerMonth,
+    raw_bytes_per_day: rawPerDay,
+    compacted_bytes_per_day: compactedPerDay,
+    bytes_scanned_per_run: perRunBytes,
+    usd: { athena, step_functions: stepFunctions, s3_puts: s3Puts, storage_first_month: storage, alarm, total },
+    per_million_events_usd: total / (eventsPerMonth / 1e6),
   };
 }

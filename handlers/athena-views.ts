@@ -27,8 +27,9 @@ async function apply(event: CloudFormationCustomResourceEvent, deadline: number)
   // the compaction's seam-only run (clients/sfn.ts); not fatal: the next scheduled run moves it anyway.
   if (event.ResourceType === 'Custom::CompactionSeam') {
     if (event.RequestType !== 'Delete') {
-      await startSeamRun((event.ResourceProperties as unknown as { StateMachine: string }).StateMachine, event.RequestId)
-        .catch((err: unknown) => logger.warn('seam run not started; the views read raw days until the next compaction run', { err: String(err) }));
+      await startSeamRun((event.ResourceProperties as unknown as { StateMachine: string }).StateMachine, event.RequestId).catch(
+        (err: unknown) => logger.warn('seam run not started; the views read raw days until the next compaction run', { err: String(err) }),
+      );
     }
     return;
   }
@@ -42,8 +43,12 @@ async function apply(event: CloudFormationCustomResourceEvent, deadline: number)
 
 export async function handler(event: CloudFormationCustomResourceEvent, context: Context): Promise<void> {
   const p = event.ResourceProperties as unknown as ViewProps;
-  const physicalResourceId = event.RequestType === 'Delete' ? event.PhysicalResourceId
-    : event.ResourceType === 'Custom::CompactionSeam' ? 'compaction-seam' : `athena-views:${p.Database}`;
+  const physicalResourceId =
+    event.RequestType === 'Delete'
+      ? event.PhysicalResourceId
+      : event.ResourceType === 'Custom::CompactionSeam'
+        ? 'compaction-seam'
+        : `athena-views:${p.Database}`;
   const deadline = Date.now() + context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS;
   let outcome: Outcome;
   try {

@@ -28,7 +28,10 @@ async function apply(event: CloudFormationCustomResourceEvent): Promise<void> {
   }
   for (const f of checkedFiles(p)) {
     await putObject(p.Bucket, {
-      Key: f.Key, Body: f.Body, ContentType: f.ContentType, CacheControl: f.CacheControl,
+      Key: f.Key,
+      Body: f.Body,
+      ContentType: f.ContentType,
+      CacheControl: f.CacheControl,
       ChecksumSHA256: sha256Base64(f.Body),
     });
   }

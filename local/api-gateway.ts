@@ -27,7 +27,17 @@ export const PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024;
 const GRACE_MS = 1_000;
 const DRAIN_LIMIT_BYTES = 8 * PAYLOAD_LIMIT_BYTES;
 // Hop-by-hop headers (RFC 9110 7.6.1) and lengths the stand-in recomputes.
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'content-length', 'host']);
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'content-length',
+  'host',
+]);
 
 export interface ApiGatewayOptions {
   port: number;
@@ -47,7 +57,11 @@ export interface ApiGateway {
   close(): Promise<void>;
 }
 
-const apiError = (status: number, message: string) => ({ status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ message })) });
+const apiError = (status: number, message: string) => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: Buffer.from(JSON.stringify({ message })),
+});
 const INTERNAL = () => apiError(500, 'Internal Server Error');
 
 /** Offline's wrapping of a function error: a 200 whose JSON body is the Lambda error object. */
@@ -56,10 +70,16 @@ export function isFunctionError(status: number, body: Buffer): { errorType: stri
   try {
     const o = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     const keys = Object.keys(o);
-    if (typeof o.errorMessage === 'string' && typeof o.errorType === 'string' && keys.every((k) => ['errorMessage', 'errorType', 'stackTrace', 'trace'].includes(k))) {
+    if (
+      typeof o.errorMessage === 'string' &&
+      typeof o.errorType === 'string' &&
+      keys.every((k) => ['errorMessage', 'errorType', 'stackTrace', 'trace'].includes(k))
+    ) {
       return { errorType: o.errorType, errorMessage: o.errorMessage };
     }
-  } catch { /* not JSON: a plain body */ }
+  } catch {
+    /* not JSON: a plain body */
+  }
   return undefined;
 }
 
@@ -70,7 +90,9 @@ export function originAllowed(cors: CorsConfig, origin: string): boolean {
 /** The CORS headers API Gateway adds to an answer for `origin` (none when it is not allowed). */
 export function corsHeaders(cors: CorsConfig, origin: string | undefined, preflight: boolean): Record<string, string> {
   if (!origin || !originAllowed(cors, origin)) return {};
-  const h: Record<string, string> = { 'access-control-allow-origin': cors.allowedOrigins.includes('*') && !cors.allowCredentials ? '*' : origin };
+  const h: Record<string, string> = {
+    'access-control-allow-origin': cors.allowedOrigins.includes('*') && !cors.allowCredentials ? '*' : origin,
+  };
   if (cors.allowCredentials) h['access-control-allow-credentials'] = 'true';
   if (preflight) {
     h['access-control-allow-methods'] = cors.allowedMethods.join(',');
@@ -111,7 +133,14 @@ type Outcome = { kind: 'answer'; answer: Answer } | { kind: 'timeout' } | { kind
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
-function forward(agent: Agent, target: URL, req: IncomingMessage, body: Buffer, timeoutMs: number, forwardedFor: boolean): Promise<Outcome> {
+function forward(
+  agent: Agent,
+  target: URL,
+  req: IncomingMessage,
+  body: Buffer,
+  timeoutMs: number,
+  forwardedFor: boolean,
+): Promise<Outcome> {
   return new Promise((ok) => {
     const headers: IncomingHttpHeaders = {};
     for (const [k, v] of Object.entries(req.headers)) if (!HOP.has(k)) headers[k] = v;
@@ -120,11 +149,26 @@ function forward(agent: Agent, target: URL, req: IncomingMessage, body: Buffer, 
     const up = request({ agent, host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => { clearTimeout(timer); ok({ kind: 'answer', answer: { status: res.statusCode ?? 502, headers: res.headers as Answer['headers'], body: Buffer.concat(chunks) } }); });
-      res.on('error', (e) => { clearTimeout(timer); ok({ kind: 'unreachable', message: e.message }); });
+      res.on('end', () => {
+        clearTimeout(timer);
+        ok({
+          kind: 'answer',
+          answer: { status: res.statusCode ?? 502, headers: res.headers as Answer['headers'], body: Buffer.concat(chunks) },
+        });
+      });
+      res.on('error', (e) => {
+        clearTimeout(timer);
+        ok({ kind: 'unreachable', message: e.message });
+      });
     });
-    const timer = setTimeout(() => { up.destroy(); ok({ kind: 'timeout' }); }, timeoutMs);
-    up.on('error', (e) => { clearTimeout(timer); ok({ kind: 'unreachable', message: e.message }); });
+    const timer = setTimeout(() => {
+      up.destroy();
+      ok({ kind: 'timeout' });
+    }, timeoutMs);
+    up.on('error', (e) => {
+      clearTimeout(timer);
+      ok({ kind: 'unreachable', message: e.message });
+    });
     up.end(body);
   });
 }
@@ -179,7 +223,7 @@ export function startApiGateway(opts: ApiGatewayOptions): Promise<ApiGateway> {
       }
       send(res, answer, origin);
     })().catch((err: unknown) => {
-      log(`api-gateway: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      log(`api-gateway: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
       if (!res.headersSent) send(res, INTERNAL(), origin);
       else res.destroy();
     });
@@ -193,11 +237,12 @@ export function startApiGateway(opts: ApiGatewayOptions): Promise<ApiGateway> {
       ok({
         server,
         url: `http://${host}:${port}`,
-        close: () => new Promise<void>((done) => {
-          agent.destroy();
-          server.close(() => done());
-          server.closeAllConnections();
-        }),
+        close: () =>
+          new Promise<void>((done) => {
+            agent.destroy();
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
       });
     });
   });

@@ -16,7 +16,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import { COMPACTED_TABLES, duckSelect, STATE_TABLE, type CompactedTable, type Seam } from './athena-local/compaction';
-import { compactedDir, createCompactedTables, createViews, openLocalAthena, readSeam, sqlString, type LocalAthena } from './athena-local/duckdb';
+import {
+  compactedDir,
+  createCompactedTables,
+  createViews,
+  openLocalAthena,
+  readSeam,
+  sqlString,
+  type LocalAthena,
+} from './athena-local/duckdb';
 import { objectsUnder } from './firehose/layout';
 
 const DAY_MS = 86_400_000;
@@ -55,7 +63,10 @@ export const isComplete = (dt: string, cutoff: string) => cutoff >= `${nextDay(d
 export function rawDays(dataDir: string): string[] {
   const dir = join(dataDir, 'events');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((d) => /^dt=\d{4}-\d{2}-\d{2}$/.test(d)).map((d) => d.slice(3)).sort();
+  return readdirSync(dir)
+    .filter((d) => /^dt=\d{4}-\d{2}-\d{2}$/.test(d))
+    .map((d) => d.slice(3))
+    .sort();
 }
 
 /** What changes when a raw object is added to the day: their count and total bytes. */
@@ -87,8 +98,19 @@ async function compactDay(db: LocalAthena, dataDir: string, dt: string, cutoff: 
   // Last, as on AWS: a state row means the day's tables are all written.
   const events = `(SELECT count(*) FROM events_compacted c WHERE c.dt = ${sqlString(dt)})`;
   const cols = STATE_TABLE.columns.filter((c) => c.name !== 'dt');
-  const values: Record<string, string> = { cutoff: sqlString(cutoff), compacted_at: sqlString(compactedAt), events, raw_fingerprint: sqlString(fp) };
-  await writeDay(db, dataDir, STATE_TABLE.name, dt, `SELECT ${cols.map((c) => `CAST(${values[c.name]} AS ${c.duck}) AS ${c.name}`).join(', ')}`);
+  const values: Record<string, string> = {
+    cutoff: sqlString(cutoff),
+    compacted_at: sqlString(compactedAt),
+    events,
+    raw_fingerprint: sqlString(fp),
+  };
+  await writeDay(
+    db,
+    dataDir,
+    STATE_TABLE.name,
+    dt,
+    `SELECT ${cols.map((c) => `CAST(${values[c.name]} AS ${c.duck}) AS ${c.name}`).join(', ')}`,
+  );
   await createCompactedTables(db, dataDir);
 }
 
@@ -96,11 +118,17 @@ async function compactDay(db: LocalAthena, dataDir: string, dt: string, cutoff: 
 export async function compact(dataDir: string, opts: CompactOptions = {}): Promise<CompactResult> {
   const now = opts.now ?? new Date();
   const through = opts.through ?? new Date(now.getTime() - DAY_MS).toISOString().slice(0, 10);
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(through) || Number.isNaN(Date.parse(through))) throw new CompactUsageError(`--through must be a date YYYY-MM-DD, got ${through}`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(through) || Number.isNaN(Date.parse(through)))
+    throw new CompactUsageError(`--through must be a date YYYY-MM-DD, got ${through}`);
   const cutoff = new Date(now.getTime() - CUTOFF_MARGIN_MS).toISOString();
   const db = await openLocalAthena(dataDir);
   try {
-    const state = new Map((await db.run('SELECT dt, cutoff, raw_fingerprint FROM compaction_state')).rows.map((r) => [String(r[0]), { cutoff: String(r[1]), fp: String(r[2]) }]));
+    const state = new Map(
+      (await db.run('SELECT dt, cutoff, raw_fingerprint FROM compaction_state')).rows.map((r) => [
+        String(r[0]),
+        { cutoff: String(r[1]), fp: String(r[2]) },
+      ]),
+    );
     const days = rawDays(dataDir).filter((d) => d <= through);
     const todo: { dt: string; fp: string }[] = [];
     const unchanged: string[] = [];
@@ -136,18 +164,30 @@ async function main(): Promise<void> {
     return;
   }
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? '.data');
-  const bar = new SingleBar({ format: 'compact  [{bar}] {value}/{total} days | {dt}', noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: 'compact  [{bar}] {value}/{total} days | {dt}', noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true },
+    Presets.shades_classic,
+  );
   const t0 = Date.now();
   try {
     const r = await compact(dataDir, {
       through: values.through,
-      onStart: (n) => { if (!values.quiet) bar.start(Math.max(n, 1), 0, { dt: '' }); },
-      onDay: (dt, done) => { if (!values.quiet) bar.update(done, { dt }); },
+      onStart: (n) => {
+        if (!values.quiet) bar.start(Math.max(n, 1), 0, { dt: '' });
+      },
+      onDay: (dt, done) => {
+        if (!values.quiet) bar.update(done, { dt });
+      },
     });
     if (!values.quiet) bar.stop();
     const s = r.seam;
-    const range = s.compacted_from <= s.compacted_to ? `${s.compacted_from} to ${s.compacted_to} read from Parquet${s.raw_from <= s.compacted_to ? ` (rows of ${s.compacted_to} received from ${s.cutoff} on are still read raw)` : ''}` : 'nothing compacted yet';
-    process.stdout.write(`compacted ${r.compacted.length} day(s), ${r.unchanged.length} unchanged, in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${range}\n`);
+    const range =
+      s.compacted_from <= s.compacted_to
+        ? `${s.compacted_from} to ${s.compacted_to} read from Parquet${s.raw_from <= s.compacted_to ? ` (rows of ${s.compacted_to} received from ${s.cutoff} on are still read raw)` : ''}`
+        : 'nothing compacted yet';
+    process.stdout.write(
+      `compacted ${r.compacted.length} day(s), ${r.unchanged.length} unchanged, in ${((Date.now() - t0) / 1000).toFixed(1)} s; ${range}\n`,
+    );
   } catch (e) {
     bar.stop();
     if (e instanceof CompactUsageError) {

@@ -41,23 +41,36 @@ export const EDGE_SDK_HEADERS: Record<string, string> = {
 export function readForwardedHeaders(file = SERVERLESS_YML): string[] {
   // CloudFormation tags (!Ref, !GetAtt...) are unknown to the parser: kept as plain values, unused here.
   type Policy = { Properties?: { OriginRequestPolicyConfig?: { HeadersConfig?: { Headers?: unknown } } } };
-  const doc = parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as { resources?: { Resources?: { EdgeIngestOriginRequestPolicy?: Policy } } } | null;
+  const doc = parse(readFileSync(file, 'utf8'), { logLevel: 'silent' }) as {
+    resources?: { Resources?: { EdgeIngestOriginRequestPolicy?: Policy } };
+  } | null;
   const headers = doc?.resources?.Resources?.EdgeIngestOriginRequestPolicy?.Properties?.OriginRequestPolicyConfig?.HeadersConfig?.Headers;
   if (!Array.isArray(headers) || headers.length === 0) throw new Error('serverless.yml: EdgeIngestOriginRequestPolicy lists no headers');
   return headers.map((h) => String(h).toLowerCase());
 }
 
-export interface EdgeSdkFile { file: string; integrity: string; body: Buffer; br: Buffer; gzip: Buffer }
+export interface EdgeSdkFile {
+  file: string;
+  integrity: string;
+  body: Buffer;
+  br: Buffer;
+  gzip: Buffer;
+}
 
 /** The content-hashed SDK files by name, read from client-sdk/dist/manifest.json (built by client-sdk/build.mjs). */
 export function readSdkFiles(dist = SDK_DIST): Map<string, EdgeSdkFile> {
-  const manifest = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as { files: Record<string, { file: string; integrity: string }> };
+  const manifest = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as {
+    files: Record<string, { file: string; integrity: string }>;
+  };
   const out = new Map<string, EdgeSdkFile>();
   for (const f of Object.values(manifest.files)) {
     const body = readFileSync(join(dist, f.file));
     out.set(f.file, {
-      file: f.file, integrity: f.integrity, body,
-      br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }), gzip: gzipSync(body, { level: 9 }),
+      file: f.file,
+      integrity: f.integrity,
+      body,
+      br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+      gzip: gzipSync(body, { level: 9 }),
     });
   }
   return out;
@@ -88,7 +101,11 @@ export function viewerAddress(req: IncomingMessage): string {
 }
 
 /** The origin request: only the listed viewer headers, CloudFront's own viewer address, nothing the client claims to be CloudFront's. */
-export function originHeaders(incoming: IncomingHttpHeaders, forwarded: readonly string[], address: string): Record<string, string | string[]> {
+export function originHeaders(
+  incoming: IncomingHttpHeaders,
+  forwarded: readonly string[],
+  address: string,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name of forwarded) {
     if (name.startsWith('cloudfront-')) continue;
@@ -115,13 +132,20 @@ export function proxyToApi(target: URL, forwarded: readonly string[], req: Incom
       if (res.headersSent) return res.destroy();
       res.writeHead(status, { 'content-type': 'text/plain' }).end(message);
     };
-    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, timeout: ORIGIN_TIMEOUT_MS }, (answer) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(answer.headers)) if (v !== undefined && !['connection', 'keep-alive', 'transfer-encoding'].includes(k)) out[k] = v;
-      res.writeHead(answer.statusCode ?? 502, out);
-      answer.pipe(res);
+    const up = request(
+      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers, timeout: ORIGIN_TIMEOUT_MS },
+      (answer) => {
+        const out: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(answer.headers))
+          if (v !== undefined && !['connection', 'keep-alive', 'transfer-encoding'].includes(k)) out[k] = v;
+        res.writeHead(answer.statusCode ?? 502, out);
+        answer.pipe(res);
+      },
+    );
+    up.on('timeout', () => {
+      up.destroy();
+      fail(504, 'origin did not answer within 30 s');
     });
-    up.on('timeout', () => { up.destroy(); fail(504, 'origin did not answer within 30 s'); });
     up.on('error', (e) => fail(502, `origin unreachable: ${e.message}`));
     up.end(body);
   });

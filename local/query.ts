@@ -29,19 +29,28 @@ const csvCell = (v: Cell) => {
 
 export function formatResult(result: ResultSet, format: Format): string {
   if (format === 'json') {
-    return `${JSON.stringify(result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i] ?? null]))), null, 2)}\n`;
+    return `${JSON.stringify(
+      result.rows.map((r) => Object.fromEntries(result.columns.map((c, i) => [c, r[i] ?? null]))),
+      null,
+      2,
+    )}\n`;
   }
   if (format === 'csv') {
     return `${[result.columns.map(csvCell).join(','), ...result.rows.map((r) => r.map(csvCell).join(','))].join('\n')}\n`;
   }
-  const numeric = result.columns.map((_, i) => result.rows.length > 0 && result.rows.every((r) => r[i] === null || typeof r[i] === 'number'));
+  const numeric = result.columns.map(
+    (_, i) => result.rows.length > 0 && result.rows.every((r) => r[i] === null || typeof r[i] === 'number'),
+  );
   const table = new Table({
     head: result.columns,
     colAligns: numeric.map((n) => (n ? 'right' : 'left')),
     style: { head: [], border: [] },
     chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
-  for (const r of result.rows) table.push(r.map((v) => (v === null ? '' : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 4 }) : String(v))));
+  for (const r of result.rows)
+    table.push(
+      r.map((v) => (v === null ? '' : typeof v === 'number' ? v.toLocaleString('en-US', { maximumFractionDigits: 4 }) : String(v))),
+    );
   return `${table.toString()}\n(${result.rows.length} row${result.rows.length === 1 ? '' : 's'})\n`;
 }
 
@@ -61,7 +70,8 @@ export interface AthenaTarget {
 export function athenaTarget(values: { workgroup?: string; database?: string }, env: NodeJS.ProcessEnv): AthenaTarget {
   const stage = env.STAGE ?? 'dev';
   const workgroup = values.workgroup ?? env.ATHENA_WORKGROUP;
-  if (!workgroup) throw new QueryUsageError('--athena needs --workgroup or ATHENA_WORKGROUP (the deployed workgroup, e.g. clickstream-dev)');
+  if (!workgroup)
+    throw new QueryUsageError('--athena needs --workgroup or ATHENA_WORKGROUP (the deployed workgroup, e.g. clickstream-dev)');
   return { workgroup, database: values.database ?? env.ATHENA_DATABASE ?? `clickstream_${stage}` };
 }
 
@@ -71,9 +81,15 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
     args: argv,
     allowPositionals: true,
     options: {
-      from: { type: 'string' }, to: { type: 'string' }, step: { type: 'string', multiple: true },
-      format: { type: 'string', default: 'table' }, list: { type: 'boolean' }, help: { type: 'boolean' },
-      athena: { type: 'boolean' }, workgroup: { type: 'string' }, database: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      step: { type: 'string', multiple: true },
+      format: { type: 'string', default: 'table' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean' },
+      athena: { type: 'boolean' },
+      workgroup: { type: 'string' },
+      database: { type: 'string' },
     },
   } as const;
   let parsed: ReturnType<typeof parseArgs<typeof config>>;
@@ -95,7 +111,10 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
     return 0;
   }
   try {
-    if (positionals.length !== 1) throw new QueryUsageError(positionals.length === 0 ? 'which query? (npm run query -- --list)' : `one query at a time, got ${positionals.join(' ')}`);
+    if (positionals.length !== 1)
+      throw new QueryUsageError(
+        positionals.length === 0 ? 'which query? (npm run query -- --list)' : `one query at a time, got ${positionals.join(' ')}`,
+      );
     const format = values.format as Format;
     if (!['table', 'csv', 'json'].includes(format)) throw new QueryUsageError(`--format must be table, csv or json, got '${format}'`);
     const q = loadQuery(positionals[0]!);
@@ -118,7 +137,9 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
         scanned += b.bytesScanned;
         cost += b.costUsd;
       }
-      io.err(`athena: ${r.queryExecutionId} scanned ${(scanned / 1e6).toFixed(2)} MB, cost $${cost.toFixed(6)} at $${ATHENA_PRICING.usdPerTB}/TB (10 MB minimum per query${excludesBots(q) ? ', 2 queries: the answer and its bot count' : ''}; price checked ${ATHENA_PRICING.checked})\n`);
+      io.err(
+        `athena: ${r.queryExecutionId} scanned ${(scanned / 1e6).toFixed(2)} MB, cost $${cost.toFixed(6)} at $${ATHENA_PRICING.usdPerTB}/TB (10 MB minimum per query${excludesBots(q) ? ', 2 queries: the answer and its bot count' : ''}; price checked ${ATHENA_PRICING.checked})\n`,
+      );
       return 0;
     }
 
@@ -126,7 +147,8 @@ export async function runQueryCli(argv: string[], io: QueryCliIo): Promise<numbe
     const db = await openLocalAthena(dataDir);
     try {
       io.out(formatResult(finishResult(q, values.step ?? [], await db.run(stripComments(q.sql), params)), format));
-      if (excludesBots(q)) sayExcluded(excludedFrom(await db.run(stripComments(bots.sql), queryParams(bots, values.from as string, values.to as string))));
+      if (excludesBots(q))
+        sayExcluded(excludedFrom(await db.run(stripComments(bots.sql), queryParams(bots, values.from as string, values.to as string))));
     } finally {
       db.close();
     }
@@ -154,5 +176,13 @@ if (require.main === module) {
   runQueryCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env })
     // runQueryCli answers every expected failure with an exit code; anything it throws is a bug:
     // print its stack and fail rather than leave an unhandled rejection.
-    .then((code) => { process.exitCode = code; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (e: unknown) => {
+        console.error(e);
+        process.exitCode = 1;
+      },
+    );
 }

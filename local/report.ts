@@ -17,7 +17,15 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runOnAthena, type AthenaRunOptions } from './athena-local/athena';
 import { openLocalAthena, stripComments, type ResultSet } from './athena-local/duckdb';
-import { checkDate, finishResult, loadQuery, queryParams, QueryUsageError, MAX_FUNNEL_STEPS, type SavedQuery } from './athena-local/queries';
+import {
+  checkDate,
+  finishResult,
+  loadQuery,
+  queryParams,
+  QueryUsageError,
+  MAX_FUNNEL_STEPS,
+  type SavedQuery,
+} from './athena-local/queries';
 import { DEMO_FUNNEL } from './demo/funnel';
 import { athenaTarget, type AthenaTarget } from './query';
 import { excludedBotsQuery, excludedFrom, type ExcludedBots } from './report/excluded-bots';
@@ -112,9 +120,27 @@ export async function collect(source: ReportSource, from: string, to: string, st
 }
 
 /** The command that prints every row of a query, for the report's range and source: copy, paste, run. */
-export function queryCommand(source: Pick<ReportSource, 'queryArgs' | 'queryEnv'>, name: string, from: string, to: string, steps: readonly string[]): string {
+export function queryCommand(
+  source: Pick<ReportSource, 'queryArgs' | 'queryEnv'>,
+  name: string,
+  from: string,
+  to: string,
+  steps: readonly string[],
+): string {
   const env = Object.entries(source.queryEnv).map(([k, v]) => `${k}=${shellWord(v)}`);
-  const words = ['npm', 'run', 'query', '--', name, '--from', from, '--to', to, ...(name === 'funnel' ? steps.flatMap((s) => ['--step', s]) : []), ...source.queryArgs];
+  const words = [
+    'npm',
+    'run',
+    'query',
+    '--',
+    name,
+    '--from',
+    from,
+    '--to',
+    to,
+    ...(name === 'funnel' ? steps.flatMap((s) => ['--step', s]) : []),
+    ...source.queryArgs,
+  ];
   return [...env, ...words.map(shellWord)].join(' ');
 }
 
@@ -132,8 +158,14 @@ export async function reportHtml(source: ReportSource, o: PageOptions): Promise<
   const now = o.now ?? new Date();
   const { results, excludedBots } = await collect(source, o.from, o.to, steps, o.concurrency);
   return renderReport({
-    title: TITLE, from: o.from, to: o.to, funnelSteps: steps,
-    generatedAt: now.toISOString().replace(/\.\d+Z$/, 'Z'), source: source.label, results, excludedBots,
+    title: TITLE,
+    from: o.from,
+    to: o.to,
+    funnelSteps: steps,
+    generatedAt: now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    source: source.label,
+    results,
+    excludedBots,
     partialDay: partialDayOf(o.to, now),
     moreCommand: (name) => queryCommand(source, name, o.from, o.to, steps),
   });
@@ -174,7 +206,10 @@ export function parseExpiry(value: string): number {
   const m = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
   if (!m) throw new QueryUsageError(`--expires must be a duration like 24h, 90m, 7d or 3600s, got '${value}'`);
   const seconds = Number(m[1]) * { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 }[m[2] as '' | 's' | 'm' | 'h' | 'd'];
-  if (seconds < 1 || seconds > MAX_PRESIGN_SECONDS) throw new QueryUsageError(`--expires must be between 1 s and 7 days (${MAX_PRESIGN_SECONDS} s, the SigV4 pre-signed URL maximum), got '${value}'`);
+  if (seconds < 1 || seconds > MAX_PRESIGN_SECONDS)
+    throw new QueryUsageError(
+      `--expires must be between 1 s and 7 days (${MAX_PRESIGN_SECONDS} s, the SigV4 pre-signed URL maximum), got '${value}'`,
+    );
   return seconds;
 }
 
@@ -188,7 +223,8 @@ export async function resultsBucketOf(athena: AthenaClient, workgroup: string): 
 }
 
 /** reports/<range>-<when>.html: a new key per run, so a link already shared keeps showing what it showed. */
-export const reportKey = (from: string, to: string, now: Date) => `reports/clickstream-${from}_${to}-${now.toISOString().replace(/[-:]|\.\d+/g, '')}.html`;
+export const reportKey = (from: string, to: string, now: Date) =>
+  `reports/clickstream-${from}_${to}-${now.toISOString().replace(/[-:]|\.\d+/g, '')}.html`;
 
 export interface Published {
   bucket: string;
@@ -198,12 +234,21 @@ export interface Published {
 }
 
 /** Uploads the page (private, like everything in the bucket) and signs a GET for it. */
-export async function publishReport(s3: S3Client, o: { bucket: string; key: string; html: string; expiresIn: number; now?: Date }): Promise<Published> {
-  await s3.send(new PutObjectCommand({
-    Bucket: o.bucket, Key: o.key, Body: o.html,
-    // Opened in the browser, not downloaded; never kept by a shared cache past the link's life.
-    ContentType: 'text/html; charset=utf-8', ContentDisposition: 'inline', CacheControl: 'private, no-store',
-  }));
+export async function publishReport(
+  s3: S3Client,
+  o: { bucket: string; key: string; html: string; expiresIn: number; now?: Date },
+): Promise<Published> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: o.bucket,
+      Key: o.key,
+      Body: o.html,
+      // Opened in the browser, not downloaded; never kept by a shared cache past the link's life.
+      ContentType: 'text/html; charset=utf-8',
+      ContentDisposition: 'inline',
+      CacheControl: 'private, no-store',
+    }),
+  );
   const url = await getSignedUrl(s3, new GetObjectCommand({ Bucket: o.bucket, Key: o.key }), { expiresIn: o.expiresIn });
   return { bucket: o.bucket, key: o.key, url, expiresAt: new Date((o.now ?? new Date()).getTime() + o.expiresIn * 1_000) };
 }
@@ -225,9 +270,17 @@ export async function runReportCli(argv: string[], io: ReportCliIo): Promise<num
     const config = {
       args: argv,
       options: {
-        from: { type: 'string' }, to: { type: 'string' }, step: { type: 'string', multiple: true }, out: { type: 'string' }, help: { type: 'boolean' },
-        athena: { type: 'boolean' }, workgroup: { type: 'string' }, database: { type: 'string' },
-        publish: { type: 'boolean' }, bucket: { type: 'string' }, expires: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        step: { type: 'string', multiple: true },
+        out: { type: 'string' },
+        help: { type: 'boolean' },
+        athena: { type: 'boolean' },
+        workgroup: { type: 'string' },
+        database: { type: 'string' },
+        publish: { type: 'boolean' },
+        bucket: { type: 'string' },
+        expires: { type: 'string' },
       },
     } as const;
     let parsed: ReturnType<typeof parseArgs<typeof config>>;
@@ -268,7 +321,9 @@ export async function runReportCli(argv: string[], io: ReportCliIo): Promise<num
       const bucket = values.bucket ?? io.env.RESULTS_BUCKET ?? (await resultsBucketOf(athena, target.workgroup));
       const s3 = io.s3Client ? io.s3Client() : new S3Client({});
       const p = await publishReport(s3, { bucket, key: reportKey(from, to, now), html, expiresIn, now });
-      io.out(`published s3://${p.bucket}/${p.key}\nlink (expires ${p.expiresAt.toISOString().replace(/\.\d+Z$/, 'Z')}, or earlier if the credentials that signed it expire first):\n${p.url}\n`);
+      io.out(
+        `published s3://${p.bucket}/${p.key}\nlink (expires ${p.expiresAt.toISOString().replace(/\.\d+Z$/, 'Z')}, or earlier if the credentials that signed it expire first):\n${p.url}\n`,
+      );
     }
     return 0;
   } catch (e) {
@@ -285,5 +340,13 @@ if (require.main === module) {
   runReportCli(process.argv.slice(2), { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), env: process.env })
     // runReportCli answers every expected failure with an exit code; anything it throws is a bug:
     // print its stack and fail rather than leave an unhandled rejection.
-    .then((code) => { process.exitCode = code; }, (e: unknown) => { console.error(e); process.exitCode = 1; });
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (e: unknown) => {
+        console.error(e);
+        process.exitCode = 1;
+      },
+    );
 }

@@ -12,7 +12,11 @@ import { dirname, join } from 'node:path';
 /** The files dist/ is built from: build.mjs, package.json (the version) and src/. */
 function sourceFiles(sdkDir: string): string[] {
   const src = join(sdkDir, 'src');
-  return [join(sdkDir, 'build.mjs'), join(sdkDir, 'package.json'), ...readdirSync(src, { recursive: true }).map((f) => join(src, String(f)))];
+  return [
+    join(sdkDir, 'build.mjs'),
+    join(sdkDir, 'package.json'),
+    ...readdirSync(src, { recursive: true }).map((f) => join(src, String(f))),
+  ];
 }
 
 /** Output files build.mjs writes; missing ones mean "build". */
@@ -40,7 +44,8 @@ export function ensureSdkBuilt(sdkDir: string, warn: (m: string) => void = conso
     // An over-budget build still writes its files (build.mjs checks sizes after writing).
     if (existsSync(join(tmp, 'manifest.json'))) moveInto(tmp, join(sdkDir, 'dist'));
     if (r.status !== 0) {
-      if (!existsSync(join(sdkDir, 'dist', SDK_OUTPUTS[0] as string))) throw new Error(`the browser SDK did not build, so the demo site could not record anything:\n${output}`);
+      if (!existsSync(join(sdkDir, 'dist', SDK_OUTPUTS[0] as string)))
+        throw new Error(`the browser SDK did not build, so the demo site could not record anything:\n${output}`);
       warn(`warning: the browser SDK build reported a problem; serving what it wrote:\n${output}`);
     }
   } finally {

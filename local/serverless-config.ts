@@ -17,11 +17,33 @@ export interface StreamConfig {
 }
 
 // !GetAtt, !Sub, !Ref ... : keep the YAML parseable; their values are not needed locally.
-const cfnTags: Tags = ['GetAtt', 'Sub', 'Ref', 'Join', 'Select', 'Split', 'If', 'Equals', 'Not', 'And', 'Or', 'ImportValue', 'FindInMap', 'Base64', 'GetAZs', 'Condition']
-  .flatMap((t) => (['scalar', 'seq', 'map'] as const).map((collection) => ({ tag: `!${t}`, collection, resolve: (v: unknown) => ({ [`Fn::${t}`]: v }) } as never)));
+const cfnTags: Tags = [
+  'GetAtt',
+  'Sub',
+  'Ref',
+  'Join',
+  'Select',
+  'Split',
+  'If',
+  'Equals',
+  'Not',
+  'And',
+  'Or',
+  'ImportValue',
+  'FindInMap',
+  'Base64',
+  'GetAZs',
+  'Condition',
+].flatMap((t) =>
+  (['scalar', 'seq', 'map'] as const).map(
+    (collection) => ({ tag: `!${t}`, collection, resolve: (v: unknown) => ({ [`Fn::${t}`]: v }) }) as never,
+  ),
+);
 
 function lookup(root: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
+  return path
+    .split('.')
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), root);
 }
 
 /** `${param:name}`: the stage's params, then params.default (the framework's rule). */
@@ -38,7 +60,7 @@ function resolve(value: unknown, doc: Record<string, unknown>, stage: string): u
     const whole = /^\$\{([^{}]+)\}$/.exec(out);
     const sub = (expr: string): unknown => {
       const [ref, fallback] = expr.split(',').map((s) => s.trim());
-      if (ref === 'sls:stage' || ref === "opt:stage") return stage;
+      if (ref === 'sls:stage' || ref === 'opt:stage') return stage;
       // The local stack passes no other CLI option: `${opt:region, 'us-east-1'}` is its fallback.
       if (ref?.startsWith('opt:') && fallback !== undefined) return fallback.replace(/^['"]|['"]$/g, '');
       if (ref?.startsWith('self:')) return lookup(doc, ref.slice(5));
@@ -134,7 +156,9 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v ===
 export async function readHttpApi(stage: string, file = SERVERLESS_YML): Promise<HttpApiConfig> {
   const doc = readDoc(file);
   const providerTimeout = lookup(doc, 'provider.timeout') ?? 6;
-  const functions = Object.values((lookup(doc, 'functions') ?? {}) as Record<string, { timeout?: unknown; events?: Record<string, unknown>[] }>);
+  const functions = Object.values(
+    (lookup(doc, 'functions') ?? {}) as Record<string, { timeout?: unknown; events?: Record<string, unknown>[] }>,
+  );
   const routed = functions.filter((f) => (f.events ?? []).some((e) => 'httpApi' in e));
   if (routed.length === 0) throw new Error('serverless.yml: no function has an httpApi event');
   // One bound for the stand-in: the longest of the routed functions.
@@ -147,10 +171,20 @@ export async function readHttpApi(stage: string, file = SERVERLESS_YML): Promise
   return {
     timeoutSeconds,
     cors: {
-      allowedOrigins: list(await get('allowedOrigins') ?? '*'),
+      allowedOrigins: list((await get('allowedOrigins')) ?? '*'),
       // The framework derives unset methods from the routes; the stand-in does not, so it refuses.
-      allowedMethods: list(await get('allowedMethods') ?? missing('provider.httpApi.cors.allowedMethods')),
-      allowedHeaders: list(await get('allowedHeaders') ?? ['Content-Type', 'X-Amz-Date', 'Authorization', 'X-Api-Key', 'X-Amz-Security-Token', 'X-Amz-User-Agent', 'X-Amzn-Trace-Id']),
+      allowedMethods: list((await get('allowedMethods')) ?? missing('provider.httpApi.cors.allowedMethods')),
+      allowedHeaders: list(
+        (await get('allowedHeaders')) ?? [
+          'Content-Type',
+          'X-Amz-Date',
+          'Authorization',
+          'X-Api-Key',
+          'X-Amz-Security-Token',
+          'X-Amz-User-Agent',
+          'X-Amzn-Trace-Id',
+        ],
+      ),
       exposedResponseHeaders: list(await get('exposedResponseHeaders')),
       allowCredentials: (await get('allowCredentials')) === true,
       maxAge: c.maxAge === undefined ? undefined : Number(await get('maxAge')),

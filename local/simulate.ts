@@ -16,7 +16,8 @@ import { DEFAULT_OPTIONS, generate, type SimOptions } from './simulator/generate
 import { replay } from './simulator/replay';
 import { simulate, writeTruth, type Progress } from './simulator/index';
 
-const USAGE = 'usage: npm run simulate -- [--days N] [--visitors N] [--seed N] [--end YYYY-MM-DD] [--bots F] [--duplicates F] [--rejects F] [--late F] [--clean] [--api URL]';
+const USAGE =
+  'usage: npm run simulate -- [--days N] [--visitors N] [--seed N] [--end YYYY-MM-DD] [--bots F] [--duplicates F] [--rejects F] [--late F] [--clean] [--api URL]';
 
 function fail(message: string): never {
   process.stderr.write(`simulate: ${message}\n${USAGE}\n`);
@@ -28,11 +29,16 @@ function barProgress(): Progress {
   let started = 0;
   return {
     start(total, label) {
-      bar = new SingleBar({
-        format: `${label.padEnd(8)} [{bar}] {value}/{total} | {rate}/s | ETA {eta_formatted}`,
-        // Without a TTY (CI logs) print a line every 2 s instead of redrawing.
-        noTTYOutput: true, notTTYSchedule: 2000, hideCursor: true,
-      }, Presets.shades_classic);
+      bar = new SingleBar(
+        {
+          format: `${label.padEnd(8)} [{bar}] {value}/{total} | {rate}/s | ETA {eta_formatted}`,
+          // Without a TTY (CI logs) print a line every 2 s instead of redrawing.
+          noTTYOutput: true,
+          notTTYSchedule: 2000,
+          hideCursor: true,
+        },
+        Presets.shades_classic,
+      );
       started = Date.now();
       bar.start(total || 1, 0, { rate: 0 });
     },
@@ -53,15 +59,26 @@ async function replayToApi(opts: SimOptions, api: URL, progress: Progress) {
   progress.start(requests.filter((r) => !r.firehoseCopy).length, 'requests');
   const r = await replay(requests, api, opts.siteId, { onProgress: (n) => progress.update(n) });
   progress.stop();
-  process.stdout.write(`replayed ${r.sent} requests to ${api.origin}: ${r.accepted} events accepted; statuses ${JSON.stringify(r.statuses)} (0 = network error)\n`);
+  process.stdout.write(
+    `replayed ${r.sent} requests to ${api.origin}: ${r.accepted} events accepted; statuses ${JSON.stringify(r.statuses)} (0 = network error)\n`,
+  );
 }
 
 async function main() {
   const { values } = parseArgs({
     options: {
-      days: { type: 'string' }, visitors: { type: 'string' }, seed: { type: 'string' }, end: { type: 'string' },
-      bots: { type: 'string' }, duplicates: { type: 'string' }, rejects: { type: 'string' }, late: { type: 'string' },
-      api: { type: 'string' }, stage: { type: 'string' }, clean: { type: 'boolean' }, help: { type: 'boolean' },
+      days: { type: 'string' },
+      visitors: { type: 'string' },
+      seed: { type: 'string' },
+      end: { type: 'string' },
+      bots: { type: 'string' },
+      duplicates: { type: 'string' },
+      rejects: { type: 'string' },
+      late: { type: 'string' },
+      api: { type: 'string' },
+      stage: { type: 'string' },
+      clean: { type: 'boolean' },
+      help: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -110,13 +127,15 @@ async function main() {
   const result = simulate(opts, dataDir, values.stage ?? process.env.STAGE ?? 'dev', progress);
   const truthFile = writeTruth(dataDir, opts, result);
   const d = result.deliveries;
-  process.stdout.write([
-    `simulated ${opts.visitors} visitors over ${opts.days} days ending ${opts.end} (seed ${opts.seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    `  ${result.requests.length} requests -> ${d.events.length} stored rows (${new Set(d.events.map((e) => e.row.event_id)).size} distinct events), ${d.rejects.length} rejects`,
-    `  ${result.objects.events + result.objects.rejects} objects under ${dataDir}`,
-    `  ground truth: ${truthFile}`,
-    '',
-  ].join('\n'));
+  process.stdout.write(
+    [
+      `simulated ${opts.visitors} visitors over ${opts.days} days ending ${opts.end} (seed ${opts.seed}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+      `  ${result.requests.length} requests -> ${d.events.length} stored rows (${new Set(d.events.map((e) => e.row.event_id)).size} distinct events), ${d.rejects.length} rejects`,
+      `  ${result.objects.events + result.objects.rejects} objects under ${dataDir}`,
+      `  ground truth: ${truthFile}`,
+      '',
+    ].join('\n'),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -51,7 +51,10 @@ export function readRows(dir: string): Record<string, unknown>[] {
   return objectsUnder(dir).flatMap((f) => {
     const raw = readFileSync(f);
     const text = (f.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8');
-    return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   });
 }
 
@@ -60,7 +63,11 @@ const live = new Set<number>();
 /** Ends every stack still running (SIGKILL to its process group); test/support/stack.ts calls it after each test file. */
 export function killAllStacks(): void {
   for (const pid of live) {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   live.clear();
 }
@@ -86,11 +93,20 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     // Relative to the service folder (serverless-esbuild joins it there); .local-build/ is git-ignored.
     CLICKSTREAM_BUILD_DIR: buildDir,
     ...(opts.bufferSeconds !== undefined ? { LOCAL_BUFFER_SECONDS: String(opts.bufferSeconds) } : {}),
-    ...(opts.faults ? { LOCAL_FIREHOSE_FAULTS: Object.entries(opts.faults).map(([k, v]) => `${k}=${v}`).join(',') } : {}),
+    ...(opts.faults
+      ? {
+          LOCAL_FIREHOSE_FAULTS: Object.entries(opts.faults)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(','),
+        }
+      : {}),
     ...opts.env,
   };
   const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'local', 'start.ts')], {
-    cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid) live.add(child.pid);
   let output = '';
@@ -99,18 +115,35 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     child.stdout!.on('data', (d: Buffer) => {
       output += d.toString();
       const m = /CLICKSTREAM_READY (.+)/.exec(output);
-      if (m) { clearTimeout(timer); ok(JSON.parse(m[1] as string)); }
+      if (m) {
+        clearTimeout(timer);
+        ok(JSON.parse(m[1] as string));
+      }
     });
-    child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
-    child.once('exit', (code) => { clearTimeout(timer); fail(new Error(`local stack exited (${code}) before it was ready:\n${output.slice(-4000)}`)); });
+    child.stderr!.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      fail(new Error(`local stack exited (${code}) before it was ready:\n${output.slice(-4000)}`));
+    });
   });
   const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
   const signal = async (sig: NodeJS.Signals) => {
     if (child.exitCode === null && child.pid) {
-      try { process.kill(-child.pid, sig); } catch { /* gone */ }
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        /* gone */
+      }
       // Bounded wait; the timer is cleared so a prompt exit does not keep jest alive for 15 s.
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((r) => { timer = setTimeout(r, 15_000); })]);
+      await Promise.race([
+        exited,
+        new Promise((r) => {
+          timer = setTimeout(r, 15_000);
+        }),
+      ]);
       clearTimeout(timer);
     }
     if (child.pid) live.delete(child.pid);
@@ -125,7 +158,10 @@ export async function startLocalStack(opts: StartOptions = {}): Promise<LocalSta
     throw err;
   }
   const admin = async (path: string, body?: unknown) => {
-    const r = await fetch(`${urls.firehoseUrl}/_local/${path}`, { method: 'POST', body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(`${urls.firehoseUrl}/_local/${path}`, {
+      method: 'POST',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!r.ok) throw new Error(`stand-in ${path}: HTTP ${r.status}`);
   };
   // Tests reach the API on 127.0.0.1 (no IPv6 surprises with "localhost").

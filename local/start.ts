@@ -45,7 +45,10 @@ async function waitForApi(url: string, child: ChildProcess, timeoutMs = 120_000)
 
 /** LOCAL_PARAMS "a=1,b=x" -> ['a=1', 'b=x']; a malformed entry stops the start with its reason. */
 function parseParams(spec: string | undefined): string[] {
-  const out = (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const out = (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const p of out) if (!/^[A-Za-z][A-Za-z0-9]*=/.test(p)) throw new Error(`LOCAL_PARAMS: "${p}" is not name=value`);
   return out;
 }
@@ -54,7 +57,10 @@ async function main() {
   const root = join(__dirname, '..');
   ensureSdkBuilt(join(root, 'client-sdk'));
   const firehose = new FirehoseStandIn({
-    dataDir, streams: readStreams(STAGE), bufferSeconds, faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS),
+    dataDir,
+    streams: readStreams(STAGE),
+    bufferSeconds,
+    faults: parseFaults(env.LOCAL_FIREHOSE_FAULTS),
     quota: quotaFromSetting(env.LOCAL_FIREHOSE_QUOTA, readRegion(STAGE)),
   });
   const fh = await firehose.listen(Number(env.FIREHOSE_PORT ?? 0));
@@ -64,26 +70,46 @@ async function main() {
   // Offline listens on a private port; only the API Gateway stand-in faces clients.
   const offlinePort = await freePort();
   const params = parseParams(env.LOCAL_PARAMS);
-  const offline = spawn(process.execPath, [join(root, 'node_modules', 'osls', 'bin', 'serverless.js'), 'offline', 'start',
-    '--stage', STAGE, '--host', '127.0.0.1', '--httpPort', String(offlinePort), '--lambdaPort', String(await freePort()), '--localEnvironment',
-    ...params.map((p) => `--param=${p}`)], {
-    cwd: root,
-    stdio: ['ignore', env.LOCAL_QUIET ? 'ignore' : 'inherit', 'inherit'],
-    env: {
-      ...env,
-      FIREHOSE_ENDPOINT: fh.url,
-      // Its own build folder: `npm run package` deletes .esbuild/ (the default) wholesale, which
-      // would take the handler away from a running stack.
-      CLICKSTREAM_BUILD_DIR: env.CLICKSTREAM_BUILD_DIR ?? join('.local-build', 'offline'),
-      // The SDK signs requests; the stand-in does not check signatures.
-      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local', AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
-      AWS_REGION: env.AWS_REGION ?? 'us-east-1', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off',
-      // The AWS SDK warns on Node < 22 about its releases after January 2027; the Lambda runs
-      // nodejs22.x, and the lockfile pins releases that run on 20 (README "Node versions").
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  const offline = spawn(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'osls', 'bin', 'serverless.js'),
+      'offline',
+      'start',
+      '--stage',
+      STAGE,
+      '--host',
+      '127.0.0.1',
+      '--httpPort',
+      String(offlinePort),
+      '--lambdaPort',
+      String(await freePort()),
+      '--localEnvironment',
+      ...params.map((p) => `--param=${p}`),
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', env.LOCAL_QUIET ? 'ignore' : 'inherit', 'inherit'],
+      env: {
+        ...env,
+        FIREHOSE_ENDPOINT: fh.url,
+        // Its own build folder: `npm run package` deletes .esbuild/ (the default) wholesale, which
+        // would take the handler away from a running stack.
+        CLICKSTREAM_BUILD_DIR: env.CLICKSTREAM_BUILD_DIR ?? join('.local-build', 'offline'),
+        // The SDK signs requests; the stand-in does not check signatures.
+        AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID ?? 'local',
+        AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY ?? 'local',
+        AWS_REGION: env.AWS_REGION ?? 'us-east-1',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+        POWERTOOLS_LOG_LEVEL: env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        // The AWS SDK warns on Node < 22 about its releases after January 2027; the Lambda runs
+        // nodejs22.x, and the lockfile pins releases that run on 20 (README "Node versions").
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
     },
-  });
+  );
   let gateway: Awaited<ReturnType<typeof startApiGateway>> | undefined;
 
   let stopping = false;
@@ -93,7 +119,10 @@ async function main() {
     await gateway?.close();
     if (offline.exitCode === null && offline.pid) {
       offline.kill('SIGTERM');
-      await new Promise((r) => { offline.once('exit', r); setTimeout(r, 5000); });
+      await new Promise((r) => {
+        offline.once('exit', r);
+        setTimeout(r, 5000);
+      });
     }
     await firehose.close();
     demo.server.close();
@@ -102,7 +131,12 @@ async function main() {
   };
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
-  offline.on('exit', (code) => { if (!stopping) { console.error(`serverless offline exited (${code})`); void stop(1); } });
+  offline.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`serverless offline exited (${code})`);
+      void stop(1);
+    }
+  });
 
   await waitForApi(`http://127.0.0.1:${offlinePort}/v1/events`, offline);
   gateway = await startApiGateway({ port, target: `http://127.0.0.1:${offlinePort}`, http: await readHttpApi(STAGE) });

@@ -12,11 +12,22 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { proxyToApi, readForwardedHeaders, readSdkFiles, serveSdk, type EdgeSdkFile } from './edge';
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8', '.json': 'application/json', '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
 };
 
-export function startStatic(opts: { port: number; apiUrl: string; dataDir: string; host?: string }): Promise<{ server: Server; url: string }> {
+export function startStatic(opts: {
+  port: number;
+  apiUrl: string;
+  dataDir: string;
+  host?: string;
+}): Promise<{ server: Server; url: string }> {
   const host = opts.host ?? '127.0.0.1';
   const root = join(__dirname, 'demo');
   const sdk = join(__dirname, '..', 'client-sdk', 'dist');
@@ -46,13 +57,19 @@ export function startStatic(opts: { port: number; apiUrl: string; dataDir: strin
       const endpoint = `http://${req.headers.host ?? `${host}:${opts.port}`}/v1/events`;
       return res.end(`window.CLICKSTREAM_CONFIG = ${JSON.stringify({ endpoint, siteId: 'demo' })};\n`);
     }
-    const [base, rel] = path === '/report.html' ? [resolve(opts.dataDir), 'report.html']
-      : path.startsWith('/sdk/') ? [sdk, path.slice(5)] : [root, path.endsWith('/') ? `${path}index.html` : path];
+    const [base, rel] =
+      path === '/report.html'
+        ? [resolve(opts.dataDir), 'report.html']
+        : path.startsWith('/sdk/')
+          ? [sdk, path.slice(5)]
+          : [root, path.endsWith('/') ? `${path}index.html` : path];
     const file = normalize(join(base, rel));
     // No escaping the served folder with ../
     if (!file.startsWith(base) || !existsSync(file) || !statSync(file).isFile()) {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      return res.end(path === '/report.html' ? 'No report yet: run `npm run report` (after npm run simulate, or some clicking around).' : 'not found');
+      return res.end(
+        path === '/report.html' ? 'No report yet: run `npm run report` (after npm run simulate, or some clicking around).' : 'not found',
+      );
     }
     res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
     res.end(readFileSync(file));

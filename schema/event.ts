@@ -31,7 +31,7 @@ export const LIMITS = {
 
 export const EVENT_TYPES = ['page_view', 'click', 'custom', 'engagement', 'identify'] as const;
 
-const shortText = (maxLength: number) => ({ type: 'string', maxLength } as const);
+const shortText = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 
 const scalar = {
   anyOf: [{ type: 'string', maxLength: 1024 }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }],
@@ -56,7 +56,12 @@ export const eventSchema = {
     referrer: { ...shortText(LIMITS.maxUrlLength), description: 'document.referrer (may be empty).' },
     title: { ...shortText(512), description: 'Page title.' },
     element: { ...shortText(256), description: 'Click target: data-cs-name, id, or trimmed text.' },
-    duration_ms: { type: 'integer', minimum: 0, maximum: 86_400_000, description: 'Engagement time; for a click, time on the page before it.' },
+    duration_ms: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 86_400_000,
+      description: 'Engagement time; for a click, time on the page before it.',
+    },
     scroll_depth: { type: 'integer', minimum: 0, maximum: 100, description: 'Deepest scroll, percent of the page.' },
     properties: {
       type: 'object',

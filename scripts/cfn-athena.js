@@ -55,15 +55,23 @@ function describe(sql) {
 }
 
 // CloudFormation logical ids are alphanumeric.
-const pascal = (s) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0].toUpperCase() + w.slice(1)).join('');
+const pascal = (s) =>
+  s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('');
 
 /**
  * Saved queries: every athena-queries/*.sql, plus each views/*.sql as a "create view" query for
  * running by hand (the deploy already runs them: Custom::AthenaViews). Adding a file is all it takes.
  */
 function queryFiles() {
-  const list = (dir, prefix) => readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()
-    .map((f) => ({ file: join(dir, f), name: prefix + basename(f, '.sql') }));
+  const list = (dir, prefix) =>
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
+      .map((f) => ({ file: join(dir, f), name: prefix + basename(f, '.sql') }));
   return [...list(join(QUERY_DIR, 'views'), 'create_view_'), ...list(QUERY_DIR, '')];
 }
 
@@ -89,13 +97,23 @@ const CREATE_VIEW = /^CREATE\s+OR\s+REPLACE\s+VIEW\s+([a-z_][a-z0-9_]*)\s+AS\s/i
  * every table change, and drops views by that name.
  */
 function viewStatements(dir = VIEW_DIR) {
-  return readdirSync(dir).filter((f) => f.endsWith('.sql')).sort().map((f) => {
-    const sql = readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => !/^\s*--/.test(l)).join('\n').trim().replace(/;\s*$/, '');
-    const name = CREATE_VIEW.exec(sql)?.[1];
-    if (!name) throw new Error(`athena-queries/views/${f}: must be one CREATE OR REPLACE VIEW <name> AS ... statement (the deploy re-runs it)`);
-    if (name.toLowerCase() !== basename(f, '.sql').toLowerCase()) throw new Error(`athena-queries/views/${f}: creates view ${name}; name the file ${name}.sql`);
-    return { Name: name.toLowerCase(), Sql: sql };
-  });
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => {
+      const sql = readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .filter((l) => !/^\s*--/.test(l))
+        .join('\n')
+        .trim()
+        .replace(/;\s*$/, '');
+      const name = CREATE_VIEW.exec(sql)?.[1];
+      if (!name)
+        throw new Error(`athena-queries/views/${f}: must be one CREATE OR REPLACE VIEW <name> AS ... statement (the deploy re-runs it)`);
+      if (name.toLowerCase() !== basename(f, '.sql').toLowerCase())
+        throw new Error(`athena-queries/views/${f}: creates view ${name}; name the file ${name}.sql`);
+      return { Name: name.toLowerCase(), Sql: sql };
+    });
 }
 
 /** Glue table ARNs of the views (Athena keeps a view as a Glue table): what their function may write. */
@@ -103,9 +121,15 @@ const viewTableArns = (views = viewStatements()) =>
   views.map((v) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${v.Name}` }));
 
 /** Stable JSON: object keys sorted, so the fingerprint depends on content, not on key order. */
-const canonical = (v) => (Array.isArray(v) ? `[${v.map(canonical).join(',')}]`
-  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`
-    : JSON.stringify(v));
+const canonical = (v) =>
+  Array.isArray(v)
+    ? `[${v.map(canonical).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v);
 
 /**
  * What the views depend on: their SQL, and every Glue table of the template as packaged, with the
@@ -116,7 +140,9 @@ function viewsFingerprint(resources, conditions, views) {
   const tables = Object.fromEntries(Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Glue::Table'));
   const used = new Set([...canonical(tables).matchAll(/"Fn::If":\["([^"]+)"/g)].map((m) => m[1]));
   const conds = Object.fromEntries(Object.entries(conditions ?? {}).filter(([k]) => used.has(k)));
-  return createHash('sha256').update(canonical({ views, tables, conditions: conds })).digest('hex');
+  return createHash('sha256')
+    .update(canonical({ views, tables, conditions: conds }))
+    .digest('hex');
 }
 
 module.exports = {
@@ -132,7 +158,10 @@ module.exports = {
     const stage = await resolveVariable('sls:stage');
     if (stage === 'local') return ['*'];
     const raw = await resolveVariable('param:corsOrigins');
-    return String(raw).split(',').map((s) => s.trim()).filter(Boolean);
+    return String(raw)
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   },
   /**
    * Output format of events/ (param dataFormat): json (default) or parquet. Anything else fails the

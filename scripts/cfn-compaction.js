@@ -18,7 +18,8 @@ const MARGIN_MINUTES = () => tsx.require('../local/compact.ts', __filename).CUTO
 
 function daysOf(raw) {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 90) throw new Error(`param compactionDays must be a whole number of days from 1 to 90; got "${raw}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 90)
+    throw new Error(`param compactionDays must be a whole number of days from 1 to 90; got "${raw}"`);
   return n;
 }
 
@@ -46,7 +47,10 @@ function definitionString(days) {
 }
 
 /** Glue ARNs of the compaction's tables: what the deploy creates and the state machine commits to. */
-const tableArns = () => compaction().ATHENA_TABLES.map((t) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${t.name}` }));
+const tableArns = () =>
+  compaction().ATHENA_TABLES.map((t) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${t.name}`,
+  }));
 
 module.exports = {
   tables: () => tables(),

@@ -26,7 +26,9 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const JS_TYPE = 'text/javascript; charset=utf-8';
 
 const flag = (name, raw, dflt) => {
-  const v = String(raw ?? dflt).trim().toLowerCase();
+  const v = String(raw ?? dflt)
+    .trim()
+    .toLowerCase();
   if (v !== 'true' && v !== 'false') throw new Error(`param ${name} must be true or false; got "${raw}"`);
   return v;
 };
@@ -38,14 +40,23 @@ const flag = (name, raw, dflt) => {
  * so any other region in the ARN fails here instead of 15 minutes into a deploy.
  */
 function edgeDomainOf({ edgeDomain, edgeCertificateArn }) {
-  const domain = String(edgeDomain ?? '').trim().toLowerCase();
+  const domain = String(edgeDomain ?? '')
+    .trim()
+    .toLowerCase();
   const cert = String(edgeCertificateArn ?? '').trim();
   if (!domain && !cert) return { domain: '', cert: '' };
-  if (!domain || !cert) throw new Error('params edgeDomain and edgeCertificateArn go together: give both (the domain and its ACM certificate in us-east-1) or neither');
-  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain)) throw new Error(`param edgeDomain must be a host name such as t.example.com; got "${edgeDomain}"`);
+  if (!domain || !cert)
+    throw new Error(
+      'params edgeDomain and edgeCertificateArn go together: give both (the domain and its ACM certificate in us-east-1) or neither',
+    );
+  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/.test(domain))
+    throw new Error(`param edgeDomain must be a host name such as t.example.com; got "${edgeDomain}"`);
   const m = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[A-Za-z0-9-]+$/.exec(cert);
   if (!m) throw new Error(`param edgeCertificateArn must be an ACM certificate ARN; got "${edgeCertificateArn}"`);
-  if (m[1] !== 'us-east-1') throw new Error(`param edgeCertificateArn: CloudFront only uses ACM certificates from us-east-1; this one is in ${m[1]} (request or import the certificate in us-east-1)`);
+  if (m[1] !== 'us-east-1')
+    throw new Error(
+      `param edgeCertificateArn: CloudFront only uses ACM certificates from us-east-1; this one is in ${m[1]} (request or import the certificate in us-east-1)`,
+    );
   return { domain, cert };
 }
 
@@ -63,14 +74,20 @@ function wafOf({ region, edgeWafRateLimit, edgeWebAclArn }) {
   const raw = String(edgeWafRateLimit ?? '').trim();
   const arn = String(edgeWebAclArn ?? '').trim();
   if (arn && !/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/[^/]+\/[a-f0-9-]+$/.test(arn)) {
-    throw new Error(`param edgeWebAclArn must be the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID); got "${arn}"`);
+    throw new Error(
+      `param edgeWebAclArn must be the ARN of a CLOUDFRONT-scope web ACL (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/NAME/ID); got "${arn}"`,
+    );
   }
   if (!raw) return { limit: '', arn };
-  if (arn) throw new Error('params edgeWafRateLimit and edgeWebAclArn: give one (a web ACL this stack creates, or one you created), not both');
+  if (arn)
+    throw new Error('params edgeWafRateLimit and edgeWebAclArn: give one (a web ACL this stack creates, or one you created), not both');
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 100) throw new Error(`param edgeWafRateLimit must be an integer >= 100 (requests to /v1/ per IP per 5 minutes); got "${raw}"`);
+  if (!Number.isInteger(n) || n < 100)
+    throw new Error(`param edgeWafRateLimit must be an integer >= 100 (requests to /v1/ per IP per 5 minutes); got "${raw}"`);
   if (region !== 'us-east-1') {
-    throw new Error(`param edgeWafRateLimit: a web ACL for CloudFront can only be created in us-east-1, and this stack deploys to ${region}. Create it there (docs/operations.md "Edge: WAF") and pass --param edgeWebAclArn=ARN instead`);
+    throw new Error(
+      `param edgeWafRateLimit: a web ACL for CloudFront can only be created in us-east-1, and this stack deploys to ${region}. Create it there (docs/operations.md "Edge: WAF") and pass --param edgeWebAclArn=ARN instead`,
+    );
   }
   return { limit: n, arn: '' };
 }
@@ -81,7 +98,8 @@ function readSdkBuild(dist = join(SDK_DIR, 'dist')) {
   const files = Object.entries(manifest.files).map(([name, f]) => {
     const body = readFileSync(join(dist, f.file), 'utf8');
     const integrity = sriOf(body);
-    if (integrity !== f.integrity) throw new Error(`client-sdk/dist/${f.file} does not match its manifest integrity: rebuild with npm run build:sdk`);
+    if (integrity !== f.integrity)
+      throw new Error(`client-sdk/dist/${f.file} does not match its manifest integrity: rebuild with npm run build:sdk`);
     return { name, Key: `${SDK_PREFIX}${f.file}`, Body: body, ContentType: JS_TYPE, CacheControl: IMMUTABLE, Integrity: integrity };
   });
   return { version: manifest.version, files };

@@ -10,10 +10,13 @@ class NamedQueriesPlugin {
     this.hooks = {
       'before:package:finalize': () => {
         const template = serverless.service.provider.compiledCloudFormationTemplate;
-        Object.assign(template.Resources, namedQueryResources({
-          database: { Ref: 'GlueDatabase' },
-          workGroup: { Ref: 'AthenaWorkGroup' },
-        }));
+        Object.assign(
+          template.Resources,
+          namedQueryResources({
+            database: { Ref: 'GlueDatabase' },
+            workGroup: { Ref: 'AthenaWorkGroup' },
+          }),
+        );
       },
     };
   }

@@ -12,7 +12,8 @@ class CfnOverridesPlugin {
     this.hooks = {
       // Resources from serverless.yml are merged into the compiled template during
       // package:finalize, so edit them in service.resources before that.
-      'before:package:finalize': () => applyOverrides(serverless.service.resources?.Resources ?? {}, serverless.service.custom?.cfnOverrides ?? {}),
+      'before:package:finalize': () =>
+        applyOverrides(serverless.service.resources?.Resources ?? {}, serverless.service.custom?.cfnOverrides ?? {}),
     };
   }
 }
@@ -27,7 +28,8 @@ function applyOverrides(resources, overrides) {
       node = node !== null && typeof node === 'object' && Object.hasOwn(node, k) ? node[k] : undefined;
       if (node === undefined) throw new Error(`custom.cfnOverrides: ${path}: ${k} not found in resources.Resources`);
     }
-    if (!Object.hasOwn(node, last)) throw new Error(`custom.cfnOverrides: ${path}: ${last} not set in resources.Resources (override existing values only)`);
+    if (!Object.hasOwn(node, last))
+      throw new Error(`custom.cfnOverrides: ${path}: ${last} not set in resources.Resources (override existing values only)`);
     node[last] = value;
   }
 }

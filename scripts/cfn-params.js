@@ -34,7 +34,11 @@ const MIB = 1024 * 1024;
 function firehoseQuota(region, mibPerSecond) {
   const base = FIREHOSE_DIRECT_PUT[region] ?? FIREHOSE_DIRECT_PUT.default;
   const scale = mibPerSecond === undefined ? 1 : mibPerSecond / base.mibPerSecond;
-  return { mibPerSecond: base.mibPerSecond * scale, requestsPerSecond: base.requestsPerSecond * scale, recordsPerSecond: base.recordsPerSecond * scale };
+  return {
+    mibPerSecond: base.mibPerSecond * scale,
+    requestsPerSecond: base.requestsPerSecond * scale,
+    recordsPerSecond: base.recordsPerSecond * scale,
+  };
 }
 
 /**
@@ -89,7 +93,8 @@ const params = async (resolveVariable) => ({
 
 module.exports = {
   reservedConcurrency: async ({ resolveVariable }) => reservedConcurrencyOf(await resolveVariable('param:reservedConcurrency')),
-  hasReservedConcurrency: async ({ resolveVariable }) => String(reservedConcurrencyOf(await resolveVariable('param:reservedConcurrency')) !== ''),
+  hasReservedConcurrency: async ({ resolveVariable }) =>
+    String(reservedConcurrencyOf(await resolveVariable('param:reservedConcurrency')) !== ''),
   throttleRate: async ({ resolveVariable }) => throttleOf(await params(resolveVariable)).rate,
   throttleBurst: async ({ resolveVariable }) => throttleOf(await params(resolveVariable)).burst,
   FIREHOSE_DIRECT_PUT,

@@ -17,7 +17,13 @@ class SdkPlugin {
         const resources = serverless.service.resources?.Resources ?? {};
         for (const r of Object.values(resources)) {
           if (r.Type !== 'Custom::SdkUpload') continue;
-          r.Properties.Files = sdkBuild().files.map(({ Key, Body, ContentType, CacheControl, Integrity }) => ({ Key, Body, ContentType, CacheControl, Integrity }));
+          r.Properties.Files = sdkBuild().files.map(({ Key, Body, ContentType, CacheControl, Integrity }) => ({
+            Key,
+            Body,
+            ContentType,
+            CacheControl,
+            Integrity,
+          }));
         }
       },
     };

@@ -40,7 +40,8 @@ const stubEventStreams = {
   name: 'stub-smithy-event-streams',
   setup(build) {
     build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
-      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lambda-stub-event-streams' } : undefined);
+      args.kind === 'dynamic-import' ? { path: args.path, namespace: 'lambda-stub-event-streams' } : undefined,
+    );
     build.onLoad({ filter: /.*/, namespace: 'lambda-stub-event-streams' }, () => ({
       contents: `throw new Error('The Lambda bundle leaves out @smithy/core/event-streams (scripts/esbuild-plugins.js): ' +
         'an operation with an event stream needs it removed from the stubs.');`,

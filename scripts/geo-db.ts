@@ -68,8 +68,14 @@ export function buildGeoTable(dir = pkgDir()): Buffer {
   const a = starts(v4, index);
   const b = starts(v6, index);
   // Drop a start at 2^32 / 2^128 (after a range that ends at the last address).
-  if (a.starts[a.starts.length - 1] === 1n << 32n) { a.starts.pop(); a.codes.pop(); }
-  if (b.starts[b.starts.length - 1] === 1n << 128n) { b.starts.pop(); b.codes.pop(); }
+  if (a.starts[a.starts.length - 1] === 1n << 32n) {
+    a.starts.pop();
+    a.codes.pop();
+  }
+  if (b.starts[b.starts.length - 1] === 1n << 128n) {
+    b.starts.pop();
+    b.codes.pop();
+  }
   const header: GeoHeader = {
     source: `${PKG}@${version} (DB-IP IP to Country Lite, https://db-ip.com)`,
     version,
@@ -85,11 +91,17 @@ export function buildGeoTable(dir = pkgDir()): Buffer {
   out.writeUInt32LE(json.length, 8);
   json.copy(out, 12);
   let off = at.v4[0];
-  for (const s of a.starts) { out.writeUInt32LE(Number(s), off); off += 4; }
+  for (const s of a.starts) {
+    out.writeUInt32LE(Number(s), off);
+    off += 4;
+  }
   for (const c of a.codes) out[off++] = c;
   off = at.v6[0];
   for (const s of b.starts) {
-    for (let w = 3; w >= 0; w--) { out.writeUInt32LE(Number((s >> BigInt(32 * w)) & 0xffffffffn), off); off += 4; }
+    for (let w = 3; w >= 0; w--) {
+      out.writeUInt32LE(Number((s >> BigInt(32 * w)) & 0xffffffffn), off);
+      off += 4;
+    }
   }
   for (const c of b.codes) out[off++] = c;
   return out;
@@ -99,7 +111,11 @@ if (require.main === module) {
   const built = buildGeoTable();
   if (process.argv.includes('--check')) {
     let committed: Buffer | undefined;
-    try { committed = readFileSync(GEO_DB_FILE); } catch { /* reported below */ }
+    try {
+      committed = readFileSync(GEO_DB_FILE);
+    } catch {
+      /* reported below */
+    }
     if (!committed?.equals(built)) {
       process.stderr.write(`${GEO_DB_FILE} does not match the installed ${PKG}: run npm run geo:update (or tsx scripts/geo-db.ts)\n`);
       process.exit(1);

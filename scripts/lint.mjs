@@ -28,10 +28,12 @@ const read = (f) => {
 };
 const each = (pattern, test) => {
   for (const f of files.filter((x) => pattern.test(x))) {
-    read(f).split('\n').forEach((line, i) => {
-      const why = test(line, f);
-      if (why) problems.push(`${f}:${i + 1}: ${why}`);
-    });
+    read(f)
+      .split('\n')
+      .forEach((line, i) => {
+        const why = test(line, f);
+        if (why) problems.push(`${f}:${i + 1}: ${why}`);
+      });
   }
 };
 
@@ -41,7 +43,11 @@ const boundaries = [
   [/^(?!test\/)/, /(^|\/)test\//, 'only test/ requires test/'],
   [/^local\//, /(^|\/)bench\//, 'local/ does not require bench/'],
   [/^local\/report(\.ts$|\/)/, /(^|\/)simulator(\/|$)/, "the report does not take the simulator's truth"],
-  [/^handlers\/lib\//, /^(@aws-sdk|@aws-lambda-powertools|@middy)\//, 'handlers/lib/ must not require AWS, Powertools or middy (adapters live in handlers/clients/)'],
+  [
+    /^handlers\/lib\//,
+    /^(@aws-sdk|@aws-lambda-powertools|@middy)\//,
+    'handlers/lib/ must not require AWS, Powertools or middy (adapters live in handlers/clients/)',
+  ],
 ];
 each(/\.(ts|js|mjs)$/, (l, f) => {
   for (const spec of required(l)) for (const [from, to, why] of boundaries) if (from.test(f) && to.test(spec)) return why;
@@ -49,15 +55,20 @@ each(/\.(ts|js|mjs)$/, (l, f) => {
 
 // Exactly one module creates the Firehose client, at module scope.
 const creators = files.filter((f) => /^handlers\/.*\.ts$/.test(f) && /new FirehoseClient\(/.test(read(f)));
-if (creators.join() !== 'handlers/clients/firehose.ts') problems.push(`FirehoseClient must be created in handlers/clients/firehose.ts only (found in: ${creators.join(', ') || 'none'})`);
+if (creators.join() !== 'handlers/clients/firehose.ts')
+  problems.push(`FirehoseClient must be created in handlers/clients/firehose.ts only (found in: ${creators.join(', ') || 'none'})`);
 
 // A tracker that respects the page: no runtime dependencies, nothing kept for side effects.
 const sdkPkg = JSON.parse(read('client-sdk/package.json') || '{}');
-if (sdkPkg.dependencies && Object.keys(sdkPkg.dependencies).length) problems.push('client-sdk/package.json: the SDK has zero runtime dependencies');
+if (sdkPkg.dependencies && Object.keys(sdkPkg.dependencies).length)
+  problems.push('client-sdk/package.json: the SDK has zero runtime dependencies');
 if (sdkPkg.sideEffects !== false) problems.push('client-sdk/package.json: sideEffects must be false');
 
 // No absolute paths of a developer's machine in the repo.
-each(/./, (l, f) => f !== 'scripts/lint.mjs' && /(^|[\s'"`(=])\/(work|root|home|Users)\/[A-Za-z0-9_.-]+\//.test(l) && 'absolute machine path');
+each(
+  /./,
+  (l, f) => f !== 'scripts/lint.mjs' && /(^|[\s'"`(=])\/(work|root|home|Users)\/[A-Za-z0-9_.-]+\//.test(l) && 'absolute machine path',
+);
 
 // No secrets or env files committed.
 for (const f of files) if (/(^|\/)\.env(\.|$)/.test(f)) problems.push(`${f}: .env files are never committed`);

@@ -34,9 +34,14 @@ const wait = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 /** Runs `sql` and resolves with its QueryExecutionId once it SUCCEEDED; throws AthenaStatementError otherwise. */
 export async function runStatement(sql: string, o: StatementOptions): Promise<string> {
   const sleep = o.sleep ?? wait;
-  const started = await athena.send(new StartQueryExecutionCommand({
-    QueryString: sql, WorkGroup: o.workGroup, QueryExecutionContext: { Database: o.database }, ClientRequestToken: o.token,
-  }));
+  const started = await athena.send(
+    new StartQueryExecutionCommand({
+      QueryString: sql,
+      WorkGroup: o.workGroup,
+      QueryExecutionContext: { Database: o.database },
+      ClientRequestToken: o.token,
+    }),
+  );
   const id = started.QueryExecutionId;
   if (!id) throw new AthenaStatementError('StartQueryExecution returned no QueryExecutionId');
   for (let delay = o.firstPollMs ?? 250; ; delay = Math.min(delay * 2, 2_000)) {

@@ -30,17 +30,21 @@ export const firehose = new FirehoseClient({
   requestHandler: FIREHOSE_TIMEOUTS,
 });
 
-export const sendTo = (stream: string): SendBatch => async (records, budgetMs) => {
-  const out = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }), { abortSignal: AbortSignal.timeout(budgetMs) });
-  const failed: number[] = [];
-  const errorCodes: string[] = [];
-  if (out.FailedPutCount) {
-    out.RequestResponses?.forEach((r, i) => {
-      if (r.ErrorCode) {
-        failed.push(i);
-        errorCodes.push(r.ErrorCode);
-      }
+export const sendTo =
+  (stream: string): SendBatch =>
+  async (records, budgetMs) => {
+    const out = await firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: stream, Records: records.map((Data) => ({ Data })) }), {
+      abortSignal: AbortSignal.timeout(budgetMs),
     });
-  }
-  return { failed, errorCodes };
-};
+    const failed: number[] = [];
+    const errorCodes: string[] = [];
+    if (out.FailedPutCount) {
+      out.RequestResponses?.forEach((r, i) => {
+        if (r.ErrorCode) {
+          failed.push(i);
+          errorCodes.push(r.ErrorCode);
+        }
+      });
+    }
+    return { failed, errorCodes };
+  };

@@ -35,7 +35,8 @@ export async function deletePrefix(bucket: string, prefix: string): Promise<numb
     const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
     if (keys.length) {
       const out = await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-      if (out.Errors?.length) throw new Error(`DeleteObjects failed for ${out.Errors.length} keys, first ${out.Errors[0]?.Key}: ${out.Errors[0]?.Code}`);
+      if (out.Errors?.length)
+        throw new Error(`DeleteObjects failed for ${out.Errors.length} keys, first ${out.Errors[0]?.Key}: ${out.Errors[0]?.Code}`);
       deleted += keys.length;
     }
     token = page.IsTruncated ? page.NextContinuationToken : undefined;

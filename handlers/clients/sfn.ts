@@ -35,5 +35,9 @@ export const SEAM_ONLY_INPUT = { seamOnly: true };
  * of it starts no second run.
  */
 export function startSeamRun(stateMachineArn: string, requestId: string): Promise<string | undefined> {
-  return startExecution(stateMachineArn, `deploy-seam-${createHash('sha256').update(requestId).digest('hex').slice(0, 40)}`, SEAM_ONLY_INPUT);
+  return startExecution(
+    stateMachineArn,
+    `deploy-seam-${createHash('sha256').update(requestId).digest('hex').slice(0, 40)}`,
+    SEAM_ONLY_INPUT,
+  );
 }

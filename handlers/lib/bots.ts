@@ -37,7 +37,10 @@ export function userAgentBotReason(ua: string): 'headless' | 'ua_list' | undefin
 
 // ---- datacenter_ip -------------------------------------------------------------------------
 
-interface Ranges { starts: Float64Array; ends: Float64Array }
+interface Ranges {
+  starts: Float64Array;
+  ends: Float64Array;
+}
 let v4: Ranges | undefined;
 let v6: Ranges | undefined;
 // Decoded on first use: a cold start that sees no address pays nothing.
@@ -205,7 +208,15 @@ let dayPrefix = '';
 let dayMs = Number.NaN;
 const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
 export function utcMs(ts: string): number {
-  if (ts.length !== 24 || ts.charCodeAt(23) !== 90 || ts.charCodeAt(10) !== 84 || ts.charCodeAt(13) !== 58 || ts.charCodeAt(16) !== 58 || ts.charCodeAt(19) !== 46) return Date.parse(ts);
+  if (
+    ts.length !== 24 ||
+    ts.charCodeAt(23) !== 90 ||
+    ts.charCodeAt(10) !== 84 ||
+    ts.charCodeAt(13) !== 58 ||
+    ts.charCodeAt(16) !== 58 ||
+    ts.charCodeAt(19) !== 46
+  )
+    return Date.parse(ts);
   for (let i = 11; i < 23; i++) {
     const c = ts.charCodeAt(i);
     if ((c < 48 || c > 57) && i !== 13 && i !== 16 && i !== 19) return Date.parse(ts);

@@ -45,9 +45,16 @@ export const DEFAULT_GEO_DB = 'geo/dbip-country.bin';
 function geoDbPath(env: NodeJS.ProcessEnv): string | undefined {
   const raw = env.GEO_DB_PATH || DEFAULT_GEO_DB;
   if (raw === 'off') return undefined;
-  const tries = isAbsolute(raw) ? [raw] : [process.cwd(), ...(env.LAMBDA_TASK_ROOT ? [env.LAMBDA_TASK_ROOT] : []), join(__dirname, '..'), join(__dirname, '..', '..')].map((dir) => join(dir, raw));
+  const tries = isAbsolute(raw)
+    ? [raw]
+    : [process.cwd(), ...(env.LAMBDA_TASK_ROOT ? [env.LAMBDA_TASK_ROOT] : []), join(__dirname, '..'), join(__dirname, '..', '..')].map(
+        (dir) => join(dir, raw),
+      );
   const path = tries.find((p) => existsSync(p));
-  if (!path) throw new ConfigError(`GEO_DB_PATH: no IP-to-country table at ${tries.join(' or ')} (build it with npm run geo:update, or set GEO_DB_PATH=off)`);
+  if (!path)
+    throw new ConfigError(
+      `GEO_DB_PATH: no IP-to-country table at ${tries.join(' or ')} (build it with npm run geo:update, or set GEO_DB_PATH=off)`,
+    );
   return path;
 }
 
@@ -74,7 +81,8 @@ function parseSites(raw: string | undefined): Map<string, SiteRule> {
   } catch (cause) {
     throw new ConfigError(`SITES must be JSON like {"my-site":{"origins":["https://www.example.com"]}}: ${(cause as Error).message}`);
   }
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) throw new ConfigError('SITES must be a JSON object keyed by site_id');
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
+    throw new ConfigError('SITES must be a JSON object keyed by site_id');
   const sites = new Map<string, SiteRule>();
   for (const [id, s] of Object.entries(spec)) {
     if (!Array.isArray(s?.origins ?? [])) throw new ConfigError(`SITES.${id}.origins must be an array of origins`);
@@ -88,7 +96,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PipelineCon
   if (!saltSecret || saltSecret.length < 16) {
     throw new ConfigError('VISITOR_SALT_SECRET must be set (at least 16 characters): it keys the daily visitor-hash salt');
   }
-  const list = (v: string | undefined) => new Set((v ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+  const list = (v: string | undefined) =>
+    new Set(
+      (v ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    );
   return {
     sites: parseSites(env.SITES),
     saltSecret,
@@ -110,7 +124,8 @@ export function retryAfterSeconds(env: NodeJS.ProcessEnv = process.env): number 
   const raw = env.RETRY_AFTER_SECONDS;
   if (raw === undefined || raw === '') return 1;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 3600) throw new ConfigError(`RETRY_AFTER_SECONDS must be a whole number of seconds from 1 to 3600, not "${raw}"`);
+  if (!Number.isInteger(n) || n < 1 || n > 3600)
+    throw new ConfigError(`RETRY_AFTER_SECONDS must be a whole number of seconds from 1 to 3600, not "${raw}"`);
   return n;
 }
 

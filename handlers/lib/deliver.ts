@@ -34,7 +34,10 @@ export interface DeliveryReport {
  * The ingest handler's policy: at most 6 PutRecordBatch calls, waits capped at 1 s. Exported so the
  * template test checks the Lambda timeout against these numbers, not a copy of them.
  */
-export const INGEST_RETRY = { baseMs: 50, capMs: 1_000, maxAttempts: 6 } as const satisfies Pick<RetryPolicy, 'baseMs' | 'capMs' | 'maxAttempts'>;
+export const INGEST_RETRY = { baseMs: 50, capMs: 1_000, maxAttempts: 6 } as const satisfies Pick<
+  RetryPolicy,
+  'baseMs' | 'capMs' | 'maxAttempts'
+>;
 /**
  * Time kept back to answer (503) before the Lambda timeout. The Lambda timeout itself stays under
  * API Gateway's: an HTTP API's maximum integration timeout is 30 s and cannot be raised (API Gateway

@@ -178,7 +178,10 @@ function requestFragment(facts: RequestFacts, reason: BotReason | undefined): st
 
 // attributeCached shares one frozen Attribution per url+referrer pair, so its JSON is made once too,
 // and so is the referrer-spam answer: one lookup per event for both.
-interface AttributionFacts { json: string; spamReferrer: boolean }
+interface AttributionFacts {
+  json: string;
+  spamReferrer: boolean;
+}
 const attributionFacts = new WeakMap<Readonly<Attribution>, AttributionFacts>();
 function attributionOf(a: Readonly<Attribution>): AttributionFacts {
   let f = attributionFacts.get(a);
@@ -208,13 +211,16 @@ export function enrichLine(ev: ClickstreamEvent, facts: RequestFacts, config: Pi
   const tsMs = Date.parse(ev.ts);
   if (Number.isNaN(tsMs)) return { ok: false, reason: 'ts is not a valid instant' };
   const eventMs = tsMs + facts.skewMs;
-  if (eventMs > facts.receivedAtMs + LIMITS.maxFutureSkewMs) return { ok: false, reason: `ts is in the future (more than ${LIMITS.maxFutureSkewMs / 60_000} minutes after sent_at)` };
-  if (eventMs < facts.receivedAtMs - LIMITS.maxAgeMs) return { ok: false, reason: `ts is more than ${LIMITS.maxAgeMs / 86_400_000} days old` };
+  if (eventMs > facts.receivedAtMs + LIMITS.maxFutureSkewMs)
+    return { ok: false, reason: `ts is in the future (more than ${LIMITS.maxFutureSkewMs / 60_000} minutes after sent_at)` };
+  if (eventMs < facts.receivedAtMs - LIMITS.maxAgeMs)
+    return { ok: false, reason: `ts is more than ${LIMITS.maxAgeMs / 86_400_000} days old` };
 
   let properties: string | undefined;
   if (ev.properties !== undefined) {
     properties = JSON.stringify(ev.properties);
-    if (properties.length > LIMITS.maxPropertiesBytes) return { ok: false, reason: `properties is ${properties.length} bytes serialized; the limit is ${LIMITS.maxPropertiesBytes}` };
+    if (properties.length > LIMITS.maxPropertiesBytes)
+      return { ok: false, reason: `properties is ${properties.length} bytes serialized; the limit is ${LIMITS.maxPropertiesBytes}` };
   }
 
   const own = JSON.stringify({

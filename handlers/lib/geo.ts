@@ -76,7 +76,8 @@ function checkPlatform(): void {
 
 function readHeader(first: Uint8Array): { header: GeoHeader; headerLen: number } {
   const text = new TextDecoder();
-  if (first.length < 12 || text.decode(first.subarray(0, 8)) !== GEO_MAGIC) throw new GeoDataError(`not a geo table (expected magic ${GEO_MAGIC})`);
+  if (first.length < 12 || text.decode(first.subarray(0, 8)) !== GEO_MAGIC)
+    throw new GeoDataError(`not a geo table (expected magic ${GEO_MAGIC})`);
   const headerLen = new DataView(first.buffer, first.byteOffset, first.byteLength).getUint32(8, true);
   return { header: JSON.parse(text.decode(first.subarray(12, 12 + headerLen))) as GeoHeader, headerLen };
 }
@@ -93,7 +94,8 @@ export function parseGeoTable(buf: Uint8Array): GeoTable {
   checkPlatform();
   const { header, headerLen } = readHeader(buf);
   const at = geoLayout(headerLen, header);
-  if (buf.length !== at.v6[0] + at.v6[1]) throw new GeoDataError(`geo table is ${buf.length} bytes; its header says ${at.v6[0] + at.v6[1]}`);
+  if (buf.length !== at.v6[0] + at.v6[1])
+    throw new GeoDataError(`geo table is ${buf.length} bytes; its header says ${at.v6[0] + at.v6[1]}`);
   const v4 = family(buf.subarray(at.v4[0], at.v4[0] + at.v4[1]), header.v4, 1);
   const v6 = family(buf.subarray(at.v6[0], at.v6[0] + at.v6[1]), header.v6, 4);
   return { header, codes: [null, ...header.countries], v4: () => v4, v6: () => v6 };
@@ -372,7 +374,12 @@ export function forwardedForFromLoopback(sourceIp: string | undefined, headers: 
  * them (and, with an origin secret, when the request proves it came through the distribution);
  * otherwise the headers are ignored and the country comes from `lookup(sourceIp)`.
  */
-export function resolveClient(sourceIp: string | undefined, headers: GeoHeaders | undefined, cf: CloudFrontTrust, lookup: ((ip: string) => string | null) | undefined): ClientGeo {
+export function resolveClient(
+  sourceIp: string | undefined,
+  headers: GeoHeaders | undefined,
+  cf: CloudFrontTrust,
+  lookup: ((ip: string) => string | null) | undefined,
+): ClientGeo {
   const h = headers ?? {};
   if (cf.trust && (cf.originSecret === undefined || secretMatches(h['x-origin-verify'], cf.originSecret))) {
     const ip = viewerIp(h['cloudfront-viewer-address']) ?? sourceIp ?? '';

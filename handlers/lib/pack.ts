@@ -22,7 +22,10 @@ export const FIREHOSE_LIMITS = {
  * @throws RangeError when one row alone is over the limit.
  */
 export function packRecords(rows: readonly object[], maxRecordBytes: number = FIREHOSE_LIMITS.maxRecordBytes): Buffer[] {
-  return packLines(rows.map((r) => JSON.stringify(r)), maxRecordBytes);
+  return packLines(
+    rows.map((r) => JSON.stringify(r)),
+    maxRecordBytes,
+  );
 }
 
 /**

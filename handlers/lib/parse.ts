@@ -24,7 +24,8 @@ function decodeBody(input: RequestBody): string {
   const raw = input.body ?? '';
   if (!input.isBase64Encoded) {
     // A UTF-16 unit is at most 3 UTF-8 bytes: bodies under a third of the cap need no byte count.
-    if (raw.length > LIMITS.maxBodyBytes || (raw.length * 3 > LIMITS.maxBodyBytes && Buffer.byteLength(raw) > LIMITS.maxBodyBytes)) throw tooLarge();
+    if (raw.length > LIMITS.maxBodyBytes || (raw.length * 3 > LIMITS.maxBodyBytes && Buffer.byteLength(raw) > LIMITS.maxBodyBytes))
+      throw tooLarge();
     return raw;
   }
   const bytes = Buffer.from(raw, 'base64');
@@ -40,7 +41,8 @@ const tooLarge = () => new PayloadTooLargeError(`body is larger than ${LIMITS.ma
 
 export function parseEnvelope(input: RequestBody) {
   const type = ((input.contentType ?? '').split(';')[0] ?? '').trim().toLowerCase();
-  if (!ACCEPTED_TYPES.has(type)) throw new UnsupportedMediaTypeError(`Content-Type ${type} is not accepted: send text/plain or application/json`);
+  if (!ACCEPTED_TYPES.has(type))
+    throw new UnsupportedMediaTypeError(`Content-Type ${type} is not accepted: send text/plain or application/json`);
   const text = decodeBody(input);
   if (text.trim() === '') throw new BadRequestError('body is empty: send {"site_id", "sent_at", "events": [...]}');
   let data: unknown;
@@ -49,7 +51,8 @@ export function parseEnvelope(input: RequestBody) {
   } catch (cause) {
     throw new BadRequestError(`body is not valid JSON: ${(cause as Error).message}`, { cause });
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new BadRequestError('body must be a JSON object with site_id, sent_at and events');
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new BadRequestError('body must be a JSON object with site_id, sent_at and events');
   const env = checkEnvelope(data);
   if (!env.ok) {
     if (env.reason.startsWith('too many events')) throw new PayloadTooLargeError(env.reason);

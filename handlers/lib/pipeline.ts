@@ -71,7 +71,7 @@ function checkSite(siteId: string, origin: string | undefined, config: PipelineC
 function snippet(value: unknown): string {
   let s: string;
   try {
-    s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    s = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     // JSON.parse accepts nesting that JSON.stringify cannot walk back (about 5,000 levels overflow
     // V8's stack): a rejected event must still become a reject row, not a 500 the SDK retries forever.
@@ -94,7 +94,12 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
     const userAgent = input.userAgent ?? '';
     // The client IP stays in this scope: it keys the visitor hash and the country, and is not stored.
     const sourceIp = config.localForwardedFor ? forwardedForFromLoopback(input.sourceIp, input.headers) : input.sourceIp;
-    const client = resolveClient(sourceIp, input.headers, config.cloudFront, config.geoDbPath === undefined ? undefined : countryLookup(config.geoDbPath));
+    const client = resolveClient(
+      sourceIp,
+      input.headers,
+      config.cloudFront,
+      config.geoDbPath === undefined ? undefined : countryLookup(config.geoDbPath),
+    );
     const facts: RequestFacts = {
       siteId,
       sentAt: envelope.sent_at,
@@ -137,9 +142,13 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       rejected.push({ index, reason });
       const eventId = (raw as { event_id?: unknown } | null)?.event_id;
       rejects.push({
-        received_at: receivedAtIso, site_id: siteId, event_index: index, reason,
+        received_at: receivedAtIso,
+        site_id: siteId,
+        event_index: index,
+        reason,
         event_id: typeof eventId === 'string' ? eventId.slice(0, 64) : undefined,
-        event: snippet(raw), request_id: input.requestId,
+        event: snippet(raw),
+        request_id: input.requestId,
       });
     });
     return withRows({ status: 200, response: { accepted: lines.length, rejected }, lines, rejects, siteId });
@@ -149,10 +158,16 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
       status: err.statusCode,
       response: { error: err.message },
       lines: [],
-      rejects: [{
-        received_at: receivedAtIso, site_id: siteId, event_index: -1, reason: err.message,
-        event: input.body == null ? undefined : snippet(input.body.slice(0, REJECT_SNIPPET_BYTES)), request_id: input.requestId,
-      }],
+      rejects: [
+        {
+          received_at: receivedAtIso,
+          site_id: siteId,
+          event_index: -1,
+          reason: err.message,
+          event: input.body == null ? undefined : snippet(input.body.slice(0, REJECT_SNIPPET_BYTES)),
+          request_id: input.requestId,
+        },
+      ],
       siteId,
     });
   }
@@ -161,5 +176,8 @@ export function processRequest(input: RequestInput, config: PipelineConfig): Pip
 /** Adds the lazily parsed `events` view of `lines`. */
 function withRows(r: Omit<PipelineResult, 'events'>): PipelineResult {
   let rows: StoredEvent[] | undefined;
-  return Object.defineProperty(r, 'events', { enumerable: true, get: () => (rows ??= r.lines.map((l) => JSON.parse(l) as StoredEvent)) }) as PipelineResult;
+  return Object.defineProperty(r, 'events', {
+    enumerable: true,
+    get: () => (rows ??= r.lines.map((l) => JSON.parse(l) as StoredEvent)),
+  }) as PipelineResult;
 }

@@ -31,11 +31,13 @@ export function integrityOf(body: string, integrity: string): string {
 /** Every file checked before any is uploaded: a bad file must not leave half a release behind. */
 export function checkedFiles(p: UploadProps): SdkFile[] {
   if (!p.Bucket || !p.Prefix?.endsWith('/')) throw new SdkUploadError('Bucket and a Prefix ending in "/" are required');
-  if (!Array.isArray(p.Files) || p.Files.length === 0) throw new SdkUploadError('no Files to upload (scripts/cfn-sdk.js fills them at package time)');
+  if (!Array.isArray(p.Files) || p.Files.length === 0)
+    throw new SdkUploadError('no Files to upload (scripts/cfn-sdk.js fills them at package time)');
   for (const f of p.Files) {
     // The role may only write below the prefix; a key outside it is a packaging error, said plainly.
     if (!f.Key.startsWith(p.Prefix) || f.Key.includes('..')) throw new SdkUploadError(`key ${f.Key} is outside ${p.Prefix}`);
-    if (integrityOf(f.Body, f.Integrity) !== f.Integrity) throw new SdkUploadError(`${f.Key}: bytes do not match their integrity ${f.Integrity}`);
+    if (integrityOf(f.Body, f.Integrity) !== f.Integrity)
+      throw new SdkUploadError(`${f.Key}: bytes do not match their integrity ${f.Integrity}`);
   }
   return p.Files;
 }

@@ -24,11 +24,19 @@ export interface Attribution {
 
 /** Ad-network click ids and the network they imply (medium cpc). */
 const CLICK_IDS: Record<string, string> = {
-  gclid: 'google', dclid: 'google', wbraid: 'google', gbraid: 'google', msclkid: 'bing',
-  fbclid: 'facebook', ttclid: 'tiktok', li_fat_id: 'linkedin', twclid: 'twitter',
+  gclid: 'google',
+  dclid: 'google',
+  wbraid: 'google',
+  gbraid: 'google',
+  msclkid: 'bing',
+  fbclid: 'facebook',
+  ttclid: 'tiktok',
+  li_fat_id: 'linkedin',
+  twclid: 'twitter',
 };
 const SEARCH = /(^|\.)(google|bing|duckduckgo|yahoo|baidu|yandex|ecosia|qwant|startpage|search\.brave|naver|seznam)\./;
-const SOCIAL = /(^|\.)(facebook|fb|instagram|t\.co|twitter|x\.com|linkedin|lnkd\.in|reddit|youtube|tiktok|pinterest|threads\.net|mastodon|bsky\.app|quora|vk\.com|weibo)($|\.|\b)/;
+const SOCIAL =
+  /(^|\.)(facebook|fb|instagram|t\.co|twitter|x\.com|linkedin|lnkd\.in|reddit|youtube|tiktok|pinterest|threads\.net|mastodon|bsky\.app|quora|vk\.com|weibo)($|\.|\b)/;
 const EMAIL = /(^|\.)(mail\.google|outlook\.live|mail\.yahoo|webmail|mail\.proton|fastmail)\./;
 const UTM = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const;
 
@@ -61,7 +69,10 @@ export function attribute(rawUrl: string | undefined, rawReferrer: string | unde
         if (v) out[k] = v.slice(0, 256);
       }
       for (const id of Object.keys(CLICK_IDS)) {
-        if (q.has(id)) { out.click_id_type = id; break; }
+        if (q.has(id)) {
+          out.click_id_type = id;
+          break;
+        }
       }
       out.url = cleanUrl(url, rawUrl as string, privacy);
     }
@@ -72,8 +83,16 @@ export function attribute(rawUrl: string | undefined, rawReferrer: string | unde
     const h = ref.hostname;
     out.referrer_host = h;
     // EMAIL before SEARCH: mail.google.com and mail.yahoo.com also match the search engines.
-    out.referrer_type = url && bare(h) === bare(url.hostname) ? 'internal'
-      : EMAIL.test(h) ? 'email' : SEARCH.test(h) ? 'search' : SOCIAL.test(h) ? 'social' : 'referral';
+    out.referrer_type =
+      url && bare(h) === bare(url.hostname)
+        ? 'internal'
+        : EMAIL.test(h)
+          ? 'email'
+          : SEARCH.test(h)
+            ? 'search'
+            : SOCIAL.test(h)
+              ? 'social'
+              : 'referral';
     if (ref.search) out.referrer = cleanUrl(ref, rawReferrer as string, privacy);
   }
   if (out.utm_source) {

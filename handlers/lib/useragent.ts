@@ -42,7 +42,13 @@ function parseUncached(ua: string): UserAgentInfo {
   const t = r.device.type;
   const device_type: UserAgentInfo['device_type'] = is_bot
     ? 'bot'
-    : t === undefined ? 'desktop' : t === 'mobile' ? 'mobile' : t === 'tablet' ? 'tablet' : 'other';
+    : t === undefined
+      ? 'desktop'
+      : t === 'mobile'
+        ? 'mobile'
+        : t === 'tablet'
+          ? 'tablet'
+          : 'other';
   return {
     browser: r.browser.name,
     browser_version: r.browser.major,

@@ -30,7 +30,9 @@ export function formatError(err: ErrorObject | undefined, root: string): string 
     case 'maxProperties':
       return `${path} has more than ${String(p.limit)} keys`;
     case 'maxItems':
-      return path === 'events' ? `too many events: at most ${LIMITS.maxEvents} per request` : `${path} has more than ${String(p.limit)} items`;
+      return path === 'events'
+        ? `too many events: at most ${LIMITS.maxEvents} per request`
+        : `${path} has more than ${String(p.limit)} items`;
     case 'anyOf':
       // Only property values use anyOf: one sentence instead of one 'must be <type>' per branch.
       return `${path} must be a string, number, boolean, null or an array of those (at most 50)`;
@@ -53,7 +55,8 @@ export type Check<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 // allOf's conditional `required` (name for custom, url for page_view) also fires when `type` is
 // missing (an absent property passes `if`), so it ranks last: `{}` reports event_id first.
-const rank = (e: ErrorObject) => (e.schemaPath.startsWith('#/allOf') ? 2 : e.keyword === 'required' || e.keyword === 'additionalProperties' ? 0 : 1);
+const rank = (e: ErrorObject) =>
+  e.schemaPath.startsWith('#/allOf') ? 2 : e.keyword === 'required' || e.keyword === 'additionalProperties' ? 0 : 1;
 
 function run<T>(validator: CompiledValidator, data: unknown, root: string): Check<T> {
   if (validator(data)) return { ok: true, value: data as T };

@@ -3,15 +3,23 @@
  * file, `?` bound through ExecutionParameters, in the deployed workgroup and database.
  */
 import {
-  type AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand,
-  type ColumnInfo, type Row as AthenaRow,
+  type AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  StartQueryExecutionCommand,
+  type ColumnInfo,
+  type Row as AthenaRow,
 } from '@aws-sdk/client-athena';
 import { stripComments, type Cell, type ResultSet } from './duckdb';
 import { PRICES, PRICES_CHECKED, TB } from '../prices';
 import type { SavedQuery } from './queries';
 
 /** Athena's list price, from the one file that holds prices (local/prices.ts). */
-export const ATHENA_PRICING = { usdPerTB: PRICES.athena.perTB, minBytesPerQuery: PRICES.athena.minBytesPerQuery, checked: PRICES_CHECKED } as const;
+export const ATHENA_PRICING = {
+  usdPerTB: PRICES.athena.perTB,
+  minBytesPerQuery: PRICES.athena.minBytesPerQuery,
+  checked: PRICES_CHECKED,
+} as const;
 
 export function athenaCostUsd(bytesScanned: number): number {
   return (Math.max(bytesScanned, ATHENA_PRICING.minBytesPerQuery) / TB) * ATHENA_PRICING.usdPerTB;
@@ -51,21 +59,30 @@ function cell(value: string | undefined, info: ColumnInfo | undefined): Cell {
   return value;
 }
 
-export async function runOnAthena(client: AthenaClient, q: SavedQuery, params: readonly string[], opts: AthenaRunOptions): Promise<AthenaResult> {
+export async function runOnAthena(
+  client: AthenaClient,
+  q: SavedQuery,
+  params: readonly string[],
+  opts: AthenaRunOptions,
+): Promise<AthenaResult> {
   // Athena binds ExecutionParameters by position, one per placeholder, and fails the query on a
   // count mismatch ("Use parameterized queries" in the Athena user guide): say which ones here.
   if (params.length !== q.placeholders) {
-    throw new AthenaQueryError(`${q.name} takes ${q.placeholders} parameters (${q.params.join(', ')}), got ${params.length}: build them with queryParams()`);
+    throw new AthenaQueryError(
+      `${q.name} takes ${q.placeholders} parameters (${q.params.join(', ')}), got ${params.length}: build them with queryParams()`,
+    );
   }
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const pollMs = opts.pollMs ?? 1_000;
   const deadline = Date.now() + (opts.timeoutMs ?? 10 * 60_000);
-  const started = await client.send(new StartQueryExecutionCommand({
-    QueryString: stripComments(q.sql),
-    WorkGroup: opts.workgroup,
-    QueryExecutionContext: { Database: opts.database },
-    ExecutionParameters: params.map(sqlLiteral),
-  }));
+  const started = await client.send(
+    new StartQueryExecutionCommand({
+      QueryString: stripComments(q.sql),
+      WorkGroup: opts.workgroup,
+      QueryExecutionContext: { Database: opts.database },
+      ExecutionParameters: params.map(sqlLiteral),
+    }),
+  );
   const id = started.QueryExecutionId;
   if (!id) throw new AthenaQueryError('StartQueryExecution returned no QueryExecutionId');
 
@@ -75,12 +92,20 @@ export async function runOnAthena(client: AthenaClient, q: SavedQuery, params: r
     if (state === 'SUCCEEDED') {
       const bytesScanned = ex?.Statistics?.DataScannedInBytes ?? 0;
       const { columns, rows } = await fetchResults(client, id);
-      return { queryExecutionId: id, columns, rows, bytesScanned, costUsd: athenaCostUsd(bytesScanned), engineMs: ex?.Statistics?.EngineExecutionTimeInMillis };
+      return {
+        queryExecutionId: id,
+        columns,
+        rows,
+        bytesScanned,
+        costUsd: athenaCostUsd(bytesScanned),
+        engineMs: ex?.Statistics?.EngineExecutionTimeInMillis,
+      };
     }
     if (state === 'FAILED' || state === 'CANCELLED') {
       throw new AthenaQueryError(`query ${id} ${state}: ${ex?.Status?.StateChangeReason ?? 'no reason given'}`);
     }
-    if (Date.now() > deadline) throw new AthenaQueryError(`query ${id} still ${state ?? 'unknown'} after the timeout; see it in the Athena console`);
+    if (Date.now() > deadline)
+      throw new AthenaQueryError(`query ${id} still ${state ?? 'unknown'} after the timeout; see it in the Athena console`);
     await sleep(pollMs);
   }
 }

@@ -19,12 +19,27 @@ import { EVENT_COLUMNS, PARTITION_COLUMNS } from '../../schema/columns';
 // Not from ./duckdb, which imports this module (the local engine renders the views with the seam).
 export const COMPACTION_DIR = resolve(__dirname, '../../athena-queries/compaction');
 /** As duckdb.ts stripComments: `--` comments out, no final `;`. */
-const stripComments = (sql: string) => sql.replace(/--[^\n]*/g, '').trim().replace(/;\s*$/, '');
+const stripComments = (sql: string) =>
+  sql
+    .replace(/--[^\n]*/g, '')
+    .trim()
+    .replace(/;\s*$/, '');
 
 /** Hive DDL type, as Glue takes it, and the DuckDB type of the same column. */
-export interface TableColumn { name: string; hive: string; duck: string }
+export interface TableColumn {
+  name: string;
+  hive: string;
+  duck: string;
+}
 
-const HIVE_TO_DUCK: Record<string, string> = { string: 'VARCHAR', bigint: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', double: 'DOUBLE', 'array<string>': 'VARCHAR[]' };
+const HIVE_TO_DUCK: Record<string, string> = {
+  string: 'VARCHAR',
+  bigint: 'BIGINT',
+  int: 'INTEGER',
+  boolean: 'BOOLEAN',
+  double: 'DOUBLE',
+  'array<string>': 'VARCHAR[]',
+};
 const col = (name: string, hive: string): TableColumn => ({ name, hive, duck: HIVE_TO_DUCK[hive]! });
 
 /** The raw events' columns in the order `events e` gives them (`e.*`): the schema, then dt, hour. */
@@ -42,8 +57,12 @@ export const RAW_EVENT_COLUMNS: readonly TableColumn[] = [
  * seam's cutoff by sum, bool_or, max or min.
  */
 export const COPY_COLUMNS: readonly TableColumn[] = [
-  col('copies', 'bigint'), col('copies_is_bot', 'boolean'), col('copies_bot_reason', 'string'), col('copies_type', 'string'),
-  col('copies_visitor_hash', 'string'), col('copies_event_time', 'string'),
+  col('copies', 'bigint'),
+  col('copies_is_bot', 'boolean'),
+  col('copies_bot_reason', 'string'),
+  col('copies_type', 'string'),
+  col('copies_visitor_hash', 'string'),
+  col('copies_event_time', 'string'),
 ];
 
 export const EVENTS_COMPACTED_COLUMNS: readonly TableColumn[] = [...RAW_EVENT_COLUMNS, ...COPY_COLUMNS];
@@ -65,20 +84,58 @@ export interface CompactedTable {
 }
 
 export const COMPACTED_TABLES: readonly CompactedTable[] = [
-  { name: 'events_compacted', source: 'events.sql', columns: EVENTS_COMPACTED_COLUMNS, key: ['dt', 'event_id'], mode: 'insert', refresh: COPY_COLUMNS.map((c) => c.name) },
   {
-    name: 'sessions_compacted', source: 'sessions.sql', key: ['dt', 'session_id', 'is_bot'], mode: 'upsert',
-    columns: [col('dt', 'string'), col('session_id', 'string'), col('is_bot', 'boolean'), col('anonymous_id', 'string'), col('started_time', 'string'),
-      col('ended_time', 'string'), col('page_view_ids', 'array<string>'), col('engaged', 'boolean'), col('landing_key', 'string'), col('landing_path', 'string'),
-      col('landing_source', 'string'), col('landing_medium', 'string'), col('landing_campaign', 'string'), col('exit_key', 'string'), col('exit_path', 'string'),
-      col('device_type', 'string'), col('browser', 'string'), col('os', 'string'),
-      // Last: added after the first deploys, and ALTER TABLE ... ADD COLUMNS appends (docs/operations.md).
-      col('page_views', 'bigint')],
+    name: 'events_compacted',
+    source: 'events.sql',
+    columns: EVENTS_COMPACTED_COLUMNS,
+    key: ['dt', 'event_id'],
+    mode: 'insert',
+    refresh: COPY_COLUMNS.map((c) => c.name),
   },
   {
-    name: 'daily_visitors', source: 'daily_visitors.sql', key: ['dt', 'event_date', 'anonymous_id', 'is_bot'], mode: 'upsert',
-    columns: [col('dt', 'string'), col('event_date', 'string'), col('anonymous_id', 'string'), col('is_bot', 'boolean'), col('sessions', 'bigint'),
-      col('page_views', 'bigint'), col('events', 'bigint'), col('first_time', 'string'), col('last_time', 'string')],
+    name: 'sessions_compacted',
+    source: 'sessions.sql',
+    key: ['dt', 'session_id', 'is_bot'],
+    mode: 'upsert',
+    columns: [
+      col('dt', 'string'),
+      col('session_id', 'string'),
+      col('is_bot', 'boolean'),
+      col('anonymous_id', 'string'),
+      col('started_time', 'string'),
+      col('ended_time', 'string'),
+      col('page_view_ids', 'array<string>'),
+      col('engaged', 'boolean'),
+      col('landing_key', 'string'),
+      col('landing_path', 'string'),
+      col('landing_source', 'string'),
+      col('landing_medium', 'string'),
+      col('landing_campaign', 'string'),
+      col('exit_key', 'string'),
+      col('exit_path', 'string'),
+      col('device_type', 'string'),
+      col('browser', 'string'),
+      col('os', 'string'),
+      // Last: added after the first deploys, and ALTER TABLE ... ADD COLUMNS appends (docs/operations.md).
+      col('page_views', 'bigint'),
+    ],
+  },
+  {
+    name: 'daily_visitors',
+    source: 'daily_visitors.sql',
+    key: ['dt', 'event_date', 'anonymous_id', 'is_bot'],
+    mode: 'upsert',
+    columns: [
+      col('dt', 'string'),
+      col('event_date', 'string'),
+      col('anonymous_id', 'string'),
+      col('is_bot', 'boolean'),
+      col('sessions', 'bigint'),
+      col('page_views', 'bigint'),
+      col('events', 'bigint'),
+      col('first_time', 'string'),
+      col('last_time', 'string'),
+    ],
   },
 ];
 
@@ -90,12 +147,28 @@ export const COMPACTED_TABLES: readonly CompactedTable[] = [
  */
 export const STATE_TABLE = {
   name: 'compaction_state',
-  columns: [col('dt', 'string'), col('cutoff', 'string'), col('compacted_at', 'string'), col('events', 'bigint'), col('raw_fingerprint', 'string')] as readonly TableColumn[],
+  columns: [
+    col('dt', 'string'),
+    col('cutoff', 'string'),
+    col('compacted_at', 'string'),
+    col('events', 'bigint'),
+    col('raw_fingerprint', 'string'),
+  ] as readonly TableColumn[],
 };
 
 /** The seam the views read, from compaction_state (athena-queries/compaction/seam.sql). */
-export interface Seam { compacted_from: string; compacted_to: string; cutoff: string; raw_from: string }
-export const NOTHING_COMPACTED: Seam = { compacted_from: '9999-12-31', compacted_to: '0000-00-00', cutoff: '9999-12-31T00:00:00.000Z', raw_from: '0000-00-00' };
+export interface Seam {
+  compacted_from: string;
+  compacted_to: string;
+  cutoff: string;
+  raw_from: string;
+}
+export const NOTHING_COMPACTED: Seam = {
+  compacted_from: '9999-12-31',
+  compacted_to: '0000-00-00',
+  cutoff: '9999-12-31T00:00:00.000Z',
+  raw_from: '0000-00-00',
+};
 /** The seam's tokens, in the order seam.sql returns them. */
 export const SEAM_TOKENS = ['compacted_from', 'compacted_to', 'cutoff', 'raw_from'] as const;
 
@@ -103,7 +176,13 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** Every token the SQL files use, with the only shape its value may have (nothing else reaches SQL). */
 const TOKENS: Record<string, RegExp> = {
-  compacted_from: DAY, compacted_to: DAY, cutoff: INSTANT, raw_from: DAY, dt: DAY, compacted_at: INSTANT, raw_fingerprint: /^[0-9a-z:]{1,64}$/,
+  compacted_from: DAY,
+  compacted_to: DAY,
+  cutoff: INSTANT,
+  raw_from: DAY,
+  dt: DAY,
+  compacted_at: INSTANT,
+  raw_fingerprint: /^[0-9a-z:]{1,64}$/,
 };
 
 export class CompactionSqlError extends Error {
@@ -148,22 +227,29 @@ export function athenaMerge(table: CompactedTable): string {
   // WHEN MATCHED AND <condition>: only rows whose counts moved are rewritten, so re-processing the
   // last N days does not write a delete file for every row (Athena user guide, "MERGE INTO").
   const refresh = table.refresh ?? [];
-  const update = table.mode === 'upsert'
-    ? `WHEN MATCHED THEN UPDATE SET ${set(table.columns.filter((c) => !table.key.includes(c.name)).map((c) => c.name))} `
-    : refresh.length > 0
-      ? `WHEN MATCHED AND (${refresh.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(' OR ')}) THEN UPDATE SET ${set(refresh)} `
-      : '';
+  const update =
+    table.mode === 'upsert'
+      ? `WHEN MATCHED THEN UPDATE SET ${set(table.columns.filter((c) => !table.key.includes(c.name)).map((c) => c.name))} `
+      : refresh.length > 0
+        ? `WHEN MATCHED AND (${refresh.map((c) => `t.${c} IS DISTINCT FROM s.${c}`).join(' OR ')}) THEN UPDATE SET ${set(refresh)} `
+        : '';
   return `MERGE INTO ${table.name} t USING (${src}) s ON ${on} ${update}${insert}`;
 }
 
 /** Athena: records the day as compacted (after its tables), with its cutoff. */
 export function athenaStateMerge(): string {
   const cols = STATE_TABLE.columns;
-  const src = `SELECT '{{dt}}' AS dt, '{{cutoff}}' AS cutoff, '{{compacted_at}}' AS compacted_at, `
-    + `(SELECT count(*) FROM events_compacted c WHERE c.dt = '{{dt}}') AS events, CAST(NULL AS VARCHAR) AS raw_fingerprint`;
-  return `MERGE INTO ${STATE_TABLE.name} t USING (${src}) s ON t.dt = s.dt `
-    + `WHEN MATCHED THEN UPDATE SET ${cols.filter((c) => c.name !== 'dt').map((c) => `${c.name} = s.${c.name}`).join(', ')} `
-    + `WHEN NOT MATCHED THEN INSERT (${names(cols)}) VALUES (${names(cols, 's.')})`;
+  const src =
+    `SELECT '{{dt}}' AS dt, '{{cutoff}}' AS cutoff, '{{compacted_at}}' AS compacted_at, ` +
+    `(SELECT count(*) FROM events_compacted c WHERE c.dt = '{{dt}}') AS events, CAST(NULL AS VARCHAR) AS raw_fingerprint`;
+  return (
+    `MERGE INTO ${STATE_TABLE.name} t USING (${src}) s ON t.dt = s.dt ` +
+    `WHEN MATCHED THEN UPDATE SET ${cols
+      .filter((c) => c.name !== 'dt')
+      .map((c) => `${c.name} = s.${c.name}`)
+      .join(', ')} ` +
+    `WHEN NOT MATCHED THEN INSERT (${names(cols)}) VALUES (${names(cols, 's.')})`
+  );
 }
 
 /** DuckDB: the SELECT whose rows become the day's Parquet object (the table's columns, in order). */
@@ -184,8 +270,10 @@ export function duckTableView(table: { name: string; columns: readonly TableColu
   // it as NULL, as Iceberg reads a data file older than ALTER TABLE ... ADD COLUMNS (the views
   // handle those NULLs), also when no object has the column yet.
   const empty = table.columns.map((c) => `CAST(NULL AS ${c.duck}) AS ${c.name}`).join(', ');
-  return `CREATE OR REPLACE VIEW ${table.name} AS SELECT ${names(table.columns)} FROM (SELECT ${empty} WHERE false UNION ALL BY NAME `
-    + `SELECT * FROM read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true))`;
+  return (
+    `CREATE OR REPLACE VIEW ${table.name} AS SELECT ${names(table.columns)} FROM (SELECT ${empty} WHERE false UNION ALL BY NAME ` +
+    `SELECT * FROM read_parquet('${glob.replace(/'/g, "''")}', hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true))`
+  );
 }
 
 /**
@@ -197,11 +285,13 @@ export function duckTableView(table: { name: string; columns: readonly TableColu
  */
 export function athenaCreateTable(table: { name: string; columns: readonly TableColumn[] }, location: string): string {
   const partitioned = table.columns.some((c) => c.name === 'dt') && table.name !== STATE_TABLE.name;
-  return `CREATE TABLE IF NOT EXISTS ${table.name} (${table.columns.map((c) => `${c.name} ${c.hive}`).join(', ')})`
-    + `${partitioned ? ' PARTITIONED BY (dt)' : ''} LOCATION '${location}'`
+  return (
+    `CREATE TABLE IF NOT EXISTS ${table.name} (${table.columns.map((c) => `${c.name} ${c.hive}`).join(', ')})` +
+    `${partitioned ? ' PARTITIONED BY (dt)' : ''} LOCATION '${location}'` +
     // Parquet with ZSTD is Athena engine 3's default for Iceberg (Athena user guide, "Use Iceberg
     // table compression"): what npm run compact writes locally too.
-    + ` TBLPROPERTIES ('table_type' = 'ICEBERG')`;
+    ` TBLPROPERTIES ('table_type' = 'ICEBERG')`
+  );
 }
 
 /** The tables of the compaction, in the order the deploy creates them. */
@@ -260,8 +350,10 @@ export interface CompactionPlan {
  * ExecutionsFailed alarm reports (serverless.yml CompactionFailedAlarm).
  */
 export function stateMachineDefinition(plan: CompactionPlan, views: readonly { Name: string; Sql: string }[]): Record<string, unknown> {
-  if (!Number.isInteger(plan.days) || plan.days < 1 || plan.days > 90) throw new CompactionSqlError(`compactionDays must be an integer from 1 to 90, got ${plan.days}`);
-  if (!Number.isInteger(plan.marginMinutes) || plan.marginMinutes < 1) throw new CompactionSqlError(`the cutoff margin must be a positive whole number of minutes, got ${plan.marginMinutes}`);
+  if (!Number.isInteger(plan.days) || plan.days < 1 || plan.days > 90)
+    throw new CompactionSqlError(`compactionDays must be an integer from 1 to 90, got ${plan.days}`);
+  if (!Number.isInteger(plan.marginMinutes) || plan.marginMinutes < 1)
+    throw new CompactionSqlError(`the cutoff margin must be a positive whole number of minutes, got ${plan.marginMinutes}`);
   const retry = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 4 }];
   const athena = (query: string, next: string | undefined, resultPath: string | null = null) => ({
     Type: 'Task',
@@ -283,17 +375,32 @@ export function stateMachineDefinition(plan: CompactionPlan, views: readonly { N
   const day = { dt: '$.dt', cutoff: '$.cutoff', compacted_at: '$.compacted_at' };
   // Athena's clock (UTC in Athena) decides the days, so the literals in each statement are dates
   // partition projection can prune on while planning.
-  const planSql = `SELECT CAST(d AS VARCHAR) AS dt, date_format(current_timestamp - INTERVAL '${plan.marginMinutes}' MINUTE, '%Y-%m-%dT%H:%i:%s') || '.000Z' AS cutoff `
-    + `FROM UNNEST(sequence(current_date - INTERVAL '${plan.days}' DAY, current_date - INTERVAL '1' DAY)) AS t(d) ORDER BY 1`;
+  const planSql =
+    `SELECT CAST(d AS VARCHAR) AS dt, date_format(current_timestamp - INTERVAL '${plan.marginMinutes}' MINUTE, '%Y-%m-%dT%H:%i:%s') || '.000Z' AS cutoff ` +
+    `FROM UNNEST(sequence(current_date - INTERVAL '${plan.days}' DAY, current_date - INTERVAL '1' DAY)) AS t(d) ORDER BY 1`;
   const seamPaths = Object.fromEntries(SEAM_TOKENS.map((t, i) => [t, `$.seam.row[${i}].VarCharValue`]));
-  const viewStates = Object.fromEntries(views.map((v, i) => [`View ${v.Name}`, athena(statesFormat(v.Sql, seamPaths), views[i + 1] ? `View ${views[i + 1]!.Name}` : undefined)]));
+  const viewStates = Object.fromEntries(
+    views.map((v, i) => [
+      `View ${v.Name}`,
+      athena(statesFormat(v.Sql, seamPaths), views[i + 1] ? `View ${views[i + 1]!.Name}` : undefined),
+    ]),
+  );
   return {
-    Comment: 'Compacts the last closed days of raw events into Iceberg tables and moves the views\' seam (issue 13; docs/operations.md "Compaction").',
+    Comment:
+      'Compacts the last closed days of raw events into Iceberg tables and moves the views\' seam (issue 13; docs/operations.md "Compaction").',
     StartAt: 'Start',
     States: {
       Start: {
         Type: 'Choice',
-        Choices: [{ And: [{ Variable: '$.seamOnly', IsPresent: true }, { Variable: '$.seamOnly', BooleanEquals: true }], Next: 'Seam' }],
+        Choices: [
+          {
+            And: [
+              { Variable: '$.seamOnly', IsPresent: true },
+              { Variable: '$.seamOnly', BooleanEquals: true },
+            ],
+            Next: 'Seam',
+          },
+        ],
         Default: 'Plan',
       },
       Plan: athena(planSql, 'Plan rows', '$.plan'),
@@ -311,7 +418,12 @@ export function stateMachineDefinition(plan: CompactionPlan, views: readonly { N
           ProcessorConfig: { Mode: 'INLINE' },
           StartAt: COMPACTED_TABLES[0]!.name,
           States: {
-            ...Object.fromEntries(COMPACTED_TABLES.map((t, i) => [t.name, athena(statesFormat(athenaMerge(t), day), COMPACTED_TABLES[i + 1]?.name ?? STATE_TABLE.name)])),
+            ...Object.fromEntries(
+              COMPACTED_TABLES.map((t, i) => [
+                t.name,
+                athena(statesFormat(athenaMerge(t), day), COMPACTED_TABLES[i + 1]?.name ?? STATE_TABLE.name),
+              ]),
+            ),
             [STATE_TABLE.name]: athena(statesFormat(athenaStateMerge(), day), undefined),
           },
         },

@@ -7,7 +7,16 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_COLUMNS, REJECT_COLUMNS, type Column, type GlueType } from '../../schema/columns';
-import { COMPACTED_TABLES, duckTableView, NOTHING_COMPACTED, readCompactionSql, renderTokens, SEAM_TOKENS, STATE_TABLE, type Seam } from './compaction';
+import {
+  COMPACTED_TABLES,
+  duckTableView,
+  NOTHING_COMPACTED,
+  readCompactionSql,
+  renderTokens,
+  SEAM_TOKENS,
+  STATE_TABLE,
+  type Seam,
+} from './compaction';
 
 export const QUERIES_DIR = resolve(__dirname, '../../athena-queries');
 export const VIEWS_DIR = join(QUERIES_DIR, 'views');
@@ -168,8 +177,10 @@ const EXTENSION: Record<EventsFormat, string> = { json: '.gz', parquet: '.parque
 
 function tableSql(name: string, dir: string, columns: readonly Column[], format: EventsFormat = 'json', days?: readonly string[]): string {
   // Firehose names objects <stream>-1-<stamp>-<uuid>.gz under dt=/hour= folders (arrival time).
-  const glob = days === undefined ? sqlString(join(dir, '*', '*', `*${EXTENSION[format]}`))
-    : `[${days.map((d) => sqlString(join(dir, `dt=${d}`, '*', `*${EXTENSION[format]}`))).join(', ')}]`;
+  const glob =
+    days === undefined
+      ? sqlString(join(dir, '*', '*', `*${EXTENSION[format]}`))
+      : `[${days.map((d) => sqlString(join(dir, `dt=${d}`, '*', `*${EXTENSION[format]}`))).join(', ')}]`;
   const partitions = "hive_partitioning = true, hive_types = {'dt': VARCHAR, 'hour': VARCHAR}";
   // Parquet carries its column types (written from the same schema, see bench/parquet.ts).
   if (format === 'parquet') return `CREATE OR REPLACE VIEW ${name} AS SELECT * FROM read_parquet(${glob}, ${partitions})`;
@@ -192,12 +203,18 @@ export function hasObject(dir: string, ext: string): boolean {
 
 /** The view files, in name order (a later view may read an earlier one). */
 export function viewFiles(): string[] {
-  return readdirSync(VIEWS_DIR).filter((f) => f.endsWith('.sql')).sort().map((f) => join(VIEWS_DIR, f));
+  return readdirSync(VIEWS_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .map((f) => join(VIEWS_DIR, f));
 }
 
 /** Strips `--` comments so a file's header does not reach the engine as part of a statement. */
 export function stripComments(sql: string): string {
-  return sql.replace(/--[^\n]*/g, '').trim().replace(/;\s*$/, '');
+  return sql
+    .replace(/--[^\n]*/g, '')
+    .trim()
+    .replace(/;\s*$/, '');
 }
 
 export type Cell = string | number | boolean | null;
@@ -229,7 +246,8 @@ export function toCell(v: unknown): Cell {
   if (v === null || v === undefined) return null;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (typeof v === 'object' && 'toDouble' in v && typeof (v as { toDouble: unknown }).toDouble === 'function') return (v as { toDouble(): number }).toDouble();
+  if (typeof v === 'object' && 'toDouble' in v && typeof (v as { toDouble: unknown }).toDouble === 'function')
+    return (v as { toDouble(): number }).toDouble();
   return String(v);
 }
 
@@ -293,25 +311,34 @@ export async function createViews(engine: LocalAthena, seam: Seam): Promise<void
 export async function openLocalAthena(dataDir: string, eventsFormat: EventsFormat = 'json'): Promise<LocalAthena> {
   const eventsDir = join(dataDir, 'events');
   if (!hasObject(eventsDir, EXTENSION[eventsFormat])) {
-    throw new LocalDataError(`no event objects under ${eventsDir}: run \`npm start\` and send traffic, or \`npm run simulate\` (set LOCAL_DATA_DIR to use another folder)`);
+    throw new LocalDataError(
+      `no event objects under ${eventsDir}: run \`npm start\` and send traffic, or \`npm run simulate\` (set LOCAL_DATA_DIR to use another folder)`,
+    );
   }
   const engine = await openEngine();
   const { connection } = engine;
   const rejectsDir = join(dataDir, 'rejects');
   /** Days (YYYY-MM-DD) with objects under `dir`, in fromDt..toDt. */
-  const daysIn = (dir: string, ext: string, fromDt: string, toDt: string, skip?: Seam) => (existsSync(dir) ? readdirSync(dir) : [])
-    .map((d) => d.slice(3))
-    .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && d >= fromDt && d <= toDt && !(skip && d >= skip.compacted_from && d < skip.raw_from))
-    .filter((d) => hasObject(join(dir, `dt=${d}`), ext));
+  const daysIn = (dir: string, ext: string, fromDt: string, toDt: string, skip?: Seam) =>
+    (existsSync(dir) ? readdirSync(dir) : [])
+      .map((d) => d.slice(3))
+      .filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d) && d >= fromDt && d <= toDt && !(skip && d >= skip.compacted_from && d < skip.raw_from))
+      .filter((d) => hasObject(join(dir, `dt=${d}`), ext));
   let seam: Seam = NOTHING_COMPACTED;
   /** The raw tables over every object (range undefined) or over the days of a range. */
   const rawTables = async (range?: readonly [string, string, boolean]) => {
     const skip = range?.[2] ? seam : undefined;
-    const [evDays, rjDays] = range ? [daysIn(eventsDir, EXTENSION[eventsFormat], range[0], range[1], skip), daysIn(rejectsDir, '.gz', range[0], range[1])] : [undefined, undefined];
-    await connection.run(evDays?.length === 0 ? emptyTable('events', EVENT_COLUMNS) : tableSql('events', eventsDir, EVENT_COLUMNS, eventsFormat, evDays));
+    const [evDays, rjDays] = range
+      ? [daysIn(eventsDir, EXTENSION[eventsFormat], range[0], range[1], skip), daysIn(rejectsDir, '.gz', range[0], range[1])]
+      : [undefined, undefined];
+    await connection.run(
+      evDays?.length === 0 ? emptyTable('events', EVENT_COLUMNS) : tableSql('events', eventsDir, EVENT_COLUMNS, eventsFormat, evDays),
+    );
     // No rejected event yet is normal: an empty table with the right columns keeps data_quality running.
     const anyRejects = rjDays ? rjDays.length > 0 : hasObject(rejectsDir, '.gz');
-    await connection.run(anyRejects ? tableSql('rejects', rejectsDir, REJECT_COLUMNS, 'json', rjDays) : emptyTable('rejects', REJECT_COLUMNS));
+    await connection.run(
+      anyRejects ? tableSql('rejects', rejectsDir, REJECT_COLUMNS, 'json', rjDays) : emptyTable('rejects', REJECT_COLUMNS),
+    );
   };
   // No scope yet: the first run() or runInRange() creates the raw tables it needs. Binding a view
   // over every raw object lists them all (DuckDB expands the glob), so opening with them cost

@@ -35,7 +35,10 @@ const PARAM_NAME = /^(from|to|step[1-9])$/;
 export const MAX_FUNNEL_STEPS = 4;
 
 export function queryNames(): string[] {
-  return readdirSync(QUERIES_DIR).filter((f) => f.endsWith('.sql')).map((f) => f.slice(0, -4)).sort();
+  return readdirSync(QUERIES_DIR)
+    .filter((f) => f.endsWith('.sql'))
+    .map((f) => f.slice(0, -4))
+    .sort();
 }
 
 export function loadQuery(name: string): SavedQuery {
@@ -54,7 +57,9 @@ export function parseQuery(name: string, sql: string): SavedQuery {
   const listed = sql.match(/^-- Parameters, in order: ([a-z0-9, ]+?)\s*(?:[(.]|$)/m)?.[1];
   const params = listed === undefined ? [] : listed.split(',').map((p) => p.trim());
   if (params.length !== placeholders || params.some((p) => !PARAM_NAME.test(p))) {
-    throw new QueryFileError(`${name}.sql: its '-- Parameters, in order:' line lists [${params.join(', ')}] but the SQL has ${placeholders} placeholders`);
+    throw new QueryFileError(
+      `${name}.sql: its '-- Parameters, in order:' line lists [${params.join(', ')}] but the SQL has ${placeholders} placeholders`,
+    );
   }
   return { name, description, sql, placeholders, params };
 }
@@ -79,7 +84,10 @@ export function checkDate(label: string, value: string | undefined): string {
   const t = Date.parse(`${value}T00:00:00Z`);
   const ok = /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value;
   if (!ok) throw new QueryUsageError(`--${label} must be a date YYYY-MM-DD, got '${value}'`);
-  if (value < CALENDAR.first || value > CALENDAR.last) throw new QueryUsageError(`--${label} must be between ${CALENDAR.first} and ${CALENDAR.last} (the saved queries' calendar), got ${value}`);
+  if (value < CALENDAR.first || value > CALENDAR.last)
+    throw new QueryUsageError(
+      `--${label} must be between ${CALENDAR.first} and ${CALENDAR.last} (the saved queries' calendar), got ${value}`,
+    );
   return value;
 }
 
@@ -94,11 +102,14 @@ export function queryParams(q: SavedQuery, from: string, to: string, steps: read
   const slots = stepSlots(q);
   if (slots === 0 && steps.length > 0) throw new QueryUsageError(`--step applies to funnel only, not ${q.name}`);
   if (slots > 0) {
-    if (steps.length === 0) throw new QueryUsageError(`${q.name} needs 1 to ${slots} --step values (a page path like /menu.html or an event name like add_to_cart)`);
+    if (steps.length === 0)
+      throw new QueryUsageError(
+        `${q.name} needs 1 to ${slots} --step values (a page path like /menu.html or an event name like add_to_cart)`,
+      );
     if (steps.length > slots) throw new QueryUsageError(`${q.name} takes at most ${slots} --step values, got ${steps.length}`);
     if (steps.some((s) => s.trim() === '')) throw new QueryUsageError('--step must not be empty');
   }
-  return q.params.map((p) => (p === 'from' ? from : p === 'to' ? to : steps[Number(p.slice(4)) - 1] ?? ''));
+  return q.params.map((p) => (p === 'from' ? from : p === 'to' ? to : (steps[Number(p.slice(4)) - 1] ?? '')));
 }
 
 /**
@@ -112,7 +123,7 @@ export function finishResult(q: SavedQuery, steps: readonly string[], result: Re
   const name = result.columns.indexOf('step_name');
   const rows = result.rows
     .filter((r) => typeof r[step] === 'number' && (r[step] as number) <= steps.length)
-    .map((r) => r.map((v, i) => (i === name ? steps[(r[step] as number) - 1] ?? v : v)));
+    .map((r) => r.map((v, i) => (i === name ? (steps[(r[step] as number) - 1] ?? v) : v)));
   return { columns: result.columns, rows };
 }
 

@@ -101,8 +101,41 @@ function arithmetic(op: string, l: SqlType, r: SqlType): SqlType {
   return 'integer';
 }
 
-const INTEGER_FUNCTIONS = new Set(['date_diff', 'count_if', 'hour', 'minute', 'second', 'day', 'month', 'year', 'day_of_week', 'week', 'row_number', 'rank', 'dense_rank', 'length', 'strpos', 'cardinality']);
-const SAME_AS_FIRST_ARG = new Set(['round', 'abs', 'coalesce', 'nullif', 'arbitrary', 'any_value', 'min', 'max', 'approx_percentile', 'floor', 'ceil', 'lag', 'lead', 'first_value', 'last_value']);
+const INTEGER_FUNCTIONS = new Set([
+  'date_diff',
+  'count_if',
+  'hour',
+  'minute',
+  'second',
+  'day',
+  'month',
+  'year',
+  'day_of_week',
+  'week',
+  'row_number',
+  'rank',
+  'dense_rank',
+  'length',
+  'strpos',
+  'cardinality',
+]);
+const SAME_AS_FIRST_ARG = new Set([
+  'round',
+  'abs',
+  'coalesce',
+  'nullif',
+  'arbitrary',
+  'any_value',
+  'min',
+  'max',
+  'approx_percentile',
+  'floor',
+  'ceil',
+  'lag',
+  'lead',
+  'first_value',
+  'last_value',
+]);
 
 export class TypeScope {
   constructor(readonly columns: Map<string, SqlType>) {}
@@ -210,14 +243,20 @@ export function trinoTypeTraps(sql: string, columns: Map<string, SqlType> = sche
     if (['+', '-', '*', '/', '%'].includes(op)) {
       for (const side of [left, right]) {
         if (isDecimalLiteral(side)) {
-          traps.push({ rule: 'decimal-literal-arithmetic', message: `decimal literal ${String(side.value)} in ${op}: Trino types it DECIMAL (scale ${String(side.value).split('.')[1]!.length}), DuckDB mixes it as DOUBLE; write an integer or CAST the other operand AS DOUBLE` });
+          traps.push({
+            rule: 'decimal-literal-arithmetic',
+            message: `decimal literal ${String(side.value)} in ${op}: Trino types it DECIMAL (scale ${String(side.value).split('.')[1]!.length}), DuckDB mixes it as DOUBLE; write an integer or CAST the other operand AS DOUBLE`,
+          });
         }
       }
     }
     if (op === '/') {
       const t = scope.typeOf(n);
       if (t !== 'double') {
-        traps.push({ rule: 'division-not-double', message: `${show(left)} / ${show(right)} is ${t} division in Trino (${scope.typeOf(left)} / ${scope.typeOf(right)}); CAST one operand AS DOUBLE` });
+        traps.push({
+          rule: 'division-not-double',
+          message: `${show(left)} / ${show(right)} is ${t} division in Trino (${scope.typeOf(left)} / ${scope.typeOf(right)}); CAST one operand AS DOUBLE`,
+        });
       }
     }
     // dt is the VARCHAR partition key: compared with a DATE, Trino fails and DuckDB casts.
@@ -228,7 +267,10 @@ export function trinoTypeTraps(sql: string, columns: Map<string, SqlType> = sche
       for (const o of others) {
         const t = scope.typeOf(o);
         if (t !== 'varchar' && !(o.type === 'column_ref' && columnName(o) === 'dt')) {
-          traps.push({ rule: 'dt-not-varchar', message: `dt (VARCHAR) compared with ${t} ${show(o)}: Trino has no implicit cast; compare with a string` });
+          traps.push({
+            rule: 'dt-not-varchar',
+            message: `dt (VARCHAR) compared with ${t} ${show(o)}: Trino has no implicit cast; compare with a string`,
+          });
         }
       }
     }

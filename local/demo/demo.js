@@ -18,9 +18,16 @@
     return li;
   };
   const describe = (e) =>
-    [e.type, e.name, e.element && `“${e.element}”`, e.duration_ms != null && `${(e.duration_ms / 1000).toFixed(1)} s`,
-      e.scroll_depth != null && `${e.scroll_depth}% scrolled`, e.type === 'page_view' && `${new URL(e.url).pathname}${new URL(e.url).search}`]
-      .filter(Boolean).join(' · ');
+    [
+      e.type,
+      e.name,
+      e.element && `“${e.element}”`,
+      e.duration_ms != null && `${(e.duration_ms / 1000).toFixed(1)} s`,
+      e.scroll_depth != null && `${e.scroll_depth}% scrolled`,
+      e.type === 'page_view' && `${new URL(e.url).pathname}${new URL(e.url).search}`,
+    ]
+      .filter(Boolean)
+      .join(' · ');
   const real = window.fetch;
   window.fetch = function (...args) {
     const [input, init] = args;
@@ -30,12 +37,25 @@
         const batch = JSON.parse(init.body);
         const head = row(`batch of ${batch.events.length} → …`, 'batch');
         for (const e of batch.events) row(`   ${describe(e)}`);
-        p.then((r) => r.clone().json().catch(() => ({})).then((b) => {
-          head.textContent = `batch of ${batch.events.length} → ${r.status}${b.accepted != null ? ` (accepted ${b.accepted}, rejected ${b.rejected.length})` : ''}`;
-          head.classList.add(r.ok ? 'ok' : 'fail');
-        }), () => { head.textContent = `batch of ${batch.events.length} → network error (will retry)`; head.classList.add('fail'); });
+        p.then(
+          (r) =>
+            r
+              .clone()
+              .json()
+              .catch(() => ({}))
+              .then((b) => {
+                head.textContent = `batch of ${batch.events.length} → ${r.status}${b.accepted != null ? ` (accepted ${b.accepted}, rejected ${b.rejected.length})` : ''}`;
+                head.classList.add(r.ok ? 'ok' : 'fail');
+              }),
+          () => {
+            head.textContent = `batch of ${batch.events.length} → network error (will retry)`;
+            head.classList.add('fail');
+          },
+        );
       }
-    } catch { /* the panel must never break the page */ }
+    } catch {
+      /* the panel must never break the page */
+    }
     return p;
   };
 })();

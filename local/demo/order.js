@@ -2,8 +2,15 @@
 // view renders, as client-side routers do, so the SDK's SPA page views can be seen in action.
 (() => {
   const dishes = [
-    ['Margherita', 11.5], ['Tagliatelle al ragu', 15], ['Risotto ai funghi', 16.5], ['Branzino al sale', 24],
-    ['Spaghetti alle vongole', 18], ['Espresso', 2], ['Limonata', 4.5], ['Chianti Classico', 7], ['Negroni sbagliato', 9],
+    ['Margherita', 11.5],
+    ['Tagliatelle al ragu', 15],
+    ['Risotto ai funghi', 16.5],
+    ['Branzino al sale', 24],
+    ['Spaghetti alle vongole', 18],
+    ['Espresso', 2],
+    ['Limonata', 4.5],
+    ['Chianti Classico', 7],
+    ['Negroni sbagliato', 9],
   ];
   const cs = (...a) => window.clickstream?.(...a);
   const cart = () => JSON.parse(sessionStorage.getItem('demo_cart') || '[]');
@@ -28,7 +35,9 @@
           cs('track', 'add_to_cart', { item: name, price });
           add.textContent = 'Added ✓';
         });
-        list.append(el('article', { className: 'item' }, el('h3', {}, `${name} `, el('span', { className: 'price', textContent: euro(price) })), add));
+        list.append(
+          el('article', { className: 'item' }, el('h3', {}, `${name} `, el('span', { className: 'price', textContent: euro(price) })), add),
+        );
       }
       return ['Pick dishes — Order online', el('div', {}, list, link('cart', 'Review your order →'))];
     },
@@ -48,13 +57,31 @@
       });
       return [
         `Your order (${c.length}) — Order online`,
-        el('div', {},
-          c.length ? el('ul', {}, ...c.map(([n, p]) => el('li', { textContent: `${n} — ${euro(p)}` }))) : el('p', { textContent: 'Nothing yet.' }),
-          el('p', { className: 'total', textContent: `Total ${euro(total)}` }), place, ' ', clear, ' ', link('pick', '← Add more')),
+        el(
+          'div',
+          {},
+          c.length
+            ? el('ul', {}, ...c.map(([n, p]) => el('li', { textContent: `${n} — ${euro(p)}` })))
+            : el('p', { textContent: 'Nothing yet.' }),
+          el('p', { className: 'total', textContent: `Total ${euro(total)}` }),
+          place,
+          ' ',
+          clear,
+          ' ',
+          link('pick', '← Add more'),
+        ),
       ];
     },
     done() {
-      return ['Thank you — Order online', el('div', {}, el('p', { textContent: 'Your order is on its way to the kitchen. Pick it up in 20 minutes.' }), link('pick', 'Order something else'))];
+      return [
+        'Thank you — Order online',
+        el(
+          'div',
+          {},
+          el('p', { textContent: 'Your order is on its way to the kitchen. Pick it up in 20 minutes.' }),
+          link('pick', 'Order something else'),
+        ),
+      ];
     },
   };
 

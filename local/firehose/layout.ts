@@ -40,7 +40,14 @@ export function evaluatePrefix(prefix: string, ctx: PrefixContext): string {
 }
 
 /** Object key for one delivered object, as Firehose names it. */
-export function objectKey(opts: { prefix: string; stream: string; version?: number; at: Date; gzip: boolean; errorOutputType?: string }): string {
+export function objectKey(opts: {
+  prefix: string;
+  stream: string;
+  version?: number;
+  at: Date;
+  gzip: boolean;
+  errorOutputType?: string;
+}): string {
   const { prefix, stream, version = 1, at, gzip } = opts;
   const stamp = formatTimestamp('yyyy-MM-dd-HH-mm-ss', at);
   return `${evaluatePrefix(prefix, { at, errorOutputType: opts.errorOutputType })}${stream}-${version}-${stamp}-${randomUUID()}${gzip ? '.gz' : ''}`;

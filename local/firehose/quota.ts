@@ -32,7 +32,10 @@ export function quotaFromSetting(setting: string | undefined, region: string): D
 class Bucket {
   private tokens: number;
   private at: number;
-  constructor(private readonly perSecond: number, now: number) {
+  constructor(
+    private readonly perSecond: number,
+    now: number,
+  ) {
     this.tokens = perSecond;
     this.at = now;
   }
@@ -52,7 +55,10 @@ export class StreamThroughput {
   private readonly bytes: Bucket;
   private readonly calls: Bucket;
   private readonly records: Bucket;
-  constructor(quota: DirectPutQuota, private readonly now: () => number = Date.now) {
+  constructor(
+    quota: DirectPutQuota,
+    private readonly now: () => number = Date.now,
+  ) {
     const t = now();
     this.bytes = new Bucket(quota.mibPerSecond * 1024 * 1024, t);
     this.calls = new Bucket(quota.requestsPerSecond, t);
@@ -62,7 +68,11 @@ export class StreamThroughput {
   /** Takes one call of `records` records and `bytes` bytes, or nothing when any quota would be exceeded. */
   admit(records: number, bytes: number): boolean {
     const t = this.now();
-    const all: [Bucket, number][] = [[this.bytes, bytes], [this.calls, 1], [this.records, records]];
+    const all: [Bucket, number][] = [
+      [this.bytes, bytes],
+      [this.calls, 1],
+      [this.records, records],
+    ];
     for (const [b] of all) b.refill(t);
     if (!all.every(([b, n]) => b.has(n))) return false;
     for (const [b, n] of all) b.take(n);

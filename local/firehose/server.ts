@@ -30,7 +30,10 @@ export interface FaultConfig {
 /** "throttle=0.2,partial=0.2,serverError=0.1" (also accepts 5xx=) */
 export function parseFaults(spec: string | undefined): FaultConfig {
   const out: FaultConfig = {};
-  for (const part of (spec ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (spec ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=');
     const rate = Number(v);
     if (!(rate >= 0 && rate <= 1)) throw new Error(`LOCAL_FIREHOSE_FAULTS: ${part}: rate must be between 0 and 1`);
@@ -74,7 +77,12 @@ export class FirehoseStandIn {
     this.faults = opts.faults ?? {};
     this.walDir = join(opts.dataDir, '.firehose-wal');
     for (const config of opts.streams) {
-      this.buffers.set(config.name, { config, records: [], bytes: 0, throughput: opts.quota && new StreamThroughput(opts.quota, opts.now) });
+      this.buffers.set(config.name, {
+        config,
+        records: [],
+        bytes: 0,
+        throughput: opts.quota && new StreamThroughput(opts.quota, opts.now),
+      });
     }
   }
 
@@ -172,7 +180,8 @@ export class FirehoseStandIn {
       const random = this.opts.random ?? Math.random;
       if (op === 'PutRecordBatch' || op === 'PutRecord') {
         if (random() < (this.faults.serverError ?? 0)) return send(res, 500, { __type: 'InternalFailure', message: 'injected fault: 500' });
-        if (random() < (this.faults.throttle ?? 0)) return send(res, 400, { __type: 'ServiceUnavailableException', message: 'Slow down. (injected throttling)' });
+        if (random() < (this.faults.throttle ?? 0))
+          return send(res, 400, { __type: 'ServiceUnavailableException', message: 'Slow down. (injected throttling)' });
       }
       const stream = this.buffers.get(String(input.DeliveryStreamName ?? ''));
       switch (op) {
@@ -181,17 +190,34 @@ export class FirehoseStandIn {
         case 'DescribeDeliveryStream':
         case 'PutRecord':
         case 'PutRecordBatch':
-          if (!stream) return send(res, 400, { __type: 'ResourceNotFoundException', message: `Firehose ${String(input.DeliveryStreamName)} under account 000000000000 not found.` });
+          if (!stream)
+            return send(res, 400, {
+              __type: 'ResourceNotFoundException',
+              message: `Firehose ${String(input.DeliveryStreamName)} under account 000000000000 not found.`,
+            });
           break;
         default:
-          return send(res, 400, { __type: 'UnknownOperationException', message: `operation ${op || '(none)'} is not supported by the local stand-in` });
+          return send(res, 400, {
+            __type: 'UnknownOperationException',
+            message: `operation ${op || '(none)'} is not supported by the local stand-in`,
+          });
       }
       if (op === 'DescribeDeliveryStream') {
-        return send(res, 200, { DeliveryStreamDescription: { DeliveryStreamName: stream.config.name, DeliveryStreamStatus: 'ACTIVE', DeliveryStreamType: 'DirectPut', VersionId: '1' } });
+        return send(res, 200, {
+          DeliveryStreamDescription: {
+            DeliveryStreamName: stream.config.name,
+            DeliveryStreamStatus: 'ACTIVE',
+            DeliveryStreamType: 'DirectPut',
+            VersionId: '1',
+          },
+        });
       }
       const slowDown = () => {
         this.stats.throttledCalls++;
-        return send(res, 400, { __type: 'ServiceUnavailableException', message: 'Slow down. (over the stream\'s Direct PUT throughput quota)' });
+        return send(res, 400, {
+          __type: 'ServiceUnavailableException',
+          message: "Slow down. (over the stream's Direct PUT throughput quota)",
+        });
       };
       if (op === 'PutRecord') {
         const data = Buffer.from((input.Record as { Data?: string } | undefined)?.Data ?? '', 'base64');
@@ -201,8 +227,16 @@ export class FirehoseStandIn {
       }
       const records = (input.Records as { Data?: string }[] | undefined) ?? [];
       // PutRecordBatch quota: 500 records per call.
-      if (records.length === 0 || records.length > 500) return send(res, 400, { __type: 'InvalidArgumentException', message: 'Records must have 1 to 500 entries' });
-      if (stream.throughput && !stream.throughput.admit(records.length, records.reduce((n, r) => n + Buffer.byteLength(r.Data ?? '', 'base64'), 0))) return slowDown();
+      if (records.length === 0 || records.length > 500)
+        return send(res, 400, { __type: 'InvalidArgumentException', message: 'Records must have 1 to 500 entries' });
+      if (
+        stream.throughput &&
+        !stream.throughput.admit(
+          records.length,
+          records.reduce((n, r) => n + Buffer.byteLength(r.Data ?? '', 'base64'), 0),
+        )
+      )
+        return slowDown();
       const partial = this.faults.partial ?? 0;
       const kept: Buffer[] = [];
       const responses = records.map((r) => {
@@ -233,6 +267,10 @@ export class FirehoseStandIn {
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(text), 'x-amzn-requestid': randomUUID() });
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  });
   res.end(text);
 }

@@ -9,8 +9,21 @@ import { excludedLine, type ExcludedBots } from './excluded-bots';
 
 /** The queries the report shows, in page order. */
 export const REPORT_QUERIES = [
-  'daily_active_users', 'sessions_summary', 'top_pages', 'traffic_sources', 'funnel', 'retention_weekly',
-  'element_clicks', 'custom_events', 'landing_pages', 'exit_pages', 'user_paths', 'devices', 'countries', 'hourly_traffic', 'data_quality',
+  'daily_active_users',
+  'sessions_summary',
+  'top_pages',
+  'traffic_sources',
+  'funnel',
+  'retention_weekly',
+  'element_clicks',
+  'custom_events',
+  'landing_pages',
+  'exit_pages',
+  'user_paths',
+  'devices',
+  'countries',
+  'hourly_traffic',
+  'data_quality',
 ] as const;
 export type ReportQuery = (typeof REPORT_QUERIES)[number];
 
@@ -42,7 +55,8 @@ export function partialDayOf(to: string, now: Date): { date: string; until: stri
 /** Every day from `from` to `to`, as YYYY-MM-DD. */
 export function daysBetween(from: string, to: string): string[] {
   const out: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000)
+    out.push(new Date(t).toISOString().slice(0, 10));
   return out;
 }
 
@@ -77,7 +91,9 @@ export function chartJsSource(): string {
   // The package's export map hides dist/; its main entry sits beside the UMD build.
   const file = join(dirname(require.resolve('chart.js')), 'chart.umd.min.js');
   // The source map is not shipped with the page; a script must not close the tag early.
-  return readFileSync(file, 'utf8').replace(/\n\/\/# sourceMappingURL=.*$/, '').replace(/<\/script/gi, '<\\/script');
+  return readFileSync(file, 'utf8')
+    .replace(/\n\/\/# sourceMappingURL=.*$/, '')
+    .replace(/<\/script/gi, '<\\/script');
 }
 
 /** Values of one column. */
@@ -121,13 +137,22 @@ function makeTable(ctx: TableContext) {
     if (rs.rows.length === 0) return `<p class="empty">${ctx.empty}</p>`;
     const head = rs.columns.map((c) => `<th>${esc(c)}</th>`).join('');
     const markAt = o.mark ? rs.columns.indexOf(o.mark.column) : -1;
-    const body = rs.rows.slice(0, limit).map((r) => `<tr>${r.map((v, i) => {
-      const text = i === markAt && v === o.mark!.value ? o.mark!.text : cellText(v, rs.columns[i]!);
-      return `<td${typeof v === 'number' ? ' class="n"' : ''}>${esc(text)}</td>`;
-    }).join('')}</tr>`).join('');
+    const body = rs.rows
+      .slice(0, limit)
+      .map(
+        (r) =>
+          `<tr>${r
+            .map((v, i) => {
+              const text = i === markAt && v === o.mark!.value ? o.mark!.text : cellText(v, rs.columns[i]!);
+              return `<td${typeof v === 'number' ? ' class="n"' : ''}>${esc(text)}</td>`;
+            })
+            .join('')}</tr>`,
+      )
+      .join('');
     const rest = rs.rows.length - limit;
     const cmd = o.query && ctx.moreCommand ? ctx.moreCommand(o.query) : undefined;
-    const more = rest > 0 ? `<p class="more">${rest} more row${rest === 1 ? '' : 's'}${cmd ? `: <code class="cmd">${esc(cmd)}</code>` : ''}</p>` : '';
+    const more =
+      rest > 0 ? `<p class="more">${rest} more row${rest === 1 ? '' : 's'}${cmd ? `: <code class="cmd">${esc(cmd)}</code>` : ''}</p>` : '';
     // The wrapper scrolls a wide table inside its card instead of pushing the card open.
     return `<div class="scroll"><table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>${more}`;
   };
@@ -140,16 +165,18 @@ function retentionGrid(rs: ResultSet): string {
   const maxOffset = Math.max(...(column(rs, 'week_offset') as number[]));
   const cell = new Map(rs.rows.map((r) => [`${r[0]}|${r[1]}`, r[2] as number]));
   const head = `<tr><th>cohort week</th>${Array.from({ length: maxOffset + 1 }, (_, w) => `<th>week ${w}</th>`).join('')}</tr>`;
-  const body = cohorts.map((c) => {
-    const size = cell.get(`${c}|0`) ?? 0;
-    const tds = Array.from({ length: maxOffset + 1 }, (_, w) => {
-      const v = cell.get(`${c}|${w}`);
-      if (v === undefined) return '<td></td>';
-      const share = size ? v / size : 0;
-      return `<td class="n heat" style="background:rgba(37,99,235,${(0.08 + 0.8 * share).toFixed(2)})" title="${v} of ${size}">${w === 0 ? v : `${(share * 100).toFixed(0)}%`}</td>`;
-    }).join('');
-    return `<tr><th>${esc(c)}</th>${tds}</tr>`;
-  }).join('');
+  const body = cohorts
+    .map((c) => {
+      const size = cell.get(`${c}|0`) ?? 0;
+      const tds = Array.from({ length: maxOffset + 1 }, (_, w) => {
+        const v = cell.get(`${c}|${w}`);
+        if (v === undefined) return '<td></td>';
+        const share = size ? v / size : 0;
+        return `<td class="n heat" style="background:rgba(37,99,235,${(0.08 + 0.8 * share).toFixed(2)})" title="${v} of ${size}">${w === 0 ? v : `${(share * 100).toFixed(0)}%`}</td>`;
+      }).join('');
+      return `<tr><th>${esc(c)}</th>${tds}</tr>`;
+    })
+    .join('');
   return `<table class="grid"><thead>${head}</thead><tbody>${body}</tbody></table><p class="more">Week 0: visitors new in that week; later weeks: share of them active again.</p>`;
 }
 
@@ -186,13 +213,68 @@ export function renderReport(d: ReportData, chartJs = chartJsSource()): string {
   const hourly = r.hourly_traffic;
   const paths = pageToPage(r.user_paths);
   const charts = {
-    traffic: { type: 'line', labels: days.map(dayLabel), partialFrom, x: 'Event date (UTC)', y: 'Count', series: [['Visitors', visitors], ['Sessions', sessionsByDay], ['Page views', pageViews]] },
-    pages: { type: 'bar', horizontal: true, x: 'Page views', labels: column(r.top_pages, 'path').slice(0, 10), series: [['Page views', column(r.top_pages, 'page_views').slice(0, 10)]] },
-    sources: { type: 'bar', horizontal: true, x: 'Sessions', labels: r.traffic_sources.rows.slice(0, 10).map((x) => `${x[0]} / ${x[1]}${x[2] !== '(not set)' ? ` (${x[2]})` : ''}`), series: [['Sessions', column(r.traffic_sources, 'sessions').slice(0, 10)]] },
-    funnel: { type: 'bar', y: 'Sessions', labels: r.funnel.rows.map((x) => `${x[0]}. ${x[1]}`), series: [['Sessions', column(r.funnel, 'sessions')]] },
-    clicks: { type: 'bar', horizontal: true, x: 'Clicks', labels: clickLabels(r.element_clicks).slice(0, 12), series: [['Clicks', column(r.element_clicks, 'clicks').slice(0, 12)]] },
-    hourly: { type: 'bar', x: 'Hour of the day (UTC)', y: 'Count over the range', labels: column(hourly, 'hour').map((h) => `${String(h).padStart(2, '0')}:00`), series: [['Page views', column(hourly, 'page_views')], ['Visitors', column(hourly, 'visitors')]] },
-    quality: { type: 'bar', stacked: true, x: 'Event date (UTC)', y: 'Events', labels: column(r.data_quality, 'dt').map(dayLabel), series: [['Accepted', column(r.data_quality, 'accepted')], ['Duplicates', column(r.data_quality, 'duplicates')], ['Bots', column(r.data_quality, 'bots')], ['Rejected', column(r.data_quality, 'rejected')]] },
+    traffic: {
+      type: 'line',
+      labels: days.map(dayLabel),
+      partialFrom,
+      x: 'Event date (UTC)',
+      y: 'Count',
+      series: [
+        ['Visitors', visitors],
+        ['Sessions', sessionsByDay],
+        ['Page views', pageViews],
+      ],
+    },
+    pages: {
+      type: 'bar',
+      horizontal: true,
+      x: 'Page views',
+      labels: column(r.top_pages, 'path').slice(0, 10),
+      series: [['Page views', column(r.top_pages, 'page_views').slice(0, 10)]],
+    },
+    sources: {
+      type: 'bar',
+      horizontal: true,
+      x: 'Sessions',
+      labels: r.traffic_sources.rows.slice(0, 10).map((x) => `${x[0]} / ${x[1]}${x[2] !== '(not set)' ? ` (${x[2]})` : ''}`),
+      series: [['Sessions', column(r.traffic_sources, 'sessions').slice(0, 10)]],
+    },
+    funnel: {
+      type: 'bar',
+      y: 'Sessions',
+      labels: r.funnel.rows.map((x) => `${x[0]}. ${x[1]}`),
+      series: [['Sessions', column(r.funnel, 'sessions')]],
+    },
+    clicks: {
+      type: 'bar',
+      horizontal: true,
+      x: 'Clicks',
+      labels: clickLabels(r.element_clicks).slice(0, 12),
+      series: [['Clicks', column(r.element_clicks, 'clicks').slice(0, 12)]],
+    },
+    hourly: {
+      type: 'bar',
+      x: 'Hour of the day (UTC)',
+      y: 'Count over the range',
+      labels: column(hourly, 'hour').map((h) => `${String(h).padStart(2, '0')}:00`),
+      series: [
+        ['Page views', column(hourly, 'page_views')],
+        ['Visitors', column(hourly, 'visitors')],
+      ],
+    },
+    quality: {
+      type: 'bar',
+      stacked: true,
+      x: 'Event date (UTC)',
+      y: 'Events',
+      labels: column(r.data_quality, 'dt').map(dayLabel),
+      series: [
+        ['Accepted', column(r.data_quality, 'accepted')],
+        ['Duplicates', column(r.data_quality, 'duplicates')],
+        ['Bots', column(r.data_quality, 'bots')],
+        ['Rejected', column(r.data_quality, 'rejected')],
+      ],
+    },
   };
   const bots = d.excludedBots;
   const botNote = bots ? esc(excludedLine(bots)) : '';

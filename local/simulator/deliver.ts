@@ -35,13 +35,26 @@ export interface Deliveries {
   statusCounts: Record<number, number>;
 }
 
-export function runPipeline(requests: readonly SimRequest[], siteId: string, config: PipelineConfig, onRequest?: (done: number) => void): Deliveries {
+export function runPipeline(
+  requests: readonly SimRequest[],
+  siteId: string,
+  config: PipelineConfig,
+  onRequest?: (done: number) => void,
+): Deliveries {
   const out: Deliveries = { events: [], rejects: [], statusCounts: {} };
   requests.forEach((req, i) => {
-    const result = processRequest({
-      body: requestBody(req, siteId), contentType: 'text/plain', userAgent: req.userAgent, sourceIp: req.sourceIp,
-      origin: req.origin, requestId: `sim-${i}`, receivedAt: req.receivedAt,
-    }, config);
+    const result = processRequest(
+      {
+        body: requestBody(req, siteId),
+        contentType: 'text/plain',
+        userAgent: req.userAgent,
+        sourceIp: req.sourceIp,
+        origin: req.origin,
+        requestId: `sim-${i}`,
+        receivedAt: req.receivedAt,
+      },
+      config,
+    );
     out.statusCounts[result.status] = (out.statusCounts[result.status] ?? 0) + 1;
     // The Lambda's PutRecordBatch reaches Firehose a few ms after the request arrived.
     const arrivalMs = req.receivedAt.getTime() + 30;
@@ -57,7 +70,13 @@ export function runPipeline(requests: readonly SimRequest[], siteId: string, con
  * Groups records into objects the way a 60 s buffer does and writes them. Copies go into a
  * later object, as a retried batch would. Returns the number of objects written.
  */
-export function writeObjects<T>(dataDir: string, prefix: string, stream: string, records: readonly Delivered<T>[], onObject?: (done: number, total: number) => void): number {
+export function writeObjects<T>(
+  dataDir: string,
+  prefix: string,
+  stream: string,
+  records: readonly Delivered<T>[],
+  onObject?: (done: number, total: number) => void,
+): number {
   const buckets = new Map<number, { at: number; rows: T[] }>();
   for (const rec of records) {
     const arrival = rec.copy ? rec.arrivalMs + BUFFER_MS + 15_000 : rec.arrivalMs;

@@ -80,8 +80,15 @@ export interface SimOptions {
 }
 
 export const DEFAULT_OPTIONS: Omit<SimOptions, 'end'> = {
-  days: 30, visitors: 5000, seed: 42, siteId: 'demo', origin: 'http://localhost:8080',
-  botShare: 0.06, duplicateShare: 0.04, rejectShare: 0.01, lateShare: 0.03,
+  days: 30,
+  visitors: 5000,
+  seed: 42,
+  siteId: 'demo',
+  origin: 'http://localhost:8080',
+  botShare: 0.06,
+  duplicateShare: 0.04,
+  rejectShare: 0.01,
+  lateShare: 0.03,
 };
 
 /** One POST as the SDK (or a crawler) would send it, with the network facts the server sees. */
@@ -108,7 +115,10 @@ const DAY = 86_400_000;
 const HUMAN_UAS: readonly (readonly [string, number])[] = [
   ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36', 30],
   ['Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15', 12],
-  ['Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1', 25],
+  [
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    25,
+  ],
   ['Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36', 18],
   ['Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0', 5],
   ['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0', 6],
@@ -122,7 +132,12 @@ const BOT_UAS = [
 ];
 // Bots that look like browsers and give themselves away otherwise (handlers/lib/bots.ts layers).
 type BotKind = 'as_drawn' | 'datacenter_ip' | 'referrer_spam' | 'behaviour';
-const BOT_KINDS: readonly (readonly [BotKind, number])[] = [['as_drawn', 60], ['datacenter_ip', 15], ['referrer_spam', 15], ['behaviour', 10]];
+const BOT_KINDS: readonly (readonly [BotKind, number])[] = [
+  ['as_drawn', 60],
+  ['datacenter_ip', 15],
+  ['referrer_spam', 15],
+  ['behaviour', 10],
+];
 // Inside ranges the cloud providers publish for their compute (AWS, Google Cloud, Azure, Hetzner).
 const DATACENTER_PREFIXES = ['3.5.140.', '34.102.136.', '20.236.44.', '5.9.20.', '2600:1f18:4000::', '2a01:4f8:10a::'];
 const SPAM_REFERRERS = ['https://semalt.com/', 'http://darodar.com/', 'https://best-seo-offer.com/'];
@@ -134,7 +149,10 @@ function drawnReason(ua: string, webdriver: boolean): BotReason {
 
 const SCREENS = ['1920x1080', '1440x900', '390x844', '412x915', '1280x800', '820x1180'];
 
-interface Source { referrer?: string; query?: string }
+interface Source {
+  referrer?: string;
+  query?: string;
+}
 const SOURCES: readonly (readonly [Source, number])[] = [
   [{}, 30],
   [{ referrer: 'https://www.google.com/' }, 28],
@@ -146,11 +164,24 @@ const SOURCES: readonly (readonly [Source, number])[] = [
   [{ query: 'gclid=Cj0KCQiA' }, 7],
 ];
 
-const DISHES = ['Margherita', 'Tagliatelle al ragu', 'Risotto ai funghi', 'Branzino al sale', 'Spaghetti alle vongole', 'Espresso', 'Limonata', 'Chianti Classico', 'Negroni sbagliato'] as const;
+const DISHES = [
+  'Margherita',
+  'Tagliatelle al ragu',
+  'Risotto ai funghi',
+  'Branzino al sale',
+  'Spaghetti alle vongole',
+  'Espresso',
+  'Limonata',
+  'Chianti Classico',
+  'Negroni sbagliato',
+] as const;
 // Popularity differs by dish so element_clicks has a visible winner.
 const DISH_WEIGHTS: readonly (readonly [string, number])[] = DISHES.map((d, i) => [d, [9, 7, 5, 4, 6, 3, 2, 3, 2][i]!] as const);
 // People eat at lunch and dinner; UTC hours for a European restaurant.
-const HOUR_WEIGHTS: readonly (readonly [number, number])[] = Array.from({ length: 24 }, (_, h) => [h, [1, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 1.5, 2.5, 3, 4, 6, 7, 5, 3, 2.5, 3, 5, 8, 9, 7, 4, 2.5, 1.5][h]!] as const);
+const HOUR_WEIGHTS: readonly (readonly [number, number])[] = Array.from(
+  { length: 24 },
+  (_, h) => [h, [1, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 1.5, 2.5, 3, 4, 6, 7, 5, 3, 2.5, 3, 5, 8, 9, 7, 4, 2.5, 1.5][h]!] as const,
+);
 
 type Page = 'home' | 'menu' | 'pick' | 'cart' | 'done' | 'visit';
 const PAGES: Record<Page, { path: string; url: string; title: string }> = {
@@ -194,7 +225,9 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
     const isBot = r.chance(opts.botShare);
     let webdriver = isBot && r.chance(0.3);
     let ua = isBot && !webdriver ? r.pick(BOT_UAS) : r.weighted(HUMAN_UAS);
-    r.int(0, 255); r.int(0, 255); r.int(1, 254); // the draws of the old 10.x address: later draws stay as they were
+    r.int(0, 255);
+    r.int(0, 255);
+    r.int(1, 254); // the draws of the old 10.x address: later draws stay as they were
     const country = geoRng.weighted(VISITOR_COUNTRIES);
     let ip = addressIn(table, country, geoRng.chance(IPV6_SHARE), geoRng);
     const kind: BotKind = isBot ? botRng.weighted(BOT_KINDS) : 'as_drawn';
@@ -231,8 +264,14 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
       const late = r.chance(opts.lateShare) ? r.int(3_600_000, 30 * 3_600_000) : 0;
       const session = r.uuid7(start + clockOffsetMs);
       const common = (t: number) => ({
-        ts: new Date(t + clockOffsetMs).toISOString(), anonymous_id: anon, session_id: session,
-        screen, viewport: screen, language: r.pick(['it-IT', 'en-GB', 'de-DE', 'en-US']), timezone: 'Europe/Rome', sdk: 'clickstream-js/0.1.0',
+        ts: new Date(t + clockOffsetMs).toISOString(),
+        anonymous_id: anon,
+        session_id: session,
+        screen,
+        viewport: screen,
+        language: r.pick(['it-IT', 'en-GB', 'de-DE', 'en-US']),
+        timezone: 'Europe/Rome',
+        sdk: 'clickstream-js/0.1.0',
         ...(webdriver ? { webdriver: true } : {}),
       });
       const emit = (t: number, events: Record<string, unknown>[]) => {
@@ -241,12 +280,22 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         const sendAt = t + r.int(20, 5_000) + late;
         const latency = r.int(40, 600);
         const req: SimRequest = {
-          receivedAt: new Date(sendAt + latency), clockOffsetMs, userAgent: ua, sourceIp: ip,
-          origin: isBot && !webdriver ? undefined : host, events, firehoseCopy: false, bot: isBot,
+          receivedAt: new Date(sendAt + latency),
+          clockOffsetMs,
+          userAgent: ua,
+          sourceIp: ip,
+          origin: isBot && !webdriver ? undefined : host,
+          events,
+          firehoseCopy: false,
+          bot: isBot,
         };
         if (r.chance(opts.rejectShare)) {
           // A page_view without url fails the schema; an event id that is not a UUID too.
-          events.push(r.chance(0.5) ? { event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', ...common(t) } : { event_id: 'not-a-uuid', type: 'click', ...common(t) });
+          events.push(
+            r.chance(0.5)
+              ? { event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', ...common(t) }
+              : { event_id: 'not-a-uuid', type: 'click', ...common(t) },
+          );
         }
         requests.push(req);
         if (r.chance(opts.duplicateShare)) {
@@ -261,7 +310,12 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
       };
 
       const src = r.weighted(SOURCES);
-      let page: Page = r.weighted([['home', 45], ['menu', 30], ['pick', 15], ['visit', 10]] as const);
+      let page: Page = r.weighted([
+        ['home', 45],
+        ['menu', 30],
+        ['pick', 15],
+        ['visit', 10],
+      ] as const);
       let t = start;
       let first = true;
       let cart = 0;
@@ -270,12 +324,26 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         const url = `${host}${p.url}${first && src.query ? (p.url.includes('?') ? '&' : '?') + src.query : ''}`;
         const batch: Record<string, unknown>[] = [];
         // Referrer spam repeats its referrer on every hit: the referrer is its message.
-        batch.push({ event_id: r.uuid7(t + clockOffsetMs), type: 'page_view', url, title: p.title, referrer: spamReferrer ?? (first ? src.referrer ?? '' : `${host}/`), ...common(t) });
+        batch.push({
+          event_id: r.uuid7(t + clockOffsetMs),
+          type: 'page_view',
+          url,
+          title: p.title,
+          referrer: spamReferrer ?? (first ? (src.referrer ?? '') : `${host}/`),
+          ...common(t),
+        });
         if (kind === 'behaviour') {
           // A scraper's burst: more page views in one request, inside a minute, than a person makes.
           for (let k = 1; k < BEHAVIOUR_LIMITS.page_view.count + 5; k++) {
             const at = t + k * botRng.int(800, 1_500);
-            batch.push({ event_id: r.uuid7(at + clockOffsetMs), type: 'page_view', url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`, title: p.title, referrer: `${host}/`, ...common(at) });
+            batch.push({
+              event_id: r.uuid7(at + clockOffsetMs),
+              type: 'page_view',
+              url: `${host}${PAGES[botRng.pick(['home', 'menu', 'pick', 'visit'] as const)].url}`,
+              title: p.title,
+              referrer: `${host}/`,
+              ...common(at),
+            });
           }
           emit(t + 60_000, batch);
           break;
@@ -294,7 +362,16 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
         let next: Page | 'exit' = 'exit';
         const click = (name: string, element: string, extra: Record<string, unknown> = {}) => {
           const at = t + Math.round(dwell * (0.2 + 0.7 * r.next()));
-          batch.push({ event_id: r.uuid7(at + clockOffsetMs), type: 'click', name, element, duration_ms: at - t, url, properties: extra, ...common(at) });
+          batch.push({
+            event_id: r.uuid7(at + clockOffsetMs),
+            type: 'click',
+            name,
+            element,
+            duration_ms: at - t,
+            url,
+            properties: extra,
+            ...common(at),
+          });
           return at;
         };
         const custom = (at: number, name: string, properties: Record<string, unknown>) =>
@@ -302,19 +379,48 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
 
         if (!bounce) {
           if (page === 'home') {
-            next = r.weighted([['menu', 45], ['pick', 20], ['visit', 15], ['exit', 20]] as const);
+            next = r.weighted([
+              ['menu', 45],
+              ['pick', 20],
+              ['visit', 15],
+              ['exit', 20],
+            ] as const);
             if (next === 'menu' && r.chance(0.5)) click('link', 'hero_see_menu');
             else if (next === 'pick' && r.chance(0.5)) click('link', 'hero_order_online');
             else if (r.chance(0.2)) click('link', 'special_branzino', { category: 'entree' });
           } else if (page === 'menu') {
-            for (let k = r.weighted([[0, 3], [1, 4], [2, 3], [3, 2]] as const); k > 0; k--) click('menu_item', r.weighted(DISH_WEIGHTS));
-            next = r.weighted([['pick', 35], ['visit', 10], ['home', 10], ['exit', 45]] as const);
+            for (
+              let k = r.weighted([
+                [0, 3],
+                [1, 4],
+                [2, 3],
+                [3, 2],
+              ] as const);
+              k > 0;
+              k--
+            )
+              click('menu_item', r.weighted(DISH_WEIGHTS));
+            next = r.weighted([
+              ['pick', 35],
+              ['visit', 10],
+              ['home', 10],
+              ['exit', 45],
+            ] as const);
             // The card's Order button (menu.html: data-cs-event="order_click", labelled with the
             // dish like the card): its own click event, then on to the order page.
             if (next === 'pick' && r.chance(0.6)) click('order_click', r.weighted(DISH_WEIGHTS));
             else if (next === 'pick' && r.chance(0.5)) click('link', 'menu_go_order');
           } else if (page === 'pick') {
-            for (let k = r.weighted([[0, 3], [1, 4], [2, 3], [3, 1]] as const); k > 0; k--) {
+            for (
+              let k = r.weighted([
+                [0, 3],
+                [1, 4],
+                [2, 3],
+                [3, 1],
+              ] as const);
+              k > 0;
+              k--
+            ) {
               const dish = r.weighted(DISH_WEIGHTS);
               custom(click('add_button', dish), 'add_to_cart', { item: dish });
               cart++;
@@ -331,7 +437,14 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
           }
         }
         // The SDK reports engaged time at page hide.
-        batch.push({ event_id: r.uuid7(t + dwell + clockOffsetMs), type: 'engagement', duration_ms: dwell, scroll_depth: r.int(20, 100), url, ...common(t + dwell) });
+        batch.push({
+          event_id: r.uuid7(t + dwell + clockOffsetMs),
+          type: 'engagement',
+          duration_ms: dwell,
+          scroll_depth: r.int(20, 100),
+          url,
+          ...common(t + dwell),
+        });
         batch.sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
         emit(t + dwell, batch);
         t += dwell + r.int(300, 1_500);
@@ -347,8 +460,14 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
   for (let d = 0; d < opts.days; d++) {
     if (!r.chance(Math.min(1, opts.rejectShare * 100))) continue;
     requests.push({
-      receivedAt: new Date(startMs + d * DAY + r.int(0, DAY - 1)), clockOffsetMs: 0, userAgent: 'curl/8.5.0', sourceIp: '10.0.0.9',
-      events: [], rawBody: '{"site_id":"demo","sent_at":', firehoseCopy: false, bot: false,
+      receivedAt: new Date(startMs + d * DAY + r.int(0, DAY - 1)),
+      clockOffsetMs: 0,
+      userAgent: 'curl/8.5.0',
+      sourceIp: '10.0.0.9',
+      events: [],
+      rawBody: '{"site_id":"demo","sent_at":',
+      firehoseCopy: false,
+      bot: false,
     });
   }
   requests.sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
@@ -358,5 +477,9 @@ export function generate(opts: SimOptions, onVisitor?: (done: number) => void): 
 /** The request body as the SDK builds it: sent_at is the client clock when the batch leaves. */
 export function requestBody(req: SimRequest, siteId: string, sentAtTrueMs = req.receivedAt.getTime() - 50): string {
   if (req.rawBody !== undefined) return req.rawBody;
-  return JSON.stringify({ site_id: siteId, sent_at: new Date(sentAtTrueMs + req.clockOffsetMs).toISOString(), events: req.events as ClickstreamEvent[] });
+  return JSON.stringify({
+    site_id: siteId,
+    sent_at: new Date(sentAtTrueMs + req.clockOffsetMs).toISOString(),
+    events: req.events as ClickstreamEvent[],
+  });
 }

@@ -11,7 +11,17 @@ import type { Rng } from './generate';
 
 /** Where the demo restaurant's visitors come from (weights), most from Italy. */
 export const VISITOR_COUNTRIES: readonly (readonly [string, number])[] = [
-  ['IT', 45], ['DE', 10], ['US', 10], ['GB', 8], ['FR', 7], ['ES', 5], ['CH', 5], ['NL', 4], ['AT', 3], ['JP', 2], ['BR', 1],
+  ['IT', 45],
+  ['DE', 10],
+  ['US', 10],
+  ['GB', 8],
+  ['FR', 7],
+  ['ES', 5],
+  ['CH', 5],
+  ['NL', 4],
+  ['AT', 3],
+  ['JP', 2],
+  ['BR', 1],
 ];
 /** Share of visitors that reach the site over IPv6. */
 export const IPV6_SHARE = 0.3;

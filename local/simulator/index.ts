@@ -51,7 +51,13 @@ export function simulate(opts: SimOptions, dataDir: string, stage = 'dev', progr
   const rejects = writeObjects(dataDir, REJECTS_PREFIX, streams.rejects, deliveries.rejects, (n, total) => progress.update(n, total));
   progress.stop();
   const objects = { events, rejects };
-  const truthInput: TruthInput = { events: deliveries.events, rejects: deliveries.rejects.map((d) => d.row), botVisitors, botReasons, visitorCountries };
+  const truthInput: TruthInput = {
+    events: deliveries.events,
+    rejects: deliveries.rejects.map((d) => d.row),
+    botVisitors,
+    botReasons,
+    visitorCountries,
+  };
   return { requests, deliveries, truthInput, objects };
 }
 
@@ -74,20 +80,27 @@ export function writeTruth(dataDir: string, opts: SimOptions, result: Simulation
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `truth-${opts.end}-${opts.days}d-seed${opts.seed}.json`);
   const d = result.deliveries;
-  writeFileSync(file, `${JSON.stringify({
-    options: opts,
-    range,
-    funnel_steps: DEMO_FUNNEL,
-    summary: {
-      requests: result.requests.length,
-      stored_rows: d.events.length,
-      distinct_events: new Set(d.events.map((e) => e.row.event_id)).size,
-      reject_rows: d.rejects.length,
-      bot_visitors: result.truthInput.botVisitors.size,
-      status_counts: d.statusCounts,
-      objects: result.objects,
-    },
-    queries: truthFor(result.truthInput, range),
-  }, null, 1)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        options: opts,
+        range,
+        funnel_steps: DEMO_FUNNEL,
+        summary: {
+          requests: result.requests.length,
+          stored_rows: d.events.length,
+          distinct_events: new Set(d.events.map((e) => e.row.event_id)).size,
+          reject_rows: d.rejects.length,
+          bot_visitors: result.truthInput.botVisitors.size,
+          status_counts: d.statusCounts,
+          objects: result.objects,
+        },
+        queries: truthFor(result.truthInput, range),
+      },
+      null,
+      1,
+    )}\n`,
+  );
   return file;
 }

@@ -38,14 +38,22 @@ function post(api: URL, body: string, req: SimRequest, timeoutMs: number): Promi
  * skipped (they cannot be made through the API); SDK re-sends are sent again, as a retry would.
  * sent_at is the client clock now, so the server's skew correction sees a real batch.
  */
-export async function replay(requests: readonly SimRequest[], api: URL, siteId: string, opts: { concurrency?: number; timeoutMs?: number; onProgress?: (done: number) => void } = {}): Promise<ReplayResult> {
+export async function replay(
+  requests: readonly SimRequest[],
+  api: URL,
+  siteId: string,
+  opts: { concurrency?: number; timeoutMs?: number; onProgress?: (done: number) => void } = {},
+): Promise<ReplayResult> {
   const result: ReplayResult = { sent: 0, statuses: {}, accepted: 0 };
   const queue = requests.filter((r) => !r.firehoseCopy);
   let next = 0;
   const worker = async () => {
     while (next < queue.length) {
       const req = queue[next++]!;
-      const { status, text } = await post(api, requestBody(req, siteId, Date.now()), req, opts.timeoutMs ?? 10_000).catch(() => ({ status: 0, text: '' }));
+      const { status, text } = await post(api, requestBody(req, siteId, Date.now()), req, opts.timeoutMs ?? 10_000).catch(() => ({
+        status: 0,
+        text: '',
+      }));
       result.statuses[status] = (result.statuses[status] ?? 0) + 1;
       if (status === 200) result.accepted += (JSON.parse(text) as { accepted?: number }).accepted ?? 0;
       result.sent++;

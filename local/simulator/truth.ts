@@ -99,7 +99,9 @@ function sessions(evs: Ev[], r: Range): Session[] {
     const started = list[0]!.at;
     const date = new Date(started).toISOString().slice(0, 10);
     if (pageViews.length === 0 || !inRange(date, r)) continue;
-    const engaged = list.some((x) => x.e.type === 'click' || x.e.type === 'custom' || (x.e.type === 'engagement' && (x.e.duration_ms ?? 0) >= ENGAGED_MS));
+    const engaged = list.some(
+      (x) => x.e.type === 'click' || x.e.type === 'custom' || (x.e.type === 'engagement' && (x.e.duration_ms ?? 0) >= ENGAGED_MS),
+    );
     out.push({ id, date, started, ended: list[list.length - 1]!.at, pageViews, bounced: pageViews.length === 1 && !engaged });
   }
   return out;
@@ -120,56 +122,95 @@ type TruthFn = (input: TruthInput, r: Range) => Row[];
 export const TRUTH: Record<string, TruthFn> = {
   daily_active_users(input, r) {
     const evs = canonical(input).filter((x) => inRange(x.date, r));
-    return sorted([...groupBy(evs, (x) => x.date)].map(([dt, list]) => ({
-      dt,
-      visitors: distinct(list, (x) => x.e.anonymous_id),
-      sessions: distinct(list, (x) => x.e.session_id),
-      page_views: list.filter((x) => x.e.type === 'page_view').length,
-    })), ['dt', 'asc']);
+    return sorted(
+      [...groupBy(evs, (x) => x.date)].map(([dt, list]) => ({
+        dt,
+        visitors: distinct(list, (x) => x.e.anonymous_id),
+        sessions: distinct(list, (x) => x.e.session_id),
+        page_views: list.filter((x) => x.e.type === 'page_view').length,
+      })),
+      ['dt', 'asc'],
+    );
   },
   top_pages(input, r) {
     const pvs = canonical(input).filter((x) => x.e.type === 'page_view' && inRange(x.date, r));
-    return sorted([...groupBy(pvs, (x) => x.e.path ?? '')].map(([path, list]) => ({
-      path, page_views: list.length, visitors: distinct(list, (x) => x.e.anonymous_id),
-    })), ['page_views', 'desc'], ['path', 'asc']);
+    return sorted(
+      [...groupBy(pvs, (x) => x.e.path ?? '')].map(([path, list]) => ({
+        path,
+        page_views: list.length,
+        visitors: distinct(list, (x) => x.e.anonymous_id),
+      })),
+      ['page_views', 'desc'],
+      ['path', 'asc'],
+    );
   },
   traffic_sources(input, r) {
     const evs = canonical(input);
     const landings: Ev[] = [];
-    for (const list of groupBy(evs.filter((x) => x.e.type === 'page_view'), (x) => x.e.session_id).values()) {
+    for (const list of groupBy(
+      evs.filter((x) => x.e.type === 'page_view'),
+      (x) => x.e.session_id,
+    ).values()) {
       const first = list.sort(byTime)[0]!;
       if (inRange(first.date, r)) landings.push(first);
     }
     const key = (x: Ev) => JSON.stringify([x.e.source, x.e.medium, x.e.campaign ?? '(not set)']);
-    return sorted([...groupBy(landings, key)].map(([k, list]) => {
-      const [source, medium, campaign] = JSON.parse(k) as string[];
-      return { source: source!, medium: medium!, campaign: campaign!, sessions: list.length, visitors: distinct(list, (x) => x.e.anonymous_id) };
-    }), ['sessions', 'desc'], ['source', 'asc'], ['medium', 'asc'], ['campaign', 'asc']);
+    return sorted(
+      [...groupBy(landings, key)].map(([k, list]) => {
+        const [source, medium, campaign] = JSON.parse(k) as string[];
+        return {
+          source: source!,
+          medium: medium!,
+          campaign: campaign!,
+          sessions: list.length,
+          visitors: distinct(list, (x) => x.e.anonymous_id),
+        };
+      }),
+      ['sessions', 'desc'],
+      ['source', 'asc'],
+      ['medium', 'asc'],
+      ['campaign', 'asc'],
+    );
   },
   sessions_summary(input, r) {
     const ss = sessions(canonical(input), r);
-    return sorted([...groupBy(ss, (s) => s.date)].map(([dt, list]) => ({
-      dt,
-      sessions: list.length,
-      bounce_rate: round(list.filter((s) => s.bounced).length / list.length, 4),
-      avg_session_seconds: round(list.reduce((a, s) => a + (s.ended - s.started), 0) / list.length / 1000, 1),
-      pages_per_session: round(list.reduce((a, s) => a + s.pageViews.length, 0) / list.length, 2),
-    })), ['dt', 'asc']);
+    return sorted(
+      [...groupBy(ss, (s) => s.date)].map(([dt, list]) => ({
+        dt,
+        sessions: list.length,
+        bounce_rate: round(list.filter((s) => s.bounced).length / list.length, 4),
+        avg_session_seconds: round(list.reduce((a, s) => a + (s.ended - s.started), 0) / list.length / 1000, 1),
+        pages_per_session: round(list.reduce((a, s) => a + s.pageViews.length, 0) / list.length, 2),
+      })),
+      ['dt', 'asc'],
+    );
   },
   landing_pages(input, r) {
     const ss = sessions(canonical(input), r);
-    return sorted([...groupBy(ss, (s) => s.pageViews[0]!.e.path ?? '')].map(([path, list]) => ({
-      path, entrances: list.length, bounce_rate: round(list.filter((s) => s.bounced).length / list.length, 4),
-    })), ['entrances', 'desc'], ['path', 'asc']);
+    return sorted(
+      [...groupBy(ss, (s) => s.pageViews[0]!.e.path ?? '')].map(([path, list]) => ({
+        path,
+        entrances: list.length,
+        bounce_rate: round(list.filter((s) => s.bounced).length / list.length, 4),
+      })),
+      ['entrances', 'desc'],
+      ['path', 'asc'],
+    );
   },
   exit_pages(input, r) {
     const ss = sessions(canonical(input), r);
-    return sorted([...groupBy(ss, (s) => s.pageViews[s.pageViews.length - 1]!.e.path ?? '')].map(([path, list]) => ({ path, exits: list.length })),
-      ['exits', 'desc'], ['path', 'asc']);
+    return sorted(
+      [...groupBy(ss, (s) => s.pageViews[s.pageViews.length - 1]!.e.path ?? '')].map(([path, list]) => ({ path, exits: list.length })),
+      ['exits', 'desc'],
+      ['path', 'asc'],
+    );
   },
   user_paths(input, r) {
     const counts = new Map<string, number>();
-    for (const list of groupBy(canonical(input).filter((x) => x.e.type === 'page_view'), (x) => x.e.session_id).values()) {
+    for (const list of groupBy(
+      canonical(input).filter((x) => x.e.type === 'page_view'),
+      (x) => x.e.session_id,
+    ).values()) {
       list.sort(byTime);
       for (let i = 0; i + 1 < list.length; i++) {
         if (!inRange(list[i]!.date, r)) continue;
@@ -177,16 +218,24 @@ export const TRUTH: Record<string, TruthFn> = {
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
     }
-    return sorted([...counts].map(([k, transitions]) => {
-      const [from_path, to_path] = JSON.parse(k) as string[];
-      return { from_path: from_path!, to_path: to_path!, transitions };
-    }), ['transitions', 'desc'], ['from_path', 'asc'], ['to_path', 'asc']);
+    return sorted(
+      [...counts].map(([k, transitions]) => {
+        const [from_path, to_path] = JSON.parse(k) as string[];
+        return { from_path: from_path!, to_path: to_path!, transitions };
+      }),
+      ['transitions', 'desc'],
+      ['from_path', 'asc'],
+      ['to_path', 'asc'],
+    );
   },
   funnel(input, r) {
     const steps = (r.steps ?? []).filter((s) => s !== '');
     const matches = (x: Ev, step: string) => (x.e.type === 'page_view' ? x.e.path === step : x.e.name === step);
     const reached = steps.map(() => 0);
-    for (const list of groupBy(canonical(input).filter((x) => inRange(x.date, r)), (x) => x.e.session_id).values()) {
+    for (const list of groupBy(
+      canonical(input).filter((x) => inRange(x.date, r)),
+      (x) => x.e.session_id,
+    ).values()) {
       list.sort(byTime);
       let t = -Infinity;
       for (let i = 0; i < steps.length; i++) {
@@ -218,63 +267,100 @@ export const TRUTH: Record<string, TruthFn> = {
         counts.set(k, (counts.get(k) ?? 0) + 1);
       }
     }
-    return sorted([...counts].map(([k, visitors]) => {
-      const [cohort_week, off] = k.split('|');
-      return { cohort_week: cohort_week!, week_offset: Number(off), visitors };
-    }), ['cohort_week', 'asc'], ['week_offset', 'asc']);
+    return sorted(
+      [...counts].map(([k, visitors]) => {
+        const [cohort_week, off] = k.split('|');
+        return { cohort_week: cohort_week!, week_offset: Number(off), visitors };
+      }),
+      ['cohort_week', 'asc'],
+      ['week_offset', 'asc'],
+    );
   },
   countries(input, r) {
     // The country the generator drew for the visitor, not the row's column: the test is that the
     // pipeline's lookup gives it back.
     const evs = canonical(input).filter((x) => inRange(x.date, r));
     const country = (x: Ev) => input.visitorCountries?.get(x.e.anonymous_id) ?? '(unknown)';
-    return sorted([...groupBy(evs, country)].map(([c, list]) => ({
-      country: c,
-      visitors: distinct(list, (x) => x.e.anonymous_id),
-      sessions: distinct(list, (x) => x.e.session_id),
-      page_views: list.filter((x) => x.e.type === 'page_view').length,
-    })), ['visitors', 'desc'], ['country', 'asc']);
+    return sorted(
+      [...groupBy(evs, country)].map(([c, list]) => ({
+        country: c,
+        visitors: distinct(list, (x) => x.e.anonymous_id),
+        sessions: distinct(list, (x) => x.e.session_id),
+        page_views: list.filter((x) => x.e.type === 'page_view').length,
+      })),
+      ['visitors', 'desc'],
+      ['country', 'asc'],
+    );
   },
   devices(input, r) {
     const evs = canonical(input).filter((x) => inRange(x.date, r));
     const key = (x: Ev) => JSON.stringify([x.e.device_type ?? '(unknown)', x.e.browser ?? '(unknown)', x.e.os ?? '(unknown)']);
-    return sorted([...groupBy(evs, key)].map(([k, list]) => {
-      const [device_type, browser, os] = JSON.parse(k) as string[];
-      return { device_type: device_type!, browser: browser!, os: os!, visitors: distinct(list, (x) => x.e.anonymous_id) };
-    }), ['visitors', 'desc'], ['device_type', 'asc'], ['browser', 'asc'], ['os', 'asc']);
+    return sorted(
+      [...groupBy(evs, key)].map(([k, list]) => {
+        const [device_type, browser, os] = JSON.parse(k) as string[];
+        return { device_type: device_type!, browser: browser!, os: os!, visitors: distinct(list, (x) => x.e.anonymous_id) };
+      }),
+      ['visitors', 'desc'],
+      ['device_type', 'asc'],
+      ['browser', 'asc'],
+      ['os', 'asc'],
+    );
   },
   custom_events(input, r) {
     const evs = canonical(input).filter((x) => x.e.type === 'custom' && inRange(x.date, r));
-    return sorted([...groupBy(evs, (x) => x.e.name ?? '')].map(([name, list]) => ({
-      name, events: list.length, visitors: distinct(list, (x) => x.e.anonymous_id),
-    })), ['events', 'desc'], ['name', 'asc']);
+    return sorted(
+      [...groupBy(evs, (x) => x.e.name ?? '')].map(([name, list]) => ({
+        name,
+        events: list.length,
+        visitors: distinct(list, (x) => x.e.anonymous_id),
+      })),
+      ['events', 'desc'],
+      ['name', 'asc'],
+    );
   },
   element_clicks(input, r) {
     const evs = canonical(input).filter((x) => x.e.type === 'click' && inRange(x.date, r));
     // Grouped by label, kind and page (see element_clicks.sql): the demo's menu card, Order button
     // and Add button share a dish's label.
     const key = (x: Ev) => JSON.stringify([x.e.element || '(unnamed)', x.e.name || '(unnamed)', x.e.path ?? null]);
-    return sorted([...groupBy(evs, key).values()].map((list) => ({
-      element: list[0]!.e.element || '(unnamed)',
-      name: list[0]!.e.name || '(unnamed)',
-      path: list[0]!.e.path ?? null,
-      clicks: list.length,
-      visitors: distinct(list, (x) => x.e.anonymous_id),
-      avg_time_spent_seconds: round(list.reduce((a, x) => a + (x.e.duration_ms ?? 0), 0) / list.length / 1000, 2),
-    })), ['clicks', 'desc'], ['element', 'asc'], ['name', 'asc'], ['path', 'asc']);
+    return sorted(
+      [...groupBy(evs, key).values()].map((list) => ({
+        element: list[0]!.e.element || '(unnamed)',
+        name: list[0]!.e.name || '(unnamed)',
+        path: list[0]!.e.path ?? null,
+        clicks: list.length,
+        visitors: distinct(list, (x) => x.e.anonymous_id),
+        avg_time_spent_seconds: round(list.reduce((a, x) => a + (x.e.duration_ms ?? 0), 0) / list.length / 1000, 2),
+      })),
+      ['clicks', 'desc'],
+      ['element', 'asc'],
+      ['name', 'asc'],
+      ['path', 'asc'],
+    );
   },
   hourly_traffic(input, r) {
     const pvs = canonical(input).filter((x) => x.e.type === 'page_view' && inRange(x.date, r));
-    return sorted([...groupBy(pvs, (x) => String(new Date(x.at).getUTCHours()))].map(([hour, list]) => ({
-      hour: Number(hour), page_views: list.length, visitors: distinct(list, (x) => x.e.anonymous_id),
-    })), ['hour', 'asc']);
+    return sorted(
+      [...groupBy(pvs, (x) => String(new Date(x.at).getUTCHours()))].map(([hour, list]) => ({
+        hour: Number(hour),
+        page_views: list.length,
+        visitors: distinct(list, (x) => x.e.anonymous_id),
+      })),
+      ['hour', 'asc'],
+    );
   },
   data_quality(input, r) {
     const all = canonical(input, true);
     const copies = new Map<string, number>();
     for (const d of input.events) copies.set(d.row.event_id, (copies.get(d.row.event_id) ?? 0) + 1);
-    const rejected = groupBy(input.rejects.filter((x) => inRange(day(x.received_at), r)), (x) => day(x.received_at));
-    const daily = groupBy(all.filter((x) => inRange(x.date, r)), (x) => x.date);
+    const rejected = groupBy(
+      input.rejects.filter((x) => inRange(day(x.received_at), r)),
+      (x) => day(x.received_at),
+    );
+    const daily = groupBy(
+      all.filter((x) => inRange(x.date, r)),
+      (x) => x.date,
+    );
     const dates = [...new Set([...daily.keys(), ...rejected.keys()])].sort();
     return dates.map((dt) => {
       const list = daily.get(dt) ?? [];
@@ -289,7 +375,9 @@ export const TRUTH: Record<string, TruthFn> = {
         duplicates: list.reduce((a, x) => a + (copies.get(x.e.event_id)! - 1), 0),
         bots: bots.length,
         bot_share: list.length ? round(bots.length / list.length, 4) : null,
-        ...Object.fromEntries(BOT_REASONS.map((reason) => [`bots_${reason}`, bots.filter((x) => input.botReasons?.get(x.e.anonymous_id) === reason).length])),
+        ...Object.fromEntries(
+          BOT_REASONS.map((reason) => [`bots_${reason}`, bots.filter((x) => input.botReasons?.get(x.e.anonymous_id) === reason).length]),
+        ),
         bots_no_reason: 0,
         fast_visitors: fastVisitors(list, input),
         p50_latency_seconds: q(0.5),

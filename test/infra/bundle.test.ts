@@ -19,7 +19,9 @@ describe('Lambda bundle', () => {
   }, 60_000);
 
   it('leaves out the default credential chain and its STS/SSO clients (credentials come from the env)', () => {
-    expect(inputs.filter((f) => /@aws-sdk\/(nested-clients|credential-provider-(node|ini|sso|process|web-identity|http))\//.test(f))).toEqual([]);
+    expect(
+      inputs.filter((f) => /@aws-sdk\/(nested-clients|credential-provider-(node|ini|sso|process|web-identity|http))\//.test(f)),
+    ).toEqual([]);
     expect(inputs.some((f) => f.includes('@aws-sdk/client-firehose/'))).toBe(true);
   });
 

@@ -6,13 +6,34 @@
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
-interface PropType { type: string; reference?: { $ref: string }; element?: PropType; types?: PropType[] }
-interface PropSpec { type: PropType; required?: boolean }
-interface ResourceSpec { cloudFormationType: string; properties: Record<string, PropSpec>; attributes?: Record<string, unknown> }
-interface TypeDefinition { $id: string; name: string; properties: Record<string, PropSpec> }
-interface Db { schema: { resource: { entities: Record<string, ResourceSpec> }; typeDefinition: { entities: Record<string, TypeDefinition> } } }
+interface PropType {
+  type: string;
+  reference?: { $ref: string };
+  element?: PropType;
+  types?: PropType[];
+}
+interface PropSpec {
+  type: PropType;
+  required?: boolean;
+}
+interface ResourceSpec {
+  cloudFormationType: string;
+  properties: Record<string, PropSpec>;
+  attributes?: Record<string, unknown>;
+}
+interface TypeDefinition {
+  $id: string;
+  name: string;
+  properties: Record<string, PropSpec>;
+}
+interface Db {
+  schema: { resource: { entities: Record<string, ResourceSpec> }; typeDefinition: { entities: Record<string, TypeDefinition> } };
+}
 
-export interface Spec { resources: Map<string, ResourceSpec>; types: Map<string, TypeDefinition> }
+export interface Spec {
+  resources: Map<string, ResourceSpec>;
+  types: Map<string, TypeDefinition>;
+}
 
 export function loadSpec(): Spec {
   const db = JSON.parse(gunzipSync(readFileSync(require.resolve('@aws-cdk/aws-service-spec/db.json.gz'))).toString('utf8')) as Db;
@@ -22,13 +43,29 @@ export function loadSpec(): Spec {
 }
 
 const isIntrinsic = (v: unknown): boolean =>
-  !!v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 1 &&
+  !!v &&
+  typeof v === 'object' &&
+  !Array.isArray(v) &&
+  Object.keys(v).length === 1 &&
   /^(Ref|Fn::|Condition$)/.test(Object.keys(v)[0] as string);
 
-const RESOURCE_KEYS = new Set(['Type', 'Properties', 'DependsOn', 'Condition', 'DeletionPolicy', 'UpdateReplacePolicy', 'UpdatePolicy', 'CreationPolicy', 'Metadata']);
+const RESOURCE_KEYS = new Set([
+  'Type',
+  'Properties',
+  'DependsOn',
+  'Condition',
+  'DeletionPolicy',
+  'UpdateReplacePolicy',
+  'UpdatePolicy',
+  'CreationPolicy',
+  'Metadata',
+]);
 
 /** Every problem found, as "Logical.Path: message"; empty when the template matches the spec. */
-export function validateTemplate(template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> } & Record<string, unknown>> }, spec: Spec): string[] {
+export function validateTemplate(
+  template: { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> } & Record<string, unknown>> },
+  spec: Spec,
+): string[] {
   const errors: string[] = [];
 
   // Returns true when `value` fits `t`; records property-name errors found on the way.
@@ -49,7 +86,9 @@ export function validateTemplate(template: { Resources: Record<string, { Type: s
         return value.map((v, i) => checkValue(v, t.element as PropType, `${path}[${i}]`, record)).every(Boolean);
       case 'map':
         if (typeof value !== 'object' || Array.isArray(value)) return true;
-        return Object.entries(value as Record<string, unknown>).map(([k, v]) => checkValue(v, t.element as PropType, `${path}.${k}`, record)).every(Boolean);
+        return Object.entries(value as Record<string, unknown>)
+          .map(([k, v]) => checkValue(v, t.element as PropType, `${path}.${k}`, record))
+          .every(Boolean);
       case 'union': {
         // Valid if any member type accepts it; report the errors of the first member only when none does.
         if ((t.types ?? []).some((m) => checkValue(value, m, path, false))) return true;
@@ -108,7 +147,10 @@ export function validateTemplate(template: { Resources: Record<string, { Type: s
  * template and an attribute its type returns (custom resources return whatever their function sends,
  * so they are not checked). A wrong attribute name fails only at deploy otherwise.
  */
-export function validateGetAtts(template: { Resources: Record<string, { Type: string }>; Outputs?: Record<string, unknown> }, spec: Spec): string[] {
+export function validateGetAtts(
+  template: { Resources: Record<string, { Type: string }>; Outputs?: Record<string, unknown> },
+  spec: Spec,
+): string[] {
   const errors: string[] = [];
   const check = (where: string, id: string, attr: string) => {
     const r = template.Resources[id];

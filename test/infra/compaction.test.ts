@@ -28,7 +28,14 @@ async function osPackage(name: string, extra: string[]): Promise<Json> {
   // As test/infra/template.test.ts: HOME/TMPDIR and the build dir kept out of the checkout's.
   const env = { ...process.env, HOME: tmp, TMPDIR: tmp, CLICKSTREAM_BUILD_DIR: join(tmp, `build-${name}`), SLS_TELEMETRY_DISABLED: '1' };
   // One package at a time per checkout: template.test.ts packages in another worker (package-lock.ts).
-  await withPackageLock(() => promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], { cwd: root, env, timeout: 120_000, maxBuffer: 16 << 20 }));
+  await withPackageLock(() =>
+    promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], {
+      cwd: root,
+      env,
+      timeout: 120_000,
+      maxBuffer: 16 << 20,
+    }),
+  );
   return JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 
@@ -48,11 +55,20 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 describe('compaction in the template', () => {
   it('is valid CloudFormation for the resource types it adds', () => {
     const mine = Object.fromEntries(Object.entries(t.Resources).filter(([k]) => /^Compact/.test(k)));
-    expect(Object.keys(mine).sort()).toEqual(['CompactedBucket', 'CompactedBucketPolicy', 'CompactionFailedAlarm', 'CompactionRole', 'CompactionSchedule', 'CompactionSchedulerRole', 'CompactionSeam', 'CompactionStateMachine']);
+    expect(Object.keys(mine).sort()).toEqual([
+      'CompactedBucket',
+      'CompactedBucketPolicy',
+      'CompactionFailedAlarm',
+      'CompactionRole',
+      'CompactionSchedule',
+      'CompactionSchedulerRole',
+      'CompactionSeam',
+      'CompactionStateMachine',
+    ]);
     expect(validateTemplate({ Resources: mine }, loadSpec())).toEqual([]);
   });
 
-  it('runs the state machine built from the local SQL, in the stack\'s workgroup', () => {
+  it("runs the state machine built from the local SQL, in the stack's workgroup", () => {
     const want = stateMachineDefinition({ days: 3, marginMinutes: CUTOFF_MARGIN_MS / 60_000 }, viewStatements());
     expect(definitionOf(t.Resources.CompactionStateMachine)).toEqual(JSON.parse(JSON.stringify(want)));
     expect(t.Resources.CompactionStateMachine.Properties.StateMachineType).toBe('STANDARD');
@@ -69,7 +85,9 @@ describe('compaction in the template', () => {
     expect(seam.DependsOn).toEqual(expect.arrayContaining(['AthenaViews', 'AthenaViewsStartSeamPolicy']));
     const policy = t.Resources.AthenaViewsStartSeamPolicy;
     expect(policy.Properties.Roles).toEqual([{ Ref: 'AthenaViewsRole' }]);
-    expect(policy.Properties.PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'CompactionStateMachine' } }]);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'CompactionStateMachine' } },
+    ]);
     // The state machine's first state routes that input to the seam (unit-tested in query-compaction).
     expect(definitionOf(t.Resources.CompactionStateMachine).StartAt).toBe('Start');
   });
@@ -81,19 +99,35 @@ describe('compaction in the template', () => {
     expect(s.Target.Arn).toEqual({ Ref: 'CompactionStateMachine' });
     const role = t.Resources.CompactionSchedulerRole.Properties;
     expect(role.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'scheduler.amazonaws.com' });
-    expect(role.Policies[0].PolicyDocument.Statement).toEqual([{ Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'CompactionStateMachine' } }]);
+    expect(role.Policies[0].PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'states:StartExecution', Resource: { Ref: 'CompactionStateMachine' } },
+    ]);
   });
 
   it('alarms on a failed run to the alarm topic', () => {
     const a = t.Resources.CompactionFailedAlarm.Properties;
-    expect(a).toMatchObject({ Namespace: 'AWS/States', MetricName: 'ExecutionsFailed', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    expect(a).toMatchObject({
+      Namespace: 'AWS/States',
+      MetricName: 'ExecutionsFailed',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
     expect(a.Dimensions).toEqual([{ Name: 'StateMachineArn', Value: { Ref: 'CompactionStateMachine' } }]);
   });
 
   it('lets the state machine run Athena in the workgroup and commit to its own tables only', () => {
     const stmts = t.Resources.CompactionRole.Properties.Policies[0].PolicyDocument.Statement as Json[];
     const actions = stmts.flatMap((s) => s.Action);
-    expect(actions).toEqual(expect.arrayContaining(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'glue:UpdateTable', 's3:PutObject']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'athena:StartQueryExecution',
+        'athena:GetQueryExecution',
+        'athena:GetQueryResults',
+        'glue:UpdateTable',
+        's3:PutObject',
+      ]),
+    );
     expect(actions.some((a: string) => a.endsWith('*'))).toBe(false);
     const update = stmts.find((s) => s.Action.includes('glue:UpdateTable') && !s.Action.includes('glue:CreateTable'));
     expect(JSON.stringify(update.Resource)).toContain('events_compacted');

@@ -38,12 +38,18 @@ export function evaluateConditions(template: CfnTemplate): Record<string, boolea
     const [fn] = Object.keys(e ?? {});
     const args = fn ? e[fn] : undefined;
     switch (fn) {
-      case 'Fn::Equals': return literal(args[0]) === literal(args[1]);
-      case 'Fn::Not': return !evalExpr(args[0], seen);
-      case 'Fn::And': return (args as Json[]).every((a) => evalExpr(a, seen));
-      case 'Fn::Or': return (args as Json[]).some((a) => evalExpr(a, seen));
-      case 'Condition': return evalCond(args as string, seen);
-      default: throw new Error(`unsupported condition expression ${JSON.stringify(e)}`);
+      case 'Fn::Equals':
+        return literal(args[0]) === literal(args[1]);
+      case 'Fn::Not':
+        return !evalExpr(args[0], seen);
+      case 'Fn::And':
+        return (args as Json[]).every((a) => evalExpr(a, seen));
+      case 'Fn::Or':
+        return (args as Json[]).some((a) => evalExpr(a, seen));
+      case 'Condition':
+        return evalCond(args as string, seen);
+      default:
+        throw new Error(`unsupported condition expression ${JSON.stringify(e)}`);
     }
   };
   for (const name of Object.keys(defs)) evalCond(name, []);
@@ -74,6 +80,10 @@ export function effectiveTemplate<T extends CfnTemplate>(template: T): T {
     return out;
   };
   const keep = (section: Record<string, Json> | undefined) =>
-    Object.fromEntries(Object.entries(section ?? {}).filter(([, r]) => !r.Condition || is(r.Condition)).map(([id, r]) => [id, walk(r)]));
+    Object.fromEntries(
+      Object.entries(section ?? {})
+        .filter(([, r]) => !r.Condition || is(r.Condition))
+        .map(([id, r]) => [id, walk(r)]),
+    );
   return { ...template, Resources: keep(template.Resources), Outputs: keep(template.Outputs) };
 }

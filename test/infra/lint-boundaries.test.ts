@@ -47,20 +47,85 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 // [boundary, file, forbidden import, allowed import]
 const BOUNDARIES: Array<[string, string, string, string]> = [
-  ['nothing outside test/ imports test/', 'scripts/plant.ts', "import { eventually } from '../test/support/stack';", "import { startLocalStack } from '../local/stack-process';"],
-  ['nothing outside test/ imports test/ (the Lambda)', 'handlers/plant.ts', "import { fixture } from '../test/events/fixture';", "import { sendTo } from './clients/firehose';"],
-  ['bench/ does not import test/support', 'bench/plant.ts', "import { CHROMIUM } from '../test/support/browser';", "import { CHROMIUM } from '../local/chromium';"],
+  [
+    'nothing outside test/ imports test/',
+    'scripts/plant.ts',
+    "import { eventually } from '../test/support/stack';",
+    "import { startLocalStack } from '../local/stack-process';",
+  ],
+  [
+    'nothing outside test/ imports test/ (the Lambda)',
+    'handlers/plant.ts',
+    "import { fixture } from '../test/events/fixture';",
+    "import { sendTo } from './clients/firehose';",
+  ],
+  [
+    'bench/ does not import test/support',
+    'bench/plant.ts',
+    "import { CHROMIUM } from '../test/support/browser';",
+    "import { CHROMIUM } from '../local/chromium';",
+  ],
   ['local/ does not import bench/', 'local/plant.ts', "import { PRICES } from '../bench/prices';", "import { PRICES } from './prices';"],
-  ['local/ does not import bench/ (a subfolder)', 'local/athena-local/plant.ts', "export { TB } from '../../bench/prices';", "export { TB } from '../prices';"],
-  ['local/ does not import test/', 'local/simulator/plant.ts', "import { readRows } from '../../test/support/stack';", "import { readRows } from '../stack-process';"],
-  ["the report does not take its funnel from the simulator's truth", 'local/report.ts', "import { DEMO_FUNNEL } from './simulator/truth';", "import { DEMO_FUNNEL } from './demo/funnel';"],
-  ["the report does not take its funnel from the simulator's truth (its modules)", 'local/report/plant.ts', "import { TRUTH } from '../simulator/truth';", "import { DEMO_FUNNEL } from '../demo/funnel';"],
-  ['handlers/lib/ imports no AWS SDK', 'handlers/lib/plant.ts', "import { FirehoseClient } from '@aws-sdk/client-firehose';", "import { packLines } from './pack';"],
-  ['handlers/lib/ imports no AWS SDK types either', 'handlers/lib/plant-types.ts', "import type { PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';", "import type { PackedRecord } from './pack';"],
-  ['handlers/lib/ imports no Powertools', 'handlers/lib/plant-logger.ts', "import { Logger } from '@aws-lambda-powertools/logger';", "import { configFromEnv } from './config';"],
-  ['handlers/lib/ imports no AWS SDK by a deep path', 'handlers/lib/plant-deep.ts', "import type { PutRecordBatchCommandInput } from '@aws-sdk/client-firehose/dist-types/index';", "import type { PackedRecord } from './pack';"],
-  ['handlers/lib/ imports no Smithy (the AWS SDK runtime)', 'handlers/lib/plant-smithy.ts', "import { NodeHttpHandler } from '@smithy/node-http-handler';", "import { configFromEnv } from './config';"],
-  ['handlers/lib/ imports no middy', 'handlers/lib/plant-middy.ts', "import middy from '@middy/core';", "import { enrichEvent } from './enrich';"],
+  [
+    'local/ does not import bench/ (a subfolder)',
+    'local/athena-local/plant.ts',
+    "export { TB } from '../../bench/prices';",
+    "export { TB } from '../prices';",
+  ],
+  [
+    'local/ does not import test/',
+    'local/simulator/plant.ts',
+    "import { readRows } from '../../test/support/stack';",
+    "import { readRows } from '../stack-process';",
+  ],
+  [
+    "the report does not take its funnel from the simulator's truth",
+    'local/report.ts',
+    "import { DEMO_FUNNEL } from './simulator/truth';",
+    "import { DEMO_FUNNEL } from './demo/funnel';",
+  ],
+  [
+    "the report does not take its funnel from the simulator's truth (its modules)",
+    'local/report/plant.ts',
+    "import { TRUTH } from '../simulator/truth';",
+    "import { DEMO_FUNNEL } from '../demo/funnel';",
+  ],
+  [
+    'handlers/lib/ imports no AWS SDK',
+    'handlers/lib/plant.ts',
+    "import { FirehoseClient } from '@aws-sdk/client-firehose';",
+    "import { packLines } from './pack';",
+  ],
+  [
+    'handlers/lib/ imports no AWS SDK types either',
+    'handlers/lib/plant-types.ts',
+    "import type { PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';",
+    "import type { PackedRecord } from './pack';",
+  ],
+  [
+    'handlers/lib/ imports no Powertools',
+    'handlers/lib/plant-logger.ts',
+    "import { Logger } from '@aws-lambda-powertools/logger';",
+    "import { configFromEnv } from './config';",
+  ],
+  [
+    'handlers/lib/ imports no AWS SDK by a deep path',
+    'handlers/lib/plant-deep.ts',
+    "import type { PutRecordBatchCommandInput } from '@aws-sdk/client-firehose/dist-types/index';",
+    "import type { PackedRecord } from './pack';",
+  ],
+  [
+    'handlers/lib/ imports no Smithy (the AWS SDK runtime)',
+    'handlers/lib/plant-smithy.ts',
+    "import { NodeHttpHandler } from '@smithy/node-http-handler';",
+    "import { configFromEnv } from './config';",
+  ],
+  [
+    'handlers/lib/ imports no middy',
+    'handlers/lib/plant-middy.ts',
+    "import middy from '@middy/core';",
+    "import { enrichEvent } from './enrich';",
+  ],
 ];
 
 describe('one-way dependencies, enforced by Biome', () => {
@@ -77,7 +142,10 @@ describe('one-way dependencies, enforced by Biome', () => {
   });
 
   it('test/ may import test/ (the rule is about who imports it)', () => {
-    plant('test/unit/plant.test.ts', "import { eventually } from '../support/stack';\nimport { readRows } from '../../local/stack-process';\nexport const used = [eventually, readRows];");
+    plant(
+      'test/unit/plant.test.ts',
+      "import { eventually } from '../support/stack';\nimport { readRows } from '../../local/stack-process';\nexport const used = [eventually, readRows];",
+    );
     expect(lint('test/unit/plant.test.ts').code).toBe(0);
   });
 
@@ -93,8 +161,16 @@ describe('require() across a boundary, which noRestrictedImports does not see, f
   const REQUIRES: Array<[string, string, string]> = [
     ['scripts/plant-require.js', "const { startLocalStack } = require('../test/support/stack');", 'only test/ requires test/'],
     ['local/plant-require.ts', "const { PRICES } = require('../bench/prices');", 'local/ does not require bench/'],
-    ['local/report/plant-require.ts', "const truth = tsx.require('../simulator/truth.ts', __filename);", "the report does not take the simulator's truth"],
-    ['handlers/lib/plant-require.ts', "const { FirehoseClient } = require('@aws-sdk/client-firehose');", 'handlers/lib/ must not require AWS'],
+    [
+      'local/report/plant-require.ts',
+      "const truth = tsx.require('../simulator/truth.ts', __filename);",
+      "the report does not take the simulator's truth",
+    ],
+    [
+      'handlers/lib/plant-require.ts',
+      "const { FirehoseClient } = require('@aws-sdk/client-firehose');",
+      'handlers/lib/ must not require AWS',
+    ],
   ];
   it.each(REQUIRES)('%s', (file, forbidden, message) => {
     // lint.mjs lists files with git, so it also checks rules that need the real tree (the Firehose
@@ -113,20 +189,31 @@ describe('each runtime type-checks with its own types', () => {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'own.ts'), `${own}\n`);
     writeFileSync(join(dir, 'foreign.ts'), `${foreign}\n`);
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: join(root, project, 'tsconfig.json'), include: ['own.ts', 'foreign.ts'] }));
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ extends: join(root, project, 'tsconfig.json'), include: ['own.ts', 'foreign.ts'] }),
+    );
     const r = run(tsc, ['-p', dir], dir);
     return r.out.split('\n').filter((l) => /error TS/.test(l));
   };
 
   it('the SDK sees the DOM and no Node types', () => {
-    const errors = check('client-sdk', 'export const title: string = document.title;', "export const region = process.env.AWS_REGION ?? Buffer.from('x').length;");
+    const errors = check(
+      'client-sdk',
+      'export const title: string = document.title;',
+      "export const region = process.env.AWS_REGION ?? Buffer.from('x').length;",
+    );
     expect(errors.filter((e) => e.startsWith('own.ts'))).toEqual([]);
     expect(errors.join('\n')).toMatch(/foreign\.ts.*Cannot find name 'process'/);
     expect(errors.join('\n')).toMatch(/foreign\.ts.*Cannot find name 'Buffer'/);
   });
 
   it('the Lambda sees Node and no DOM', () => {
-    const errors = check('handlers', "export const region = process.env.AWS_REGION ?? Buffer.from('x').length;", 'export const title: string = document.title;');
+    const errors = check(
+      'handlers',
+      "export const region = process.env.AWS_REGION ?? Buffer.from('x').length;",
+      'export const title: string = document.title;',
+    );
     expect(errors.filter((e) => e.startsWith('own.ts'))).toEqual([]);
     expect(errors.join('\n')).toMatch(/foreign\.ts.*Cannot find name 'document'/);
   });

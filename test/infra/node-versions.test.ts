@@ -11,7 +11,9 @@ import { readServerless } from '../../bench/coldstart';
 
 const root = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } };
-const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+  packages: Record<string, { engines?: { node?: string } | string[] }>;
+};
 const range = new semver.Range(pkg.engines.node);
 /** The oldest release of each `||` branch of the range: where an installed package's own floor bites. */
 const floors = range.set.map((branch) => semver.minVersion(new semver.Range(branch.map((c) => c.value).join(' ')))!.version);
@@ -19,7 +21,10 @@ const floors = range.set.map((branch) => semver.minVersion(new semver.Range(bran
 describe('supported Node versions', () => {
   it.each(floors)('every installed package accepts Node %s, the oldest of a supported line', (version) => {
     const refusing = Object.entries(lock.packages)
-      .filter(([path, p]) => path !== '' && p.engines && !Array.isArray(p.engines) && p.engines.node && !semver.satisfies(version, p.engines.node))
+      .filter(
+        ([path, p]) =>
+          path !== '' && p.engines && !Array.isArray(p.engines) && p.engines.node && !semver.satisfies(version, p.engines.node),
+      )
       .map(([path, p]) => `${path.replace(/^.*node_modules\//, '')} wants ${(p.engines as { node: string }).node}`);
     expect(refusing).toEqual([]);
   });

@@ -22,7 +22,13 @@ export async function withPackageLock<T>(work: () => Promise<T>, waitMs = 10 * 6
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const age = (() => { try { return Date.now() - statSync(LOCK).mtimeMs; } catch { return 0; } })();
+      const age = (() => {
+        try {
+          return Date.now() - statSync(LOCK).mtimeMs;
+        } catch {
+          return 0;
+        }
+      })();
       if (age > STALE_MS) rmSync(LOCK, { recursive: true, force: true });
       if (Date.now() > end) throw new Error(`another osls package of this checkout held ${LOCK} for ${waitMs / 1000} s`);
     }

@@ -30,13 +30,18 @@ import { withPackageLock } from './package-lock';
 
 // biome-ignore lint/suspicious/noExplicitAny: CloudFormation JSON is untyped; the tests read it by path.
 type Json = any;
-interface Template extends CfnTemplate { Outputs: Record<string, Json> }
+interface Template extends CfnTemplate {
+  Outputs: Record<string, Json>;
+}
 
 const root = join(__dirname, '..', '..');
 const quota = require('../../scripts/cfn-params.js') as {
   REQUEST_SHAPE: { eventsPerRequest: number; bytesPerEvent: number; recordsPerRequest: number };
   firehoseQuota: (region: string, mibPerSecond?: number) => { mibPerSecond: number; requestsPerSecond: number; recordsPerSecond: number };
-  throttleOf: (p: { region: string; throttleRate?: unknown; throttleBurst?: unknown; firehoseMiBps?: unknown }) => { rate: number; burst: number };
+  throttleOf: (p: { region: string; throttleRate?: unknown; throttleBurst?: unknown; firehoseMiBps?: unknown }) => {
+    rate: number;
+    burst: number;
+  };
   reservedConcurrencyOf: (raw: unknown) => number | '';
 };
 /** As packaged with the default params (conditions unevaluated). */
@@ -53,9 +58,27 @@ let noEdge: Template;
 let edgeDomainWaf: Template;
 // An existing web ACL (created in us-east-1) attached from another region: the way out the WAF guard names.
 const WEB_ACL_ARN = 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/clickstream-edge/0a1b2c3d-1111-2222-3333-444455556666';
-const PARAMS_VARIANT = ['--region', 'eu-central-1', '--param', 'reservedConcurrency=20', '--param', 'alarmEmail=ops@example.com', '--param', `edgeWebAclArn=${WEB_ACL_ARN}`];
+const PARAMS_VARIANT = [
+  '--region',
+  'eu-central-1',
+  '--param',
+  'reservedConcurrency=20',
+  '--param',
+  'alarmEmail=ops@example.com',
+  '--param',
+  `edgeWebAclArn=${WEB_ACL_ARN}`,
+];
 const CERT_ARN = 'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff';
-const EDGE_VARIANT = ['--param', 'edgeDomain=t.example.com', '--param', `edgeCertificateArn=${CERT_ARN}`, '--param', 'edgeWafRateLimit=2000', '--param', 'cloudFrontOriginSecret=s3cr3t-0f-the-edge'];
+const EDGE_VARIANT = [
+  '--param',
+  'edgeDomain=t.example.com',
+  '--param',
+  `edgeCertificateArn=${CERT_ARN}`,
+  '--param',
+  'edgeWafRateLimit=2000',
+  '--param',
+  'cloudFrontOriginSecret=s3cr3t-0f-the-edge',
+];
 let tmp: string | undefined;
 
 async function osPackage(dir: string, name: string, extra: string[]): Promise<Template> {
@@ -63,7 +86,14 @@ async function osPackage(dir: string, name: string, extra: string[]): Promise<Te
   // v3-family CLIs write ~/.serverless and TMPDIR; the build dir keeps clear of other stacks' builds.
   const env = { ...process.env, HOME: dir, TMPDIR: dir, CLICKSTREAM_BUILD_DIR: join(dir, `build-${name}`), SLS_TELEMETRY_DISABLED: '1' };
   try {
-    await withPackageLock(() => promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], { cwd: root, env, timeout: 120_000, maxBuffer: 16 << 20 }));
+    await withPackageLock(() =>
+      promisify(execFile)(join(root, 'node_modules', '.bin', 'osls'), ['package', '--stage', 'dev', '--package', out, ...extra], {
+        cwd: root,
+        env,
+        timeout: 120_000,
+        maxBuffer: 16 << 20,
+      }),
+    );
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };
     throw new Error(`osls package ${extra.join(' ')} failed (${e.code}):\n${e.stdout}\n${e.stderr}`);
@@ -127,7 +157,9 @@ describe('CloudFormation spec', () => {
   test('every Fn::GetAtt and ${Resource.Attribute} names an attribute its resource type returns (every variant)', () => {
     for (const t of [raw, template, parquet, withParams, noEdge, edgeDomainWaf]) expect(validateGetAtts(t, spec)).toEqual([]);
     const bad = JSON.parse(JSON.stringify(template)) as Template;
-    bad.Resources.EdgeDistribution.Properties.DistributionConfig.Origins[0].OriginAccessControlId = { 'Fn::GetAtt': ['EdgeOriginAccessControl', 'OacId'] };
+    bad.Resources.EdgeDistribution.Properties.DistributionConfig.Origins[0].OriginAccessControlId = {
+      'Fn::GetAtt': ['EdgeOriginAccessControl', 'OacId'],
+    };
     bad.Outputs.EdgeDomainName.Value = { 'Fn::Sub': 'https://${EdgeDistribution.Domain}' };
     expect(validateGetAtts(bad, spec)).toEqual([
       'EdgeDistribution.Properties.DistributionConfig.Origins[0].OriginAccessControlId: AWS::CloudFront::OriginAccessControl has no attribute OacId',
@@ -140,10 +172,12 @@ describe('CloudFormation spec', () => {
     bad.Resources.AthenaWorkGroup.Properties.WorkGroupConfiguration.BytesScanedCutoffPerQuery = 1;
     bad.Resources.DataBucket.Properties.BucketEncription = {};
     const errors = validateTemplate(bad, spec);
-    expect(errors).toEqual(expect.arrayContaining([
-      'AthenaWorkGroup.WorkGroupConfiguration.BytesScanedCutoffPerQuery: unknown property',
-      'DataBucket.BucketEncription: unknown property',
-    ]));
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        'AthenaWorkGroup.WorkGroupConfiguration.BytesScanedCutoffPerQuery: unknown property',
+        'DataBucket.BucketEncription: unknown property',
+      ]),
+    );
   });
 });
 
@@ -198,8 +232,12 @@ describe('Athena', () => {
   test('one NamedQuery per athena-queries/*.sql file (views as create_view_*), with the file as its SQL', () => {
     const dir = join(root, 'athena-queries');
     const files = [
-      ...readdirSync(join(dir, 'views')).filter((f) => f.endsWith('.sql')).map((f) => ({ name: `create_view_${basename(f, '.sql')}`, path: join(dir, 'views', f) })),
-      ...readdirSync(dir).filter((f) => f.endsWith('.sql')).map((f) => ({ name: basename(f, '.sql'), path: join(dir, f) })),
+      ...readdirSync(join(dir, 'views'))
+        .filter((f) => f.endsWith('.sql'))
+        .map((f) => ({ name: `create_view_${basename(f, '.sql')}`, path: join(dir, 'views', f) })),
+      ...readdirSync(dir)
+        .filter((f) => f.endsWith('.sql'))
+        .map((f) => ({ name: basename(f, '.sql'), path: join(dir, f) })),
     ];
     expect(files.length).toBeGreaterThanOrEqual(15);
     const queries = ofType('AWS::Athena::NamedQuery').map(([, r]) => r.Properties);
@@ -214,14 +252,17 @@ describe('Athena', () => {
 });
 
 describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
-  interface View { Name: string; Sql: string }
+  interface View {
+    Name: string;
+    Sql: string;
+  }
   const cfn = require('../../scripts/cfn-athena.js') as {
     viewStatements: (dir?: string) => View[];
     viewsFingerprint: (resources: Json, conditions: Json, views: View[]) => string;
   };
   const views = () => res('AthenaViews').Properties.Views as View[];
 
-  test('one custom resource runs every athena-queries/views/*.sql, in the stage\'s database and workgroup, after the tables and the workgroup exist', () => {
+  test("one custom resource runs every athena-queries/views/*.sql, in the stage's database and workgroup, after the tables and the workgroup exist", () => {
     const r = res('AthenaViews');
     expect(r.Type).toBe('Custom::AthenaViews');
     expect(r.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['AthenaViewsLambdaFunction', 'Arn'] });
@@ -229,11 +270,22 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
     expect(r.Properties.WorkGroup).toEqual({ Ref: 'AthenaWorkGroup' });
     expect(r.DependsOn).toEqual(expect.arrayContaining(['EventsTable', 'RejectsTable', 'AthenaWorkGroup']));
     const files = readdirSync(join(root, 'athena-queries', 'views')).filter((f) => f.endsWith('.sql'));
-    expect(views().map((v) => v.Name).sort()).toEqual(files.map((f) => basename(f, '.sql')).sort());
+    expect(
+      views()
+        .map((v) => v.Name)
+        .sort(),
+    ).toEqual(files.map((f) => basename(f, '.sql')).sort());
     for (const v of views()) {
       const file = readFileSync(join(root, 'athena-queries', 'views', `${v.Name}.sql`), 'utf8');
       // The file's statement, without its comments: what the local DuckDB runs too.
-      expect(v.Sql).toBe(file.split('\n').filter((l) => !/^\s*--/.test(l)).join('\n').trim().replace(/;\s*$/, ''));
+      expect(v.Sql).toBe(
+        file
+          .split('\n')
+          .filter((l) => !/^\s*--/.test(l))
+          .join('\n')
+          .trim()
+          .replace(/;\s*$/, ''),
+      );
       expect(v.Sql).toMatch(new RegExp(`^CREATE OR REPLACE VIEW ${v.Name} AS\\s`, 'i'));
     }
   });
@@ -252,7 +304,13 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
     const rejects = clone();
     rejects.RejectsTable.Properties.TableInput.StorageDescriptor.Columns.pop();
     expect(cfn.viewsFingerprint(rejects, raw.Conditions, views())).not.toBe(fp);
-    expect(cfn.viewsFingerprint(raw.Resources, raw.Conditions, views().map((v) => ({ ...v, Sql: `${v.Sql} AND 1 = 1` })))).not.toBe(fp);
+    expect(
+      cfn.viewsFingerprint(
+        raw.Resources,
+        raw.Conditions,
+        views().map((v) => ({ ...v, Sql: `${v.Sql} AND 1 = 1` })),
+      ),
+    ).not.toBe(fp);
     const unrelated = clone();
     unrelated.IngestErrorsAlarm.Properties.Threshold = 3;
     unrelated.IngestLambdaFunction.Properties.MemorySize = 1024;
@@ -279,16 +337,22 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
     if (tmp) for (const zip of ['ingest.zip', 'athenaViews.zip']) expect(existsSync(join(tmp, 'json', zip))).toBe(true);
   });
 
-  test('its role: Athena in this workgroup, Glue writes on the views (and creates the compaction\'s tables), the results bucket; nothing of ingest (and ingest nothing of it)', () => {
+  test("its role: Athena in this workgroup, Glue writes on the views (and creates the compaction's tables), the results bucket; nothing of ingest (and ingest nothing of it)", () => {
     const st = (res('AthenaViewsRole').Properties.Policies as Json[]).flatMap((p) => p.PolicyDocument.Statement as Json[]);
     const actions = st.flatMap((s) => [s.Action].flat() as string[]);
     expect(actions.filter((a) => !/^(athena|glue|s3|logs):/.test(a))).toEqual([]);
     const athena = st.find((s) => [s.Action].flat().includes('athena:StartQueryExecution'));
     expect([...athena.Action].sort()).toEqual(['athena:GetQueryExecution', 'athena:StartQueryExecution', 'athena:StopQueryExecution']);
-    expect(athena.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AthenaWorkGroup}' });
+    expect(athena.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AthenaWorkGroup}',
+    });
     const writes = st.filter((s) => [s.Action].flat().some((a: string) => /^glue:(Create|Update|Delete)Table$/.test(a)));
     expect(writes).toHaveLength(2);
-    expect(writes[0].Resource).toEqual(views().map((v) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${v.Name}` })));
+    expect(writes[0].Resource).toEqual(
+      views().map((v) => ({
+        'Fn::Sub': `arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${GlueDatabase}/${v.Name}`,
+      })),
+    );
     // And the compaction's Iceberg tables: created (IF NOT EXISTS) before the views, never changed or dropped here.
     expect(writes[1].Action).toEqual(['glue:CreateTable']);
     expect(JSON.stringify(writes[1].Resource)).toContain('events_compacted');
@@ -307,7 +371,9 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
         writeFileSync(join(dir, name), sql);
         return () => cfn.viewStatements(dir);
       };
-      expect(one('v1.sql', '-- comment\nCREATE OR REPLACE VIEW v1 AS\nSELECT 1;\n')()).toEqual([{ Name: 'v1', Sql: 'CREATE OR REPLACE VIEW v1 AS\nSELECT 1' }]);
+      expect(one('v1.sql', '-- comment\nCREATE OR REPLACE VIEW v1 AS\nSELECT 1;\n')()).toEqual([
+        { Name: 'v1', Sql: 'CREATE OR REPLACE VIEW v1 AS\nSELECT 1' },
+      ]);
       expect(one('v1.sql', 'CREATE VIEW v1 AS SELECT 1')).toThrow(/CREATE OR REPLACE VIEW/);
       expect(one('v1.sql', 'CREATE OR REPLACE VIEW v2 AS SELECT 1')).toThrow(/name the file v2\.sql/);
     } finally {
@@ -322,7 +388,10 @@ describe('Athena views, re-created by the deploy (Custom::AthenaViews)', () => {
       if (!m) throw new Error(`${file} has no "${heading}" section`);
       return m[1] as string;
     };
-    for (const [file, heading] of [['README.md', 'Deploy to AWS'], ['docs/operations.md', 'Deploy']] as const) {
+    for (const [file, heading] of [
+      ['README.md', 'Deploy to AWS'],
+      ['docs/operations.md', 'Deploy'],
+    ] as const) {
       const text = section(file, heading);
       expect(text).not.toMatch(/run the saved query|Once after the first deploy: run/i);
       expect(text).toMatch(/Custom::AthenaViews|re-creates? the `?events_dedup`? view/);
@@ -334,22 +403,37 @@ describe('S3 and Firehose', () => {
   test.each(['DataBucket', 'ResultsBucket', 'SdkBucket'])('%s: encrypted, public access blocked, non-TLS requests denied', (bucket) => {
     const p = res(bucket).Properties;
     expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-    expect(p.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+    expect(p.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
     const policies = ofType('AWS::S3::BucketPolicy').filter(([, r]) => r.Properties.Bucket?.Ref === bucket);
-    const deny = policies.flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[])
+    const deny = policies
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[])
       .find((s) => s.Effect === 'Deny' && s.Condition?.Bool?.['aws:SecureTransport'] === 'false');
     expect(deny).toBeDefined();
     expect(deny.Action).toBe('s3:*');
     expect(JSON.stringify(deny.Resource)).toContain(`${bucket}.Arn}/*`);
   });
 
-  test('the framework\'s deployment bucket has full Block Public Access too', () => {
-    expect(res('ServerlessDeploymentBucket').Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+  test("the framework's deployment bucket has full Block Public Access too", () => {
+    expect(res('ServerlessDeploymentBucket').Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
   });
 
   test('data bucket lifecycle: transition and expiry from params', () => {
     const rule = (res('DataBucket').Properties.LifecycleConfiguration.Rules as Json[]).find((r) => r.Id === 'raw-data');
-    expect(rule).toMatchObject({ Status: 'Enabled', ExpirationInDays: 35, Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] });
+    expect(rule).toMatchObject({
+      Status: 'Enabled',
+      ExpirationInDays: 35,
+      Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+    });
   });
 
   test.each([
@@ -377,7 +461,9 @@ describe('API and Lambda', () => {
   test('Lambda: created after the salt secret it resolves', () => {
     const fn = res('IngestLambdaFunction');
     expect(fn.DependsOn).toContain('VisitorSaltSecret');
-    expect(JSON.stringify(fn.Properties.Environment.Variables.VISITOR_SALT_SECRET)).toContain('{{resolve:secretsmanager:clickstream-dev-visitor-salt}}');
+    expect(JSON.stringify(fn.Properties.Environment.Variables.VISITOR_SALT_SECRET)).toContain(
+      '{{resolve:secretsmanager:clickstream-dev-visitor-salt}}',
+    );
     expect(fn.Properties.Architectures).toEqual(['arm64']);
   });
 
@@ -407,13 +493,15 @@ describe('API and Lambda', () => {
     expect(res('IngestLambdaFunction').Properties.MemorySize).toBe(256);
   });
 
-  test('Lambda logging: JSON, Lambda\'s own lines only from WARN (no START/END/REPORT per invocation), and an application level that keeps the EMF metrics and the errors', () => {
+  test("Lambda logging: JSON, Lambda's own lines only from WARN (no START/END/REPORT per invocation), and an application level that keeps the EMF metrics and the errors", () => {
     const config = res('IngestLambdaFunction').Properties.LoggingConfig;
     expect(config).toEqual({ LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' });
     // Lambda sends an application line on when its level is at least ApplicationLogLevel, and reads
     // a line without a "level" key as INFO (Lambda developer guide, "Log-level filtering").
     const order = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'];
-    const kept = (line: Record<string, unknown>) => order.indexOf(typeof line.level === 'string' && order.includes(line.level.toUpperCase()) ? line.level.toUpperCase() : 'INFO') >= order.indexOf(config.ApplicationLogLevel);
+    const kept = (line: Record<string, unknown>) =>
+      order.indexOf(typeof line.level === 'string' && order.includes(line.level.toUpperCase()) ? line.level.toUpperCase() : 'INFO') >=
+      order.indexOf(config.ApplicationLogLevel);
     // The EMF line the DeliveryFailed alarm depends on has no level of its own.
     const metrics = new Metrics({ namespace: 'Clickstream', serviceName: 'clickstream-ingest' });
     metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
@@ -422,10 +510,11 @@ describe('API and Lambda', () => {
     expect(kept(emf)).toBe(true);
     // The handler's errors, as Powertools' Logger writes them (its own console, straight to the streams).
     const written: string[] = [];
-    const capture = (s: NodeJS.WriteStream) => jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => {
-      written.push(String(chunk));
-      return true;
-    });
+    const capture = (s: NodeJS.WriteStream) =>
+      jest.spyOn(s, 'write').mockImplementation((chunk: unknown) => {
+        written.push(String(chunk));
+        return true;
+      });
     const spies = [capture(process.stdout), capture(process.stderr)];
     try {
       new Logger({ serviceName: 'clickstream-ingest' }).error('events could not be delivered', { failed: 1 });
@@ -437,7 +526,7 @@ describe('API and Lambda', () => {
     expect(kept(line)).toBe(true);
   });
 
-  test('Lambda timeout covers the handler\'s Firehose retry budget and ends before API Gateway\'s 30 s', () => {
+  test("Lambda timeout covers the handler's Firehose retry budget and ends before API Gateway's 30 s", () => {
     // The policy handlers/ingest.ts uses, imported from where it is defined.
     const { baseMs, capMs, maxAttempts } = INGEST_RETRY;
     // Longest total backoff: a sleep before each attempt after the first, each at its cap.
@@ -457,14 +546,14 @@ describe('API and Lambda', () => {
     expect(cors.AllowMethods).toEqual(['POST']);
   });
 
-  test('HTTP API: CORS exposes retry-after, so the SDK can read the 503/429 back-off (API Gateway drops the Lambda\'s own CORS headers)', () => {
+  test("HTTP API: CORS exposes retry-after, so the SDK can read the 503/429 back-off (API Gateway drops the Lambda's own CORS headers)", () => {
     const expose = (res('HttpApi').Properties.CorsConfiguration.ExposeHeaders ?? []) as string[];
     expect(expose.map((h) => h.toLowerCase())).toContain('retry-after');
     // The header exposed is the one the handler sets on its 503.
     expect(readFileSync(join(root, 'handlers', 'ingest.ts'), 'utf8')).toMatch(/'retry-after'/);
   });
 
-  test('HTTP API: throttle derived from the region\'s Firehose Direct PUT quota (5 MiB/s in us-east-1, 1 MiB/s in eu-central-1)', () => {
+  test("HTTP API: throttle derived from the region's Firehose Direct PUT quota (5 MiB/s in us-east-1, 1 MiB/s in eu-central-1)", () => {
     const limits = (t: Template) => t.Resources.HttpApiStage.Properties.DefaultRouteSettings;
     const expected = (region: string) => {
       const { rate, burst } = quota.throttleOf({ region });
@@ -476,11 +565,21 @@ describe('API and Lambda', () => {
     expect(limits(withParams)).toEqual({ ThrottlingRateLimit: 52, ThrottlingBurstLimit: 52 });
   });
 
-  test('HTTP API throttle x measured bytes of 20-event requests stays within the stream\'s Firehose quota', () => {
+  test("HTTP API throttle x measured bytes of 20-event requests stays within the stream's Firehose quota", () => {
     // Real rows: bench fixtures through the handler's pipeline and packing, as the Lambda sends them.
     const config = benchConfig();
     const perRequest = makeRequests(200, quota.REQUEST_SHAPE.eventsPerRequest, Date.parse('2026-11-22T10:00:00Z'), 11).map((q) => {
-      const r = processRequest({ body: q.body, contentType: 'text/plain', userAgent: q.userAgent, sourceIp: q.sourceIp, origin: 'https://www.example.com', receivedAt: new Date('2026-11-22T10:00:05Z') }, config);
+      const r = processRequest(
+        {
+          body: q.body,
+          contentType: 'text/plain',
+          userAgent: q.userAgent,
+          sourceIp: q.sourceIp,
+          origin: 'https://www.example.com',
+          receivedAt: new Date('2026-11-22T10:00:05Z'),
+        },
+        config,
+      );
       expect(r.lines).toHaveLength(quota.REQUEST_SHAPE.eventsPerRequest);
       return packLines(r.lines);
     });
@@ -497,10 +596,13 @@ describe('API and Lambda', () => {
     }
   });
 
-  test('the quota arithmetic assumes the SDK\'s default batch size', () => {
+  test("the quota arithmetic assumes the SDK's default batch size", () => {
     const sdk = readFileSync(join(root, 'client-sdk', 'src', 'index.ts'), 'utf8');
     const m = /batchSize: (\d+)/.exec(sdk);
-    if (!m) throw new Error('client-sdk/src/index.ts no longer sets a literal default batchSize: update scripts/cfn-params.js REQUEST_SHAPE and this test');
+    if (!m)
+      throw new Error(
+        'client-sdk/src/index.ts no longer sets a literal default batchSize: update scripts/cfn-params.js REQUEST_SHAPE and this test',
+      );
     expect(Number(m[1])).toBe(quota.REQUEST_SHAPE.eventsPerRequest);
   });
 });
@@ -522,7 +624,10 @@ describe('IAM least privilege', () => {
     return out;
   };
   const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
-  const variants = [['default', () => template], ['parquet', () => parquet]] as const;
+  const variants = [
+    ['default', () => template],
+    ['parquet', () => parquet],
+  ] as const;
 
   test('roles exist and carry statements', () => {
     expect(statements().length).toBeGreaterThanOrEqual(4);
@@ -535,34 +640,47 @@ describe('IAM least privilege', () => {
       if (s.NotAction || s.NotResource) problems.push(`${where}: NotAction/NotResource`);
       for (const a of list(s.Action)) if (typeof a !== 'string' || a.includes('*')) problems.push(`${where}: action ${JSON.stringify(a)}`);
       for (const rsc of list(s.Resource)) {
-        if (rsc === undefined || (rsc === '*' && !list(s.Action).every((a) => RESOURCE_STAR_EXCEPTIONS.has(String(a))))) problems.push(`${where}: resource ${JSON.stringify(rsc)} for ${JSON.stringify(s.Action)}`);
+        if (rsc === undefined || (rsc === '*' && !list(s.Action).every((a) => RESOURCE_STAR_EXCEPTIONS.has(String(a)))))
+          problems.push(`${where}: resource ${JSON.stringify(rsc)} for ${JSON.stringify(s.Action)}`);
       }
     }
     expect(problems).toEqual([]);
   });
 
   test('the ingest Lambda may only PutRecordBatch into the two delivery streams (the only call it makes)', () => {
-    const firehose = statements().filter(({ where, s }) => where === 'IamRoleLambdaExecution' && list(s.Action).some((a) => String(a).startsWith('firehose:')));
+    const firehose = statements().filter(
+      ({ where, s }) => where === 'IamRoleLambdaExecution' && list(s.Action).some((a) => String(a).startsWith('firehose:')),
+    );
     expect(firehose).toHaveLength(1);
     expect(list(firehose[0]?.s.Action)).toEqual(['firehose:PutRecordBatch']);
-    expect(firehose[0]?.s.Resource).toEqual([{ 'Fn::GetAtt': ['EventsDeliveryStream', 'Arn'] }, { 'Fn::GetAtt': ['RejectsDeliveryStream', 'Arn'] }]);
+    expect(firehose[0]?.s.Resource).toEqual([
+      { 'Fn::GetAtt': ['EventsDeliveryStream', 'Arn'] },
+      { 'Fn::GetAtt': ['RejectsDeliveryStream', 'Arn'] },
+    ]);
     const client = readFileSync(join(root, 'handlers', 'clients', 'firehose.ts'), 'utf8');
     expect(client.match(/\b\w+Command\b/g)?.filter((c) => c !== 'PutRecordBatchCommand') ?? []).toEqual([]);
   });
 
   test('Firehose role trust: firehose.amazonaws.com with sts:ExternalId = this account (the documented confused-deputy guard)', () => {
     const trust = res('FirehoseRole').Properties.AssumeRolePolicyDocument.Statement as Json[];
-    expect(trust).toEqual([{
-      Effect: 'Allow', Principal: { Service: 'firehose.amazonaws.com' }, Action: 'sts:AssumeRole',
-      Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
-    }]);
+    expect(trust).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'firehose.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'AWS::AccountId' } } },
+      },
+    ]);
   });
 });
 
 describe('alarms and outputs', () => {
   const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
   // As packaged: the SNS wiring is a condition, evaluated away in the effective template.
-  const alarms = () => Object.values(raw.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+  const alarms = () =>
+    Object.values(raw.Resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+      .map((r) => r.Properties);
 
   test.each([
     ['AWS/Lambda', 'Errors', 'GreaterThanThreshold'],
@@ -586,16 +704,23 @@ describe('alarms and outputs', () => {
   });
 
   test('each alarm watches the resource this stack created (both streams for delivery success)', () => {
-    const watched = (metric: string) => alarms().filter((x) => x.MetricName === metric).map((x) => x.Dimensions.map((d: Json) => d.Value));
+    const watched = (metric: string) =>
+      alarms()
+        .filter((x) => x.MetricName === metric)
+        .map((x) => x.Dimensions.map((d: Json) => d.Value));
     expect(watched('Errors')).toEqual([[{ Ref: 'IngestLambdaFunction' }]]);
     expect(watched('Throttles')).toEqual([[{ Ref: 'IngestLambdaFunction' }]]);
-    expect(watched('DeliveryToS3.Success')).toEqual(expect.arrayContaining([[{ Ref: 'EventsDeliveryStream' }], [{ Ref: 'RejectsDeliveryStream' }]]));
-    expect(watched('DeliveryToS3.DataFreshness')).toEqual(expect.arrayContaining([[{ Ref: 'EventsDeliveryStream' }], [{ Ref: 'RejectsDeliveryStream' }]]));
+    expect(watched('DeliveryToS3.Success')).toEqual(
+      expect.arrayContaining([[{ Ref: 'EventsDeliveryStream' }], [{ Ref: 'RejectsDeliveryStream' }]]),
+    );
+    expect(watched('DeliveryToS3.DataFreshness')).toEqual(
+      expect.arrayContaining([[{ Ref: 'EventsDeliveryStream' }], [{ Ref: 'RejectsDeliveryStream' }]]),
+    );
     expect(watched('ThrottledRecords')).toEqual([[{ Ref: 'EventsDeliveryStream' }]]);
     expect(watched('5xx')).toEqual([[{ Ref: 'HttpApi' }, '$default']]);
   });
 
-  test('DeliveryFailed alarm: namespace, metric and dimensions exactly as Powertools writes the handler\'s EMF', () => {
+  test("DeliveryFailed alarm: namespace, metric and dimensions exactly as Powertools writes the handler's EMF", () => {
     // Powertools Metrics configured as the deployed function is (its environment), emitting the
     // metric the handler adds when delivery fails. CloudWatch matches an alarm to a metric only when
     // namespace, name and the full dimension set are equal.
@@ -604,7 +729,10 @@ describe('alarms and outputs', () => {
     const saved = { ...process.env };
     let emf: Json;
     try {
-      Object.assign(process.env, { POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE });
+      Object.assign(process.env, {
+        POWERTOOLS_SERVICE_NAME: env.POWERTOOLS_SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: env.POWERTOOLS_METRICS_NAMESPACE,
+      });
       const metrics = new Metrics();
       metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
       emf = metrics.serializeMetrics();
@@ -645,13 +773,20 @@ describe('alarms and outputs', () => {
     expect([...list(cw[0].Action)].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*']);
     expect(cw[0].Condition.StringEquals).toEqual({ 'aws:SourceAccount': { Ref: 'AWS::AccountId' } });
     // The account keeps administering the key (without it the key could not be changed or deleted).
-    expect(key.KeyPolicy.Statement).toContainEqual(expect.objectContaining({ Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*' }));
+    expect(key.KeyPolicy.Statement).toContainEqual(
+      expect.objectContaining({ Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } }, Action: 'kms:*' }),
+    );
     // CloudWatch's service principal may publish to the topic, for this account's alarms only.
     const policy = t.AlarmTopicPolicy.Properties;
     expect(policy.Topics).toEqual([{ Ref: 'AlarmTopic' }]);
-    expect(policy.PolicyDocument.Statement).toContainEqual(expect.objectContaining({
-      Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Resource: { Ref: 'AlarmTopic' },
-    }));
+    expect(policy.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+      }),
+    );
     // Nothing of it without an alarm e-mail (the key costs $1 a month).
     expect(template.Resources.AlarmTopicKey).toBeUndefined();
     expect(template.Resources.AlarmTopicPolicy).toBeUndefined();
@@ -677,28 +812,48 @@ describe('alarms and outputs', () => {
   });
 
   test('outputs: API URL, bucket names, workgroup, Glue database', () => {
-    expect(Object.keys(template.Outputs)).toEqual(expect.arrayContaining(['HttpApiUrl', 'ApiEndpoint', 'SdkSnippet', 'DataBucketName', 'ResultsBucketName', 'AthenaWorkGroupName', 'GlueDatabaseName']));
+    expect(Object.keys(template.Outputs)).toEqual(
+      expect.arrayContaining([
+        'HttpApiUrl',
+        'ApiEndpoint',
+        'SdkSnippet',
+        'DataBucketName',
+        'ResultsBucketName',
+        'AthenaWorkGroupName',
+        'GlueDatabaseName',
+      ]),
+    );
     expect(template.Outputs.DataBucketName.Value).toEqual({ Ref: 'DataBucket' });
     expect(template.Outputs.GlueDatabaseName.Value).toEqual({ Ref: 'GlueDatabase' });
   });
 });
 
 describe('Firehose streams and the local stand-in', () => {
-  const streams = (t: Template) => ofType('AWS::KinesisFirehose::DeliveryStream', t).map(([, r]) => {
-    const s3 = r.Properties.ExtendedS3DestinationConfiguration;
-    return {
-      name: r.Properties.DeliveryStreamName, intervalSeconds: s3.BufferingHints.IntervalInSeconds, sizeMB: s3.BufferingHints.SizeInMBs,
-      gzip: s3.CompressionFormat === 'GZIP', prefix: s3.Prefix, errorOutputPrefix: s3.ErrorOutputPrefix,
-    };
-  }).sort((a, b) => a.name.localeCompare(b.name));
+  const streams = (t: Template) =>
+    ofType('AWS::KinesisFirehose::DeliveryStream', t)
+      .map(([, r]) => {
+        const s3 = r.Properties.ExtendedS3DestinationConfiguration;
+        return {
+          name: r.Properties.DeliveryStreamName,
+          intervalSeconds: s3.BufferingHints.IntervalInSeconds,
+          sizeMB: s3.BufferingHints.SizeInMBs,
+          gzip: s3.CompressionFormat === 'GZIP',
+          prefix: s3.Prefix,
+          errorOutputPrefix: s3.ErrorOutputPrefix,
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name));
 
-  test.each(['EventsDeliveryStream', 'RejectsDeliveryStream'])('%s: Direct PUT, 60 s / 64 MB buffers, its own CloudWatch log stream', (id) => {
-    const p = res(id).Properties;
-    expect(p.DeliveryStreamType).toBe('DirectPut');
-    expect(p.ExtendedS3DestinationConfiguration.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
-    const logs = p.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions;
-    expect(res(logs.LogStreamName.Ref).Properties.LogGroupName).toEqual({ Ref: 'FirehoseLogGroup' });
-  });
+  test.each(['EventsDeliveryStream', 'RejectsDeliveryStream'])(
+    '%s: Direct PUT, 60 s / 64 MB buffers, its own CloudWatch log stream',
+    (id) => {
+      const p = res(id).Properties;
+      expect(p.DeliveryStreamType).toBe('DirectPut');
+      expect(p.ExtendedS3DestinationConfiguration.BufferingHints).toEqual({ IntervalInSeconds: 60, SizeInMBs: 64 });
+      const logs = p.ExtendedS3DestinationConfiguration.CloudWatchLoggingOptions;
+      expect(res(logs.LogStreamName.Ref).Properties.LogGroupName).toEqual({ Ref: 'FirehoseLogGroup' });
+    },
+  );
 
   test('the local stand-in reads the same streams as deployed by default: names, buffering, gzip, prefixes', () => {
     const local = readStreams('dev').sort((a, b) => a.name.localeCompare(b.name));
@@ -713,7 +868,11 @@ describe('Firehose streams and the local stand-in', () => {
     if (!stream) throw new Error(`no ${prefix} stream in serverless.yml`);
     const key = objectKey({ prefix: stream.prefix, stream: stream.name, at: new Date('2026-11-22T07:05:09Z'), gzip: stream.gzip });
     const parts = res(table).Properties.TableInput.Parameters['storage.location.template']['Fn::Join'][1] as Json[];
-    const location = parts.map((x) => (typeof x === 'string' ? x : 'BUCKET')).join('').replace('${dt}', '2026-11-22').replace('${hour}', '07');
+    const location = parts
+      .map((x) => (typeof x === 'string' ? x : 'BUCKET'))
+      .join('')
+      .replace('${dt}', '2026-11-22')
+      .replace('${hour}', '07');
     expect(`s3://BUCKET/${key}`.startsWith(location)).toBe(true);
     // Directly in the partition folder, not below it: Athena reads only that folder's objects.
     expect(`s3://BUCKET/${key}`.slice(location.length)).not.toContain('/');
@@ -723,8 +882,10 @@ describe('Firehose streams and the local stand-in', () => {
 describe('Parquet output (--param dataFormat=parquet)', () => {
   const s3 = (t: Template) => t.Resources.EventsDeliveryStream.Properties.ExtendedS3DestinationConfiguration;
   const sd = (t: Template, id = 'EventsTable') => t.Resources[id].Properties.TableInput.StorageDescriptor;
-  const glueStatements = (t: Template) => (t.Resources.FirehoseRole.Properties.Policies as Json[])
-    .flatMap((p) => p.PolicyDocument.Statement as Json[]).filter((st) => [st.Action].flat().some((a: string) => a.startsWith('glue:')));
+  const glueStatements = (t: Template) =>
+    (t.Resources.FirehoseRole.Properties.Policies as Json[])
+      .flatMap((p) => p.PolicyDocument.Statement as Json[])
+      .filter((st) => [st.Action].flat().some((a: string) => a.startsWith('glue:')));
 
   test('default: gzip NDJSON, no conversion, JSON table, no Glue permission for Firehose', () => {
     expect(s3(template).CompressionFormat).toBe('GZIP');
@@ -741,8 +902,12 @@ describe('Parquet output (--param dataFormat=parquet)', () => {
     expect(c.InputFormatConfiguration.Deserializer).toEqual({ OpenXJsonSerDe: {} });
     expect(c.OutputFormatConfiguration.Serializer).toEqual({ ParquetSerDe: { Compression: 'SNAPPY' } });
     expect(c.SchemaConfiguration).toEqual({
-      CatalogId: { Ref: 'AWS::AccountId' }, DatabaseName: { Ref: 'GlueDatabase' }, TableName: { Ref: 'EventsTable' },
-      Region: { Ref: 'AWS::Region' }, RoleARN: { 'Fn::GetAtt': ['FirehoseRole', 'Arn'] }, VersionId: 'LATEST',
+      CatalogId: { Ref: 'AWS::AccountId' },
+      DatabaseName: { Ref: 'GlueDatabase' },
+      TableName: { Ref: 'EventsTable' },
+      Region: { Ref: 'AWS::Region' },
+      RoleARN: { 'Fn::GetAtt': ['FirehoseRole', 'Arn'] },
+      VersionId: 'LATEST',
     });
   });
 
@@ -778,13 +943,19 @@ describe('Parquet output (--param dataFormat=parquet)', () => {
   test('parquet: an alarm on records that failed conversion (they miss the table while delivery succeeds)', () => {
     const a = parquet.Resources.EventsConversionFailedAlarm?.Properties;
     expect(a).toMatchObject({
-      Namespace: 'AWS/Firehose', MetricName: 'FailedConversion.Records', Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+      Namespace: 'AWS/Firehose',
+      MetricName: 'FailedConversion.Records',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
       Dimensions: [{ Name: 'DeliveryStreamName', Value: { Ref: 'EventsDeliveryStream' } }],
     });
   });
 
   test('the variants differ only by that alarm: same resources otherwise, same outputs', () => {
-    const ids = (t: Template) => Object.keys(t.Resources).filter((k) => !k.startsWith('IngestLambdaVersion')).sort();
+    const ids = (t: Template) =>
+      Object.keys(t.Resources)
+        .filter((k) => !k.startsWith('IngestLambdaVersion'))
+        .sort();
     expect(ids(parquet).filter((k) => !ids(template).includes(k))).toEqual(['EventsConversionFailedAlarm']);
     expect(ids(template).filter((k) => !ids(parquet).includes(k))).toEqual([]);
     expect(Object.keys(parquet.Outputs).sort()).toEqual(Object.keys(template.Outputs).sort());
@@ -805,12 +976,18 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
   const dist = (t: Template = template) => t.Resources.EdgeDistribution.Properties.DistributionConfig;
   const origin = (id: string, t: Template = template) => (dist(t).Origins as Json[]).find((o) => o.Id === id);
   const api = (t: Template = template) => (dist(t).CacheBehaviors as Json[]).find((b) => b.PathPattern === '/v1/*');
-  const statements = (t: Template, bucket: string) => ofType('AWS::S3::BucketPolicy', t).filter(([, r]) => r.Properties.Bucket?.Ref === bucket)
-    .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
+  const statements = (t: Template, bucket: string) =>
+    ofType('AWS::S3::BucketPolicy', t)
+      .filter(([, r]) => r.Properties.Bucket?.Ref === bucket)
+      .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]);
 
   test('on by default: a distribution, its Origin Access Control, the ingest origin request policy', () => {
     expect(ofType('AWS::CloudFront::Distribution').map(([id]) => id)).toEqual(['EdgeDistribution']);
-    expect(res('EdgeOriginAccessControl').Properties.OriginAccessControlConfig).toMatchObject({ OriginAccessControlOriginType: 's3', SigningBehavior: 'always', SigningProtocol: 'sigv4' });
+    expect(res('EdgeOriginAccessControl').Properties.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
     expect(dist().Enabled).toBe(true);
   });
 
@@ -825,28 +1002,48 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
   test('no bucket policy of the stack allows a public principal; the SDK bucket lets only this distribution read sdk/*', () => {
     const isPublic = (p: Json) => p === '*' || p?.AWS === '*' || (Array.isArray(p?.AWS) && p.AWS.includes('*'));
     for (const t of [template, noEdge, edgeDomainWaf, withParams]) {
-      const allows = ofType('AWS::S3::BucketPolicy', t).flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[]).filter((st) => st.Effect === 'Allow');
+      const allows = ofType('AWS::S3::BucketPolicy', t)
+        .flatMap(([, r]) => r.Properties.PolicyDocument.Statement as Json[])
+        .filter((st) => st.Effect === 'Allow');
       expect(allows.filter((st) => isPublic(st.Principal))).toEqual([]);
     }
     const allow = statements(template, 'SdkBucket').filter((st) => st.Effect === 'Allow');
-    expect(allow).toEqual([{
-      Sid: 'EdgeReadsTheSdk', Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject',
-      Resource: { 'Fn::Sub': '${SdkBucket.Arn}/sdk/*' },
-      Condition: { StringEquals: { 'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${EdgeDistribution}' } } },
-    }]);
+    expect(allow).toEqual([
+      {
+        Sid: 'EdgeReadsTheSdk',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudfront.amazonaws.com' },
+        Action: 's3:GetObject',
+        Resource: { 'Fn::Sub': '${SdkBucket.Arn}/sdk/*' },
+        Condition: {
+          StringEquals: {
+            'AWS:SourceArn': { 'Fn::Sub': 'arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${EdgeDistribution}' },
+          },
+        },
+      },
+    ]);
   });
 
   test('/sdk/ (default behaviour): GET/HEAD from the bucket, cached (CachingOptimized), Brotli/gzip, HTTPS, CORS for the integrity check', () => {
     const d = dist().DefaultCacheBehavior;
     expect(d).toMatchObject({
-      TargetOriginId: 'sdk', ViewerProtocolPolicy: 'redirect-to-https', AllowedMethods: ['GET', 'HEAD'], Compress: true,
-      CachePolicyId: MANAGED.CachingOptimized, ResponseHeadersPolicyId: MANAGED['CORS-and-SecurityHeadersPolicy'],
+      TargetOriginId: 'sdk',
+      ViewerProtocolPolicy: 'redirect-to-https',
+      AllowedMethods: ['GET', 'HEAD'],
+      Compress: true,
+      CachePolicyId: MANAGED.CachingOptimized,
+      ResponseHeadersPolicyId: MANAGED['CORS-and-SecurityHeadersPolicy'],
     });
   });
 
   test('/v1/* to the HTTP API: never cached, POST allowed, HTTPS only, only the headers the handler reads plus the viewer address and geo', () => {
     const b = api();
-    expect(b).toMatchObject({ TargetOriginId: 'api', ViewerProtocolPolicy: 'https-only', CachePolicyId: MANAGED.CachingDisabled, OriginRequestPolicyId: { Ref: 'EdgeIngestOriginRequestPolicy' } });
+    expect(b).toMatchObject({
+      TargetOriginId: 'api',
+      ViewerProtocolPolicy: 'https-only',
+      CachePolicyId: MANAGED.CachingDisabled,
+      OriginRequestPolicyId: { Ref: 'EdgeIngestOriginRequestPolicy' },
+    });
     expect(b.AllowedMethods).toEqual(expect.arrayContaining(['POST', 'OPTIONS']));
     const o = origin('api');
     expect(o.DomainName).toEqual({ 'Fn::Sub': '${HttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}' });
@@ -856,8 +1053,14 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
     expect(p.QueryStringsConfig).toEqual({ QueryStringBehavior: 'none' });
     expect(p.HeadersConfig.HeaderBehavior).toBe('whitelist');
     expect([...p.HeadersConfig.Headers].map((h: string) => h.toLowerCase()).sort()).toEqual([
-      'access-control-request-headers', 'access-control-request-method', 'cloudfront-viewer-address', 'cloudfront-viewer-country',
-      'cloudfront-viewer-country-region', 'content-type', 'origin', 'user-agent',
+      'access-control-request-headers',
+      'access-control-request-method',
+      'cloudfront-viewer-address',
+      'cloudfront-viewer-country',
+      'cloudfront-viewer-country-region',
+      'content-type',
+      'origin',
+      'user-agent',
     ]);
     // The Host header would make API Gateway look for another API: never forwarded.
     expect(p.HeadersConfig.Headers.map((h: string) => h.toLowerCase())).not.toContain('host');
@@ -872,17 +1075,32 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
     expect(st).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': ['SdkUploadLogGroup', 'Arn'] } },
       { Effect: 'Allow', Action: ['s3:PutObject', 's3:DeleteObject'], Resource: { 'Fn::Sub': '${SdkBucket.Arn}/sdk/*' } },
-      { Effect: 'Allow', Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': ['SdkBucket', 'Arn'] }, Condition: { StringLike: { 's3:prefix': 'sdk/*' } } },
+      {
+        Effect: 'Allow',
+        Action: 's3:ListBucket',
+        Resource: { 'Fn::GetAtt': ['SdkBucket', 'Arn'] },
+        Condition: { StringLike: { 's3:prefix': 'sdk/*' } },
+      },
     ]);
     // And nobody else writes there: the ingest role has no S3 action at all.
     const ingest = (res('IamRoleLambdaExecution').Properties.Policies as Json[]).flatMap((p) => p.PolicyDocument.Statement as Json[]);
     expect(ingest.flatMap((s) => [s.Action].flat()).filter((a: string) => a.startsWith('s3:'))).toEqual([]);
     const up = res('SdkUpload');
-    expect(up.Properties).toMatchObject({ ServiceToken: { 'Fn::GetAtt': ['SdkUploadLambdaFunction', 'Arn'] }, Bucket: { Ref: 'SdkBucket' }, Prefix: 'sdk/' });
+    expect(up.Properties).toMatchObject({
+      ServiceToken: { 'Fn::GetAtt': ['SdkUploadLambdaFunction', 'Arn'] },
+      Bucket: { Ref: 'SdkBucket' },
+      Prefix: 'sdk/',
+    });
   });
 
   test('the snippet names a real uploaded object with a matching SRI hash, and loads it from the edge with the endpoint on the same origin', () => {
-    const files = res('SdkUpload').Properties.Files as { Key: string; Body: string; ContentType: string; CacheControl: string; Integrity: string }[];
+    const files = res('SdkUpload').Properties.Files as {
+      Key: string;
+      Body: string;
+      ContentType: string;
+      CacheControl: string;
+      Integrity: string;
+    }[];
     expect(files.length).toBeGreaterThanOrEqual(1);
     for (const f of files) {
       expect(f.Integrity).toBe(`sha384-${createHash('sha384').update(f.Body).digest('base64')}`);
@@ -923,7 +1141,11 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
   test('custom domain: alias, ACM certificate (us-east-1) with SNI and TLS 1.2, and the snippet and endpoint on that domain', () => {
     const d = dist(edgeDomainWaf);
     expect(d.Aliases).toEqual(['t.example.com']);
-    expect(d.ViewerCertificate).toEqual({ AcmCertificateArn: CERT_ARN, SslSupportMethod: 'sni-only', MinimumProtocolVersion: 'TLSv1.2_2021' });
+    expect(d.ViewerCertificate).toEqual({
+      AcmCertificateArn: CERT_ARN,
+      SslSupportMethod: 'sni-only',
+      MinimumProtocolVersion: 'TLSv1.2_2021',
+    });
     expect(dist().Aliases).toBeUndefined();
     expect(dist().ViewerCertificate).toEqual({ CloudFrontDefaultCertificate: true });
     const [sub, vars] = edgeDomainWaf.Outputs.SdkSnippet.Value['Fn::Sub'] as [string, Json];
@@ -941,7 +1163,11 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
     expect(acl.Rules).toHaveLength(1);
     const rule = acl.Rules[0];
     expect(rule.Statement.RateBasedStatement).toMatchObject({ Limit: 2000, AggregateKeyType: 'IP' });
-    expect(rule.Statement.RateBasedStatement.ScopeDownStatement.ByteMatchStatement).toMatchObject({ FieldToMatch: { UriPath: {} }, PositionalConstraint: 'STARTS_WITH', SearchString: '/v1/' });
+    expect(rule.Statement.RateBasedStatement.ScopeDownStatement.ByteMatchStatement).toMatchObject({
+      FieldToMatch: { UriPath: {} },
+      PositionalConstraint: 'STARTS_WITH',
+      SearchString: '/v1/',
+    });
     // 429 is a status the SDK retries (403, WAF's default, would make it drop the events).
     expect(rule.Action.Block.CustomResponse).toEqual({ ResponseCode: 429, ResponseHeaders: [{ Name: 'retry-after', Value: '60' }] });
     expect(dist(edgeDomainWaf).WebACLId).toEqual({ 'Fn::GetAtt': ['EdgeWebAcl', 'Arn'] });
@@ -961,7 +1187,9 @@ describe('Edge (CloudFront): the SDK and /v1/events on one origin', () => {
     // Without the edge: no secret, none expected by the handler, and no viewer header believed.
     expect(noEdge.Resources.IngestLambdaFunction.Properties.Environment.Variables.CLOUDFRONT_ORIGIN_SECRET).toBe('');
     expect(noEdge.Resources.IngestLambdaFunction.Properties.Environment.Variables.TRUST_CLOUDFRONT_HEADERS).toBe('false');
-    expect(origin('api', edgeDomainWaf).OriginCustomHeaders).toEqual([{ HeaderName: 'x-origin-verify', HeaderValue: 's3cr3t-0f-the-edge' }]);
+    expect(origin('api', edgeDomainWaf).OriginCustomHeaders).toEqual([
+      { HeaderName: 'x-origin-verify', HeaderValue: 's3cr3t-0f-the-edge' },
+    ]);
     expect(edgeDomainWaf.Resources.EdgeOriginSecret).toBeUndefined();
     const env = edgeDomainWaf.Resources.IngestLambdaFunction.Properties.Environment.Variables;
     expect(env.CLOUDFRONT_ORIGIN_SECRET).toBe('s3cr3t-0f-the-edge');
@@ -1002,7 +1230,10 @@ describe('SDK outputs', () => {
 
 describe('package-time guards (scripts/)', () => {
   type Resolver = (ctx: { resolveVariable: (v: string) => Promise<unknown> }) => Promise<string>;
-  const cfn = require('../../scripts/cfn-athena.js') as { dataFormat: Resolver; firstSiteIdOf: (sites: unknown, pattern: string) => string };
+  const cfn = require('../../scripts/cfn-athena.js') as {
+    dataFormat: Resolver;
+    firstSiteIdOf: (sites: unknown, pattern: string) => string;
+  };
   const { applyOverrides } = require('../../scripts/cfn-overrides.js') as { applyOverrides: (r: Json, o: Json) => void };
   const params = (values: Record<string, unknown>) => ({ resolveVariable: async (v: string) => values[v.replace(/^param:/, '')] });
 
@@ -1062,10 +1293,15 @@ describe('package-time guards (scripts/)', () => {
 
     test('custom domain: both params or neither; the certificate must be in us-east-1 (CloudFront takes no other)', () => {
       expect(edge.edgeDomainOf({})).toEqual({ domain: '', cert: '' });
-      expect(edge.edgeDomainOf({ edgeDomain: 'T.Example.com', edgeCertificateArn: CERT_ARN })).toEqual({ domain: 't.example.com', cert: CERT_ARN });
+      expect(edge.edgeDomainOf({ edgeDomain: 'T.Example.com', edgeCertificateArn: CERT_ARN })).toEqual({
+        domain: 't.example.com',
+        cert: CERT_ARN,
+      });
       expect(() => edge.edgeDomainOf({ edgeDomain: 't.example.com' })).toThrow(/go together/);
       expect(() => edge.edgeDomainOf({ edgeCertificateArn: CERT_ARN })).toThrow(/go together/);
-      expect(() => edge.edgeDomainOf({ edgeDomain: 't.example.com', edgeCertificateArn: CERT_ARN.replace('us-east-1', 'eu-west-1') })).toThrow(/only uses ACM certificates from us-east-1; this one is in eu-west-1/);
+      expect(() =>
+        edge.edgeDomainOf({ edgeDomain: 't.example.com', edgeCertificateArn: CERT_ARN.replace('us-east-1', 'eu-west-1') }),
+      ).toThrow(/only uses ACM certificates from us-east-1; this one is in eu-west-1/);
       expect(() => edge.edgeDomainOf({ edgeDomain: 'https://t.example.com', edgeCertificateArn: CERT_ARN })).toThrow(/host name/);
     });
 
@@ -1077,7 +1313,9 @@ describe('package-time guards (scripts/)', () => {
       expect(() => edge.wafOf({ region: 'us-east-1', edgeWafRateLimit: '2000', edgeWebAclArn: WEB_ACL_ARN })).toThrow(/not both/);
       expect(() => edge.wafOf({ region: 'us-east-1', edgeWafRateLimit: '5' })).toThrow(/integer >= 100/);
       // A REGIONAL ACL cannot attach to CloudFront.
-      expect(() => edge.wafOf({ region: 'eu-west-1', edgeWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/0a1b' })).toThrow(/CLOUDFRONT-scope/);
+      expect(() =>
+        edge.wafOf({ region: 'eu-west-1', edgeWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/0a1b' }),
+      ).toThrow(/CLOUDFRONT-scope/);
     });
   });
 });

@@ -16,7 +16,8 @@ const chokidarDir = dirname(require.resolve('chokidar', { paths: [require.resolv
 const anymatch = require(require.resolve('anymatch', { paths: [chokidarDir] })) as (patterns: string[], path: string) => boolean;
 
 describe('npm start watcher', () => {
-  const watch = (readServerless().custom.esbuild as unknown as { watch?: { pattern?: string | string[]; ignore?: string | string[] } }).watch;
+  const watch = (readServerless().custom.esbuild as unknown as { watch?: { pattern?: string | string[]; ignore?: string | string[] } })
+    .watch;
   const patterns = [watch?.pattern ?? []].flat();
 
   it('has patterns of its own in serverless.yml (the default watches the whole checkout)', () => {
@@ -26,7 +27,9 @@ describe('npm start watcher', () => {
   it('matches every repository file the handler bundle is built from, so an edit still reloads', async () => {
     const { entry, ...options } = esbuildOptionsFromServerless();
     const r = await build({ ...options, entryPoints: [entry], write: false, metafile: true, outfile: 'ingest.js', logLevel: 'silent' });
-    const sources = Object.keys(r.metafile!.inputs).map((f) => relative(root, join(root, f))).filter((f) => !f.startsWith('node_modules') && existsSync(join(root, f)));
+    const sources = Object.keys(r.metafile!.inputs)
+      .map((f) => relative(root, join(root, f)))
+      .filter((f) => !f.startsWith('node_modules') && existsSync(join(root, f)));
 
     expect(sources.length).toBeGreaterThan(5);
     expect(sources.filter((f) => !anymatch(patterns, f))).toEqual([]);

@@ -12,8 +12,12 @@ import { freePort } from '../../local/net';
 const HTTP: HttpApiConfig = {
   timeoutSeconds: 1,
   cors: {
-    allowedOrigins: ['https://www.shop.example'], allowedMethods: ['POST'], allowedHeaders: ['content-type'],
-    exposedResponseHeaders: ['retry-after'], allowCredentials: false, maxAge: 600,
+    allowedOrigins: ['https://www.shop.example'],
+    allowedMethods: ['POST'],
+    allowedHeaders: ['content-type'],
+    exposedResponseHeaders: ['retry-after'],
+    allowCredentials: false,
+    maxAge: 600,
   },
 };
 
@@ -32,7 +36,13 @@ function fakeOffline() {
       behaviour(r, res);
     });
   });
-  return { server, seen, set: (b: Behaviour) => { behaviour = b; } };
+  return {
+    server,
+    seen,
+    set: (b: Behaviour) => {
+      behaviour = b;
+    },
+  };
 }
 
 function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer }) {
@@ -64,10 +74,16 @@ describe('local API Gateway stand-in', () => {
     await new Promise((ok) => offline.server.close(ok));
     offline.server.closeAllConnections();
   });
-  beforeEach(() => { offline.seen.length = 0; logs.length = 0; });
+  beforeEach(() => {
+    offline.seen.length = 0;
+    logs.length = 0;
+  });
 
-  test('passes the function\'s answer through: status, body, headers and the request as sent', async () => {
-    offline.set((_req, res) => { res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' }); res.end('{"error":"retry later"}'); });
+  test("passes the function's answer through: status, body, headers and the request as sent", async () => {
+    offline.set((_req, res) => {
+      res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '7' });
+      res.end('{"error":"retry later"}');
+    });
 
     const res = await send(url, { headers: { 'content-type': 'text/plain', 'user-agent': 'UA/1' }, body: '{"site_id":"demo"}' });
 
@@ -80,7 +96,13 @@ describe('local API Gateway stand-in', () => {
   test('a crashed or missing handler (offline: 200 with the Lambda error object) is a 500, as on API Gateway', async () => {
     offline.set((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errorMessage: "Cannot find module '.local-build/offline/.build/handlers/ingest.js'", errorType: 'Error', stackTrace: ['at x'] }));
+      res.end(
+        JSON.stringify({
+          errorMessage: "Cannot find module '.local-build/offline/.build/handlers/ingest.js'",
+          errorType: 'Error',
+          stackTrace: ['at x'],
+        }),
+      );
     });
 
     const res = await send(url, { headers: { 'content-type': 'text/plain' }, body: '{}' });
@@ -90,9 +112,12 @@ describe('local API Gateway stand-in', () => {
     expect(logs.join('\n')).toContain('Cannot find module');
   });
 
-  test('a 200 that merely mentions errorMessage among other fields is the function\'s own answer', async () => {
+  test("a 200 that merely mentions errorMessage among other fields is the function's own answer", async () => {
     const body = JSON.stringify({ accepted: 1, rejected: [], errorMessage: 'x', errorType: 'y' });
-    offline.set((_req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(body); });
+    offline.set((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(body);
+    });
 
     const res = await send(url, { headers: { 'content-type': 'text/plain' }, body: '{}' });
 
@@ -100,7 +125,9 @@ describe('local API Gateway stand-in', () => {
   });
 
   test('a function that never answers gets a 500 once its timeout (plus a grace second) has passed', async () => {
-    offline.set(() => { /* holds the request open, like a Lambda worker ended by a rebuild */ });
+    offline.set(() => {
+      /* holds the request open, like a Lambda worker ended by a rebuild */
+    });
     const started = Date.now();
 
     const res = await send(url, { headers: { 'content-type': 'text/plain' }, body: '{}' });
@@ -115,9 +142,13 @@ describe('local API Gateway stand-in', () => {
     expect(logs.join('\n')).toContain('no answer from the function');
   });
 
-  test('with CORS configured, the integration\'s CORS headers are dropped and the configured ones sent', async () => {
+  test("with CORS configured, the integration's CORS headers are dropped and the configured ones sent", async () => {
     offline.set((_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': 'https://evil.example', 'access-control-expose-headers': 'x-secret' });
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'access-control-allow-origin': 'https://evil.example',
+        'access-control-expose-headers': 'x-secret',
+      });
       res.end('{"accepted":1,"rejected":[]}');
     });
 
@@ -132,12 +163,17 @@ describe('local API Gateway stand-in', () => {
   });
 
   test('answers a preflight itself, from the configuration, without invoking the function', async () => {
-    const res = await send(url, { method: 'OPTIONS', headers: { origin: 'https://www.shop.example', 'access-control-request-method': 'POST' } });
+    const res = await send(url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://www.shop.example', 'access-control-request-method': 'POST' },
+    });
 
     expect(res.status).toBe(204);
     expect(res.headers).toMatchObject({
-      'access-control-allow-origin': 'https://www.shop.example', 'access-control-allow-methods': 'POST',
-      'access-control-allow-headers': 'content-type', 'access-control-max-age': '600',
+      'access-control-allow-origin': 'https://www.shop.example',
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': 'content-type',
+      'access-control-max-age': '600',
     });
     expect(offline.seen).toEqual([]);
   });
@@ -162,4 +198,3 @@ describe('local API Gateway stand-in', () => {
     }
   });
 });
-

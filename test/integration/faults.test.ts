@@ -28,7 +28,12 @@ describe('faults: Firehose throttling + partial failures + network failures', ()
   test(`${EVENTS} events: none lost, none counted twice`, async () => {
     // Act
     const sent = await sendWithFaults(() => stack!.apiUrl, {
-      events: EVENTS, batchSize: 10, networkFailureRate: 0.1, concurrency: 4, maxAttemptsPerBatch: 40, deadlineMs: 90_000,
+      events: EVENTS,
+      batchSize: 10,
+      networkFailureRate: 0.1,
+      concurrency: 4,
+      maxAttemptsPerBatch: 40,
+      deadlineMs: 90_000,
     });
     await stack!.flush();
     const stored = await countStored(dataDir, sent.acceptedIds);

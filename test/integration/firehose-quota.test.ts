@@ -10,7 +10,14 @@ import { quotaFromSetting, type DirectPutQuota } from '../../local/firehose/quot
 import { FirehoseStandIn } from '../../local/firehose/server';
 import type { StreamConfig } from '../../local/serverless-config';
 
-const STREAM: StreamConfig = { name: 'quota-events', intervalSeconds: 60, sizeMB: 64, gzip: true, prefix: 'events/', errorOutputPrefix: 'errors/' };
+const STREAM: StreamConfig = {
+  name: 'quota-events',
+  intervalSeconds: 60,
+  sizeMB: 64,
+  gzip: true,
+  prefix: 'events/',
+  errorOutputPrefix: 'errors/',
+};
 const record = (bytes: number) => ({ Data: Buffer.alloc(bytes, 0x61).toString('base64') });
 
 async function putRecordBatch(url: string, records: { Data: string }[]) {
@@ -31,13 +38,16 @@ describe('Firehose stand-in: Direct PUT throughput quota', () => {
     standIn = new FirehoseStandIn({ dataDir: dir, streams: [STREAM], quota, now: () => clock });
     ({ url } = await standIn.listen(0));
   };
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'fh-quota-')); clock = 0; });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fh-quota-'));
+    clock = 0;
+  });
   afterEach(async () => {
     await standIn?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('bytes: a call over the second\'s budget is throttled whole, and the budget refills with time', async () => {
+  test("bytes: a call over the second's budget is throttled whole, and the budget refills with time", async () => {
     // 0.01 MiB/s = 10,485 bytes per second
     await start({ mibPerSecond: 0.01, requestsPerSecond: 1_000, recordsPerSecond: 1_000 });
 

@@ -15,7 +15,12 @@ describe('sendTo against an endpoint that never answers', () => {
   beforeAll(async () => {
     await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
     const { port } = server.address() as AddressInfo;
-    Object.assign(process.env, { FIREHOSE_ENDPOINT: `http://127.0.0.1:${port}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    Object.assign(process.env, {
+      FIREHOSE_ENDPOINT: `http://127.0.0.1:${port}`,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+    });
   });
   afterAll(async () => {
     process.env = env;
@@ -28,7 +33,10 @@ describe('sendTo against an endpoint that never answers', () => {
     const { sendTo, FIREHOSE_TIMEOUTS } = await import('../../handlers/clients/firehose');
     // Act
     const started = Date.now();
-    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":0}\n')], 60_000).then(() => undefined, (e: Error) => e);
+    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":0}\n')], 60_000).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     const took = Date.now() - started;
     // Assess: it fails (deliverWithRetry then retries the records or answers 503) after at most the
     // SDK's two attempts, each cut at its request timeout
@@ -41,7 +49,10 @@ describe('sendTo against an endpoint that never answers', () => {
     const { sendTo, FIREHOSE_TIMEOUTS } = await import('../../handlers/clients/firehose');
     // Act: 300 ms left, far less than one attempt's own bound
     const started = Date.now();
-    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":1}\n')], 300).then(() => undefined, (e: Error) => e);
+    const error = await sendTo('clickstream-events-test')([Buffer.from('{"i":1}\n')], 300).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     const took = Date.now() - started;
     // Assess: abandoned at the budget, not at the client's timeouts
     expect(error).toBeDefined();

@@ -15,12 +15,17 @@ import { join } from 'node:path';
 import { ensureSdkBuilt } from '../../local/sdk-build';
 
 Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
-  POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
 const { handler } = require('../../handlers/sdk-upload') as typeof import('../../handlers/sdk-upload');
 const edge = require('../../scripts/cfn-edge.js') as {
-  readSdkBuild: () => { files: { name: string; Key: string; Body: string; ContentType: string; CacheControl: string; Integrity: string }[] };
+  readSdkBuild: () => {
+    files: { name: string; Key: string; Body: string; ContentType: string; CacheControl: string; Integrity: string }[];
+  };
 };
 // The files as the template carries them (scripts/cfn-sdk.js), and the path and integrity the
 // SdkSnippet output names (scripts/cfn-edge.js sdkPath/sdkIntegrity read the same manifest).
@@ -51,8 +56,14 @@ beforeEach(() => {
   answers = [];
 });
 
-const files = () => built.files.map(({ Key, Body, ContentType, CacheControl, Integrity }) => ({ Key, Body, ContentType, CacheControl, Integrity }));
-const props = (f = files()) => ({ ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-dev-sdkUpload', Bucket: 'clickstream-dev-sdkbucket-abc', Prefix: 'sdk/', Files: f });
+const files = () =>
+  built.files.map(({ Key, Body, ContentType, CacheControl, Integrity }) => ({ Key, Body, ContentType, CacheControl, Integrity }));
+const props = (f = files()) => ({
+  ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-dev-sdkUpload',
+  Bucket: 'clickstream-dev-sdkbucket-abc',
+  Prefix: 'sdk/',
+  Files: f,
+});
 const common = () => ({
   ServiceToken: props().ServiceToken,
   ResponseURL: `${base}/cloudformation-custom-resource-response?X-Amz-Signature=abc`,
@@ -72,13 +83,21 @@ describe('Custom::SdkUpload', () => {
     expect(puts().map((p) => p.Key)).toEqual(all.map((f) => f.Key));
     for (const [i, p] of puts().entries()) {
       const f = all[i]!;
-      expect(p).toMatchObject({ Bucket: 'clickstream-dev-sdkbucket-abc', Body: f.Body, ContentType: 'text/javascript; charset=utf-8', CacheControl: 'public, max-age=31536000, immutable', ChecksumAlgorithm: 'SHA256' });
+      expect(p).toMatchObject({
+        Bucket: 'clickstream-dev-sdkbucket-abc',
+        Body: f.Body,
+        ContentType: 'text/javascript; charset=utf-8',
+        CacheControl: 'public, max-age=31536000, immutable',
+        ChecksumAlgorithm: 'SHA256',
+      });
       expect(p.ChecksumSHA256).toBe(createHash('sha256').update(f.Body).digest('base64'));
     }
-    expect(answers).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/' })]);
+    expect(answers).toEqual([
+      expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/' }),
+    ]);
   });
 
-  test('the snippet\'s script names an object this upload writes, and its integrity is that object\'s SRI hash', async () => {
+  test("the snippet's script names an object this upload writes, and its integrity is that object's SRI hash", async () => {
     s3.on(PutObjectCommand).resolves({});
     await handler(createEvent());
     const path = `/${snippet.Key}`;

@@ -17,10 +17,22 @@ const config = configFromEnv({ VISITOR_SALT_SECRET: SALT, SITES });
 test('strings that look like SQL are read back as data by the saved-query engine', async () => {
   // Prepare: the rows the pipeline stores for the SQL/HTML cases, written as a Firehose object.
   const cases = CASES.filter((c) => /SQL|HTML/.test(c.name));
-  const rows = cases.flatMap((c) => processRequest({
-    body: c.body, isBase64Encoded: c.base64, contentType: c.contentType ?? 'text/plain', userAgent: c.userAgent ?? CHROME,
-    sourceIp: SOURCE_IP, origin: c.origin, requestId: 'req-hostile', receivedAt: NOW,
-  }, config).events);
+  const rows = cases.flatMap(
+    (c) =>
+      processRequest(
+        {
+          body: c.body,
+          isBase64Encoded: c.base64,
+          contentType: c.contentType ?? 'text/plain',
+          userAgent: c.userAgent ?? CHROME,
+          sourceIp: SOURCE_IP,
+          origin: c.origin,
+          requestId: 'req-hostile',
+          receivedAt: NOW,
+        },
+        config,
+      ).events,
+  );
   // Each of those cases stores one row: an empty selection would make the comparison below vacuous.
   expect(rows).toHaveLength(cases.length);
   expect(rows.length).toBeGreaterThanOrEqual(2);

@@ -33,9 +33,11 @@ function post(url: string, c: Case): Promise<{ status: number; headers: Incoming
 /** Event ids a case's body carries (its own events, to find their stored rows). */
 function idsOf(c: Case): string[] {
   try {
-    const text = c.base64 ? Buffer.from(c.body ?? '', 'base64').toString('utf8') : c.body ?? '';
+    const text = c.base64 ? Buffer.from(c.body ?? '', 'base64').toString('utf8') : (c.body ?? '');
     const events = (JSON.parse(text) as { events?: unknown }).events;
-    return Array.isArray(events) ? events.map((e) => (e as { event_id?: unknown } | null)?.event_id).filter((id): id is string => typeof id === 'string') : [];
+    return Array.isArray(events)
+      ? events.map((e) => (e as { event_id?: unknown } | null)?.event_id).filter((id): id is string => typeof id === 'string')
+      : [];
   } catch {
     return [];
   }
@@ -51,30 +53,36 @@ describe('hostile inputs over real HTTP through the local stack', () => {
     stack = await startLocalStack({ bufferSeconds: 1 });
     url = `${stack.apiUrl}/v1/events`;
   }, 180_000);
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
-  test.each(sent.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const res = await post(url, c);
+  test.each(sent.map((c) => [c.name, c] as const))(
+    '%s',
+    async (_name, c) => {
+      const res = await post(url, c);
 
-    expect(res.status).toBeLessThan(500);
-    const over = typeof c.http === 'object' ? c.http : {};
-    const body = JSON.parse(res.body) as Record<string, unknown>;
-    if (over.gateway) {
-      expect(res.status).toBe(over.status ?? c.status);
-      expect(body).toEqual({ message: over.gateway });
-      answered.push({ c, status: res.status, accepted: 0, rejections: 0 });
-      return;
-    }
-    if (over.anyReason) {
-      expect(res.status).toBe(over.status ?? c.status);
-      expect(typeof body.error).toBe('string');
-      expect((body.error as string).length).toBeGreaterThan(0);
-    } else {
-      assessAnswer(c, res.status, body);
-    }
-    const rejections = res.status === 200 ? (body.rejected as unknown[]).length : 1;
-    answered.push({ c, status: res.status, accepted: res.status === 200 ? (body.accepted as number) : 0, rejections });
-  }, 60_000);
+      expect(res.status).toBeLessThan(500);
+      const over = typeof c.http === 'object' ? c.http : {};
+      const body = JSON.parse(res.body) as Record<string, unknown>;
+      if (over.gateway) {
+        expect(res.status).toBe(over.status ?? c.status);
+        expect(body).toEqual({ message: over.gateway });
+        answered.push({ c, status: res.status, accepted: 0, rejections: 0 });
+        return;
+      }
+      if (over.anyReason) {
+        expect(res.status).toBe(over.status ?? c.status);
+        expect(typeof body.error).toBe('string');
+        expect((body.error as string).length).toBeGreaterThan(0);
+      } else {
+        assessAnswer(c, res.status, body);
+      }
+      const rejections = res.status === 200 ? (body.rejected as unknown[]).length : 1;
+      answered.push({ c, status: res.status, accepted: res.status === 200 ? (body.accepted as number) : 0, rejections });
+    },
+    60_000,
+  );
 
   // Declared last: jest runs a file's tests in order, so every case above has been sent.
   test('stores exactly the accepted events, verbatim, and one reject row per rejection', async () => {
@@ -90,7 +98,9 @@ describe('hostile inputs over real HTTP through the local stack', () => {
     expect(JSON.stringify(events)).not.toMatch(/127\.0\.0\.1|::1/);
     const byId = new Map(events.map((e) => [e.event_id.toLowerCase(), e]));
     for (const { c } of answered.filter((a) => a.c.stored && a.status === 200)) {
-      const rows = idsOf(c).map((id) => byId.get(id.toLowerCase())).filter((r): r is StoredEvent => r !== undefined);
+      const rows = idsOf(c)
+        .map((id) => byId.get(id.toLowerCase()))
+        .filter((r): r is StoredEvent => r !== undefined);
       c.stored!(rows);
     }
   }, 60_000);

@@ -12,24 +12,34 @@ import { readHttpApi } from '../../local/serverless-config';
 import { eventually, startLocalStack, type LocalStack } from '../support/stack';
 
 const event = (overrides: Record<string, unknown> = {}) => ({
-  event_id: randomUUID(), type: 'page_view', ts: new Date().toISOString(), anonymous_id: 'anon-1', session_id: 'sess-1',
-  url: 'https://restaurant.example/menu?utm_source=newsletter&utm_medium=email&utm_campaign=autumn', referrer: 'https://www.google.com/', ...overrides,
+  event_id: randomUUID(),
+  type: 'page_view',
+  ts: new Date().toISOString(),
+  anonymous_id: 'anon-1',
+  session_id: 'sess-1',
+  url: 'https://restaurant.example/menu?utm_source=newsletter&utm_medium=email&utm_campaign=autumn',
+  referrer: 'https://www.google.com/',
+  ...overrides,
 });
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
 
 async function post(stack: LocalStack, body: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(`${stack.apiUrl}/v1/events`, {
-    method: 'POST', headers: { 'content-type': 'text/plain', 'user-agent': CHROME, ...headers },
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'user-agent': CHROME, ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
-
 describe('local stack: ingest end to end', () => {
   let stack: LocalStack;
-  beforeAll(async () => { stack = await startLocalStack({ bufferSeconds: 1 }); });
-  afterAll(async () => { await stack?.stop(); });
+  beforeAll(async () => {
+    stack = await startLocalStack({ bufferSeconds: 1 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
 
   test('a valid batch is answered 200 and lands enriched in events/dt=/hour= within the buffer interval', async () => {
     const good = [event(), event({ type: 'custom', name: 'add_to_cart', properties: { item: 'risotto', price: 14.5 } })];
@@ -38,20 +48,42 @@ describe('local stack: ingest end to end', () => {
     expect(res.status).toBe(200);
     expect(res.body.accepted).toBe(2);
     expect(res.body.rejected).toEqual([{ index: 2, reason: expect.stringContaining('event_id is required') }]);
-    const rows = await eventually(() => stack.readEvents(), (r) => r.length >= 2);
+    const rows = await eventually(
+      () => stack.readEvents(),
+      (r) => r.length >= 2,
+    );
     const byId = new Map(rows.map((r) => [r.event_id, r]));
     const pv = byId.get(good[0]!.event_id)!;
     expect(pv).toMatchObject({
-      site_id: 'demo', path: '/menu', host: 'restaurant.example', browser: 'Chrome', os: 'Windows', device_type: 'desktop', is_bot: false,
-      source: 'newsletter', medium: 'email', campaign: 'autumn', referrer_type: 'search', schema_version: 1,
+      site_id: 'demo',
+      path: '/menu',
+      host: 'restaurant.example',
+      browser: 'Chrome',
+      os: 'Windows',
+      device_type: 'desktop',
+      is_bot: false,
+      source: 'newsletter',
+      medium: 'email',
+      campaign: 'autumn',
+      referrer_type: 'search',
+      schema_version: 1,
     });
     expect(pv.visitor_hash).toMatch(/^[0-9a-f]{16}$/);
     expect(JSON.stringify(pv)).not.toContain('127.0.0.1');
     expect(JSON.parse(byId.get(good[1]!.event_id)!.properties as string)).toEqual({ item: 'risotto', price: 14.5 });
-    const files = readdirSync(join(stack.dataDir, 'events'), { recursive: true }).map(String).filter((f) => f.endsWith('.gz'));
-    expect(files[0]).toMatch(/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/clickstream-local-events-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.gz$/);
-    const rejects = await eventually(() => stack.readRejects(), (r) => r.length >= 1);
-    expect(rejects).toContainEqual(expect.objectContaining({ event_index: 2, site_id: 'demo', reason: expect.stringContaining('event_id is required') }));
+    const files = readdirSync(join(stack.dataDir, 'events'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.gz'));
+    expect(files[0]).toMatch(
+      /^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/clickstream-local-events-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.gz$/,
+    );
+    const rejects = await eventually(
+      () => stack.readRejects(),
+      (r) => r.length >= 1,
+    );
+    expect(rejects).toContainEqual(
+      expect.objectContaining({ event_index: 2, site_id: 'demo', reason: expect.stringContaining('event_id is required') }),
+    );
   });
 
   test('bad requests get the documented 4xx with a reason, never 5xx', async () => {
@@ -71,9 +103,18 @@ describe('local stack: ingest end to end', () => {
     const { cors } = await readHttpApi('local');
     // Act: a preflight (a page posting application/json) and a simple POST from a page
     const preflight = await fetch(`${stack.apiUrl}/v1/events`, {
-      method: 'OPTIONS', headers: { origin: 'http://localhost:8080', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      method: 'OPTIONS',
+      headers: {
+        origin: 'http://localhost:8080',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type',
+      },
     });
-    const res = await post(stack, { site_id: 'demo', sent_at: new Date().toISOString(), events: [event()] }, { origin: 'http://localhost:8080' });
+    const res = await post(
+      stack,
+      { site_id: 'demo', sent_at: new Date().toISOString(), events: [event()] },
+      { origin: 'http://localhost:8080' },
+    );
     // Assess: the stage's configuration, not whatever the handler might set
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toBe(cors!.allowedMethods.join(','));

@@ -18,14 +18,22 @@ import { startStatic } from '../../local/static';
 const dist = join(__dirname, '..', '..', 'client-sdk', 'dist');
 ensureSdkBuilt(join(__dirname, '..', '..', 'client-sdk'));
 
-interface Seen { method?: string; url?: string; headers: IncomingHttpHeaders; body: string }
+interface Seen {
+  method?: string;
+  url?: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 let api: Server;
 let apiUrl: string;
 let seen: Seen[];
 let edge: { server: Server; url: string };
 
 /** Raw HTTP, so headers a browser or fetch would refuse (cookie, spoofed CloudFront ones) can be sent. */
-function send(url: string, o: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
+function send(
+  url: string,
+  o: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
   return new Promise((ok, fail) => {
     const u = new URL(url);
     const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: o.method ?? 'GET', headers: o.headers }, (res) => {
@@ -44,7 +52,9 @@ beforeAll(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
-      res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '3', 'access-control-allow-origin': 'http://localhost:8080' }).end('{"accepted":1,"rejected":[]}');
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'retry-after': '3', 'access-control-allow-origin': 'http://localhost:8080' })
+        .end('{"accepted":1,"rejected":[]}');
     });
   });
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
@@ -56,9 +66,12 @@ afterAll(async () => {
   edge.server.close();
   await new Promise<void>((r) => api.close(() => r()));
 });
-beforeEach(() => { seen = []; });
+beforeEach(() => {
+  seen = [];
+});
 
-const manifest = () => JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as { files: Record<string, { file: string; integrity: string }> };
+const manifest = () =>
+  JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8')) as { files: Record<string, { file: string; integrity: string }> };
 
 describe('local edge: /sdk/', () => {
   test('serves the content-hashed build as CloudFront would: immutable a year, Brotli when asked, CORS and security headers, bytes matching the integrity', async () => {
@@ -66,8 +79,12 @@ describe('local edge: /sdk/', () => {
     const r = await send(`${edge.url}/sdk/${file}`, { headers: { 'accept-encoding': 'gzip, deflate, br' } });
     expect(r.status).toBe(200);
     expect(r.headers).toMatchObject({
-      'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'public, max-age=31536000, immutable', 'content-encoding': 'br',
-      'access-control-allow-origin': '*', 'x-content-type-options': 'nosniff', vary: 'accept-encoding',
+      'content-type': 'text/javascript; charset=utf-8',
+      'cache-control': 'public, max-age=31536000, immutable',
+      'content-encoding': 'br',
+      'access-control-allow-origin': '*',
+      'x-content-type-options': 'nosniff',
+      vary: 'accept-encoding',
     });
     const js = brotliDecompressSync(r.body);
     expect(`sha384-${createHash('sha384').update(js).digest('base64')}`).toBe(integrity);
@@ -90,13 +107,19 @@ describe('local edge: /sdk/', () => {
 });
 
 describe('local edge: /v1/', () => {
-  test('passes the request on with only the policy\'s headers, the viewer address set by the edge (a claimed one dropped), body and answer untouched', async () => {
+  test("passes the request on with only the policy's headers, the viewer address set by the edge (a claimed one dropped), body and answer untouched", async () => {
     const body = '{"site_id":"demo","sent_at":"2026-12-03T10:00:00Z","events":[]}';
     const r = await send(`${edge.url}/v1/events`, {
-      method: 'POST', body,
+      method: 'POST',
+      body,
       headers: {
-        'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:8080', 'user-agent': 'Mozilla/5.0 test',
-        cookie: 'session=secret', 'x-forwarded-for': '203.0.113.9', 'cloudfront-viewer-address': '203.0.113.9:1234', 'cloudfront-viewer-country': 'ZZ',
+        'content-type': 'text/plain;charset=UTF-8',
+        origin: 'http://localhost:8080',
+        'user-agent': 'Mozilla/5.0 test',
+        cookie: 'session=secret',
+        'x-forwarded-for': '203.0.113.9',
+        'cloudfront-viewer-address': '203.0.113.9:1234',
+        'cloudfront-viewer-country': 'ZZ',
       },
     });
     expect(r.status).toBe(200);
@@ -105,14 +128,18 @@ describe('local edge: /v1/', () => {
     expect(seen).toHaveLength(1);
     const h = seen[0]!.headers;
     expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/events', body });
-    expect(h).toMatchObject({ 'content-type': 'text/plain;charset=UTF-8', origin: 'http://localhost:8080', 'user-agent': 'Mozilla/5.0 test' });
+    expect(h).toMatchObject({
+      'content-type': 'text/plain;charset=UTF-8',
+      origin: 'http://localhost:8080',
+      'user-agent': 'Mozilla/5.0 test',
+    });
     expect(h['cloudfront-viewer-address']).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(h.cookie).toBeUndefined();
     expect(h['x-forwarded-for']).toBeUndefined();
     expect(h['cloudfront-viewer-country']).toBeUndefined();
   });
 
-  test('the forwarded headers are serverless.yml\'s EdgeIngestOriginRequestPolicy list', () => {
+  test("the forwarded headers are serverless.yml's EdgeIngestOriginRequestPolicy list", () => {
     const yml = readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8');
     const block = /EdgeIngestOriginRequestPolicy:[\s\S]*?Headers:\n((?:\s+- .+\n)+)/.exec(yml)?.[1] ?? '';
     const listed = [...block.matchAll(/- (\S+)/g)].map((m) => m[1]!.toLowerCase());

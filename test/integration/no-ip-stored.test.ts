@@ -30,7 +30,9 @@ function spellings(ip: string): string[] {
 }
 
 function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { recursive: true }).map((f) => join(dir, String(f))).filter((f) => statSync(f).isFile());
+  return readdirSync(dir, { recursive: true })
+    .map((f) => join(dir, String(f)))
+    .filter((f) => statSync(f).isFile());
 }
 
 const textOf = (file: string) => {
@@ -42,40 +44,66 @@ describe('no client IP anywhere', () => {
   let stack: LocalStack;
   beforeAll(async () => {
     // LOCAL_QUIET off: the handler's own output (Powertools JSON logs) reaches stack.logs().
-    stack = await startLocalStack({ bufferSeconds: 1, env: { LOCAL_FORWARDED_FOR: 'true', LOCAL_QUIET: '', POWERTOOLS_LOG_LEVEL: 'DEBUG' } });
+    stack = await startLocalStack({
+      bufferSeconds: 1,
+      env: { LOCAL_FORWARDED_FOR: 'true', LOCAL_QUIET: '', POWERTOOLS_LOG_LEVEL: 'DEBUG' },
+    });
   }, 150_000);
-  afterAll(async () => { await stack?.stop(); });
-
-  const post = (ip: string, body: unknown) => fetch(`${stack.apiUrl}/v1/events`, {
-    method: 'POST',
-    headers: { 'content-type': 'text/plain', 'user-agent': FIREFOX, 'x-forwarded-for': ip },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+  afterAll(async () => {
+    await stack?.stop();
   });
+
+  const post = (ip: string, body: unknown) =>
+    fetch(`${stack.apiUrl}/v1/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', 'user-agent': FIREFOX, 'x-forwarded-for': ip },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   const event = (anon: string, over: Record<string, unknown> = {}) => ({
-    event_id: randomUUID(), type: 'page_view', ts: new Date().toISOString(), anonymous_id: anon, session_id: `s-${anon}`, url: 'https://restaurant.example/menu', ...over,
+    event_id: randomUUID(),
+    type: 'page_view',
+    ts: new Date().toISOString(),
+    anonymous_id: anon,
+    session_id: `s-${anon}`,
+    url: 'https://restaurant.example/menu',
+    ...over,
   });
 
   test('stores the country of each client and its address nowhere: not in objects, not in logs', async () => {
     // Act: accepted and rejected events, an unreadable body, then a Firehose outage
     for (const c of CLIENTS) {
-      const r = await post(c.ip, { site_id: 'demo', sent_at: new Date().toISOString(), events: [event(c.anon), { type: 'page_view', anonymous_id: c.anon }] });
+      const r = await post(c.ip, {
+        site_id: 'demo',
+        sent_at: new Date().toISOString(),
+        events: [event(c.anon), { type: 'page_view', anonymous_id: c.anon }],
+      });
       expect(r.status).toBe(200);
       expect((await post(c.ip, '{"site_id":"demo","sent_at":')).status).toBe(400);
     }
     await stack.setFaults({ serverError: 1 });
     for (const c of CLIENTS) {
-      const r = await post(c.ip, { site_id: 'demo', sent_at: new Date().toISOString(), events: [event(c.anon, { type: 'custom', name: 'during_outage' }), { type: 'bad' }] });
+      const r = await post(c.ip, {
+        site_id: 'demo',
+        sent_at: new Date().toISOString(),
+        events: [event(c.anon, { type: 'custom', name: 'during_outage' }), { type: 'bad' }],
+      });
       expect(r.status).toBe(503);
     }
     await stack.setFaults({});
     await stack.flush();
 
     // Assess: the addresses reached the handler (each visitor got its country)...
-    const rows = await eventually(() => stack.readEvents(), (rs) => CLIENTS.every((c) => rs.some((x) => x.anonymous_id === c.anon)));
+    const rows = await eventually(
+      () => stack.readEvents(),
+      (rs) => CLIENTS.every((c) => rs.some((x) => x.anonymous_id === c.anon)),
+    );
     for (const c of CLIENTS) {
       expect(rows.filter((x) => x.anonymous_id === c.anon).map((x) => x.country)).toEqual([c.country]);
     }
-    const rejects = await eventually(() => stack.readRejects(), (rs) => rs.length >= 4);
+    const rejects = await eventually(
+      () => stack.readRejects(),
+      (rs) => rs.length >= 4,
+    );
     expect(rejects.length).toBeGreaterThanOrEqual(4);
     // ...the handler's logs were captured (the outage's error lines prove the scan sees them)...
     const logs = stack.logs();

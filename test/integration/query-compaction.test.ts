@@ -73,7 +73,10 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
     expect(r.seam).toMatchObject({ compacted_from: rawDays(dir)[0], compacted_to: rawDays(dir).at(-1) });
     await expectTruth(dir);
     // analyst.compaction_rows_lost: every distinct event_id of the raw objects is in the compacted table.
-    const [[lost]] = await rows(dir, 'SELECT count(*) FROM (SELECT DISTINCT dt, event_id FROM events EXCEPT SELECT dt, event_id FROM events_compacted)') as [[number]];
+    const [[lost]] = (await rows(
+      dir,
+      'SELECT count(*) FROM (SELECT DISTINCT dt, event_id FROM events EXCEPT SELECT dt, event_id FROM events_compacted)',
+    )) as [[number]];
     expect(lost).toBe(0);
     // Raw objects of compacted days made unreadable: every saved query still runs, so none reads
     // them (data_quality too: it counts the copies from what the compaction kept, events_copies).
@@ -82,7 +85,8 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
     try {
       // db.run, not runSaved: every raw object listed, so only the views' static dt filters keep
       // DuckDB from opening them (runSaved would not even list the compacted days).
-      const unscoped = (name: string) => db.run(stripComments(loadQuery(name).sql), queryParams(loadQuery(name), full.from, full.to, name === 'funnel' ? DEMO_FUNNEL : []));
+      const unscoped = (name: string) =>
+        db.run(stripComments(loadQuery(name).sql), queryParams(loadQuery(name), full.from, full.to, name === 'funnel' ? DEMO_FUNNEL : []));
       for (const name of queryNames()) await expect(unscoped(name)).resolves.toBeDefined();
       // The check can fail: the raw table itself now throws on those objects.
       await expect(db.run('SELECT count(*) FROM events')).rejects.toThrow(/gzip|GZIP/);
@@ -123,7 +127,7 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
     await expectTruth(dir);
   });
 
-  it('data_quality is identical when copies of one event differ, arrive on two days and straddle an open day\'s cutoff', async () => {
+  it("data_quality is identical when copies of one event differ, arrive on two days and straddle an open day's cutoff", async () => {
     // One event, three copies: an SDK re-send judged a bot by the rate layer with another skew
     // correction, received after the noon compaction; another the next day under a new daily salt.
     // Plus a Firehose double write (identical copies) and a plain event.
@@ -131,16 +135,40 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
     const put = (dt: string, hour: string, ...events: object[]) => {
       const folder = join(base, 'events', `dt=${dt}`, `hour=${hour}`);
       mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, `clickstream-test-events-1-${dt}-${hour}-00-00-${Math.random().toString(16).slice(2)}.gz`), gzipSync(events.map((e) => `${JSON.stringify(e)}\n`).join('')));
+      writeFileSync(
+        join(folder, `clickstream-test-events-1-${dt}-${hour}-00-00-${Math.random().toString(16).slice(2)}.gz`),
+        gzipSync(events.map((e) => `${JSON.stringify(e)}\n`).join('')),
+      );
     };
     const pv = (id: string, eventTime: string, receivedAt: string, more: object = {}) => ({
-      event_id: id, type: 'page_view', event_time: eventTime, received_at: receivedAt, anonymous_id: 'a-1', session_id: 's-1',
-      is_bot: false, path: '/', url: 'https://demo.example/', source: 'direct', medium: 'none', duration_ms: 0, visitor_hash: 'vh-b', ...more,
+      event_id: id,
+      type: 'page_view',
+      event_time: eventTime,
+      received_at: receivedAt,
+      anonymous_id: 'a-1',
+      session_id: 's-1',
+      is_bot: false,
+      path: '/',
+      url: 'https://demo.example/',
+      source: 'direct',
+      medium: 'none',
+      duration_ms: 0,
+      visitor_hash: 'vh-b',
+      ...more,
     });
     put('2026-11-13', '08', pv('z', '2026-11-13T08:00:00.000Z', '2026-11-13T08:00:01.000Z'));
-    put('2026-11-14', '10', pv('x', '2026-11-14T10:00:00.000Z', '2026-11-14T10:00:05.000Z'), pv('y', '2026-11-14T10:01:00.000Z', '2026-11-14T10:01:01.000Z'));
+    put(
+      '2026-11-14',
+      '10',
+      pv('x', '2026-11-14T10:00:00.000Z', '2026-11-14T10:00:05.000Z'),
+      pv('y', '2026-11-14T10:01:00.000Z', '2026-11-14T10:01:01.000Z'),
+    );
     put('2026-11-14', '10', pv('y', '2026-11-14T10:01:00.000Z', '2026-11-14T10:01:01.000Z'));
-    put('2026-11-14', '15', pv('x', '2026-11-14T09:59:59.500Z', '2026-11-14T15:00:00.000Z', { is_bot: true, bot_reason: 'behaviour', visitor_hash: 'vh-a' }));
+    put(
+      '2026-11-14',
+      '15',
+      pv('x', '2026-11-14T09:59:59.500Z', '2026-11-14T15:00:00.000Z', { is_bot: true, bot_reason: 'behaviour', visitor_hash: 'vh-a' }),
+    );
     put('2026-11-15', '00', pv('x', '2026-11-14T10:00:00.200Z', '2026-11-15T00:10:00.000Z', { visitor_hash: 'vh-0' }));
     const range = { from: '2026-11-13', to: '2026-11-15' };
     const dataQuality = async (dir: string) => {
@@ -165,47 +193,83 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
       ['full', (dir) => compact(dir, { now: LATER })],
       ['half', (dir) => compact(dir, { now: LATER, through: '2026-11-14' })],
       ['open', (dir) => compact(dir, { now: new Date('2026-11-14T12:00:00.000Z'), through: '2026-11-14' })],
-      ['open, then closed', async (dir) => {
-        await compact(dir, { now: new Date('2026-11-14T12:00:00.000Z'), through: '2026-11-14' });
-        await compact(dir, { now: LATER });
-      }],
+      [
+        'open, then closed',
+        async (dir) => {
+          await compact(dir, { now: new Date('2026-11-14T12:00:00.000Z'), through: '2026-11-14' });
+          await compact(dir, { now: LATER });
+        },
+      ],
     ];
     for (const [name, run] of layouts) {
       const dir = join(root, `copies-${name.replace(/\W+/g, '-')}`);
       cpSync(base, dir, { recursive: true });
       await run(dir);
-      expect({ name, compacted: existsSync(join(dir, 'compacted', 'events_compacted', 'dt=2026-11-14')) }).toEqual({ name, compacted: true });
+      expect({ name, compacted: existsSync(join(dir, 'compacted', 'events_compacted', 'dt=2026-11-14')) }).toEqual({
+        name,
+        compacted: true,
+      });
       expect({ name, ...(await dataQuality(dir)) }).toEqual({ name, ...raw });
     }
   });
 
-  it('data_quality dates an event by its first copy and rates a visitor by the least visitor hash of each page view\'s copies, raw and compacted', async () => {
+  it("data_quality dates an event by its first copy and rates a visitor by the least visitor hash of each page view's copies, raw and compacted", async () => {
     const base = join(root, 'per-event');
     const put = (dt: string, hour: string, events: object[]) => {
       const folder = join(base, 'events', `dt=${dt}`, `hour=${hour}`);
       mkdirSync(folder, { recursive: true });
-      writeFileSync(join(folder, `clickstream-test-events-1-${dt}-${hour}-00-00-${Math.random().toString(16).slice(2)}.gz`), gzipSync(events.map((e) => `${JSON.stringify(e)}\n`).join('')));
+      writeFileSync(
+        join(folder, `clickstream-test-events-1-${dt}-${hour}-00-00-${Math.random().toString(16).slice(2)}.gz`),
+        gzipSync(events.map((e) => `${JSON.stringify(e)}\n`).join('')),
+      );
     };
     const pv = (id: string, eventTime: string, receivedAt: string, visitorHash: string) => ({
-      event_id: id, type: 'page_view', event_time: eventTime, received_at: receivedAt, anonymous_id: 'a-1', session_id: 's-1',
-      is_bot: false, path: '/', url: 'https://demo.example/', source: 'direct', medium: 'none', duration_ms: 0, visitor_hash: visitorHash,
+      event_id: id,
+      type: 'page_view',
+      event_time: eventTime,
+      received_at: receivedAt,
+      anonymous_id: 'a-1',
+      session_id: 's-1',
+      is_bot: false,
+      path: '/',
+      url: 'https://demo.example/',
+      source: 'direct',
+      medium: 'none',
+      duration_ms: 0,
+      visitor_hash: visitorHash,
     });
     // w: copies on both sides of midnight by event_time (two skew corrections), both arriving on the 14th.
-    put('2026-11-14', '00', [pv('w', '2026-11-13T23:59:59.900Z', '2026-11-14T00:00:00.100Z', 'vh-w'), pv('w', '2026-11-14T00:00:00.050Z', '2026-11-14T00:00:03.000Z', 'vh-w')]);
+    put('2026-11-14', '00', [
+      pv('w', '2026-11-13T23:59:59.900Z', '2026-11-14T00:00:00.100Z', 'vh-w'),
+      pv('w', '2026-11-14T00:00:00.050Z', '2026-11-14T00:00:03.000Z', 'vh-w'),
+    ]);
     // 121 page views in one hour: 61 of them have a second copy under another daily salt (vh-c).
     // By the least hash per event, vh-a has all 121 (a fast visitor); by the greatest, 60 and 61.
     const at = (i: number) => `2026-11-14T09:${String(Math.floor(i / 60)).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.000Z`;
     const ids = Array.from({ length: 121 }, (_, i) => `p${i}`);
-    put('2026-11-14', '09', ids.map((id, i) => pv(id, at(i), at(i), 'vh-a')));
-    put('2026-11-14', '10', ids.slice(0, 61).map((id, i) => pv(id, at(i), '2026-11-14T10:00:00.000Z', 'vh-c')));
+    put(
+      '2026-11-14',
+      '09',
+      ids.map((id, i) => pv(id, at(i), at(i), 'vh-a')),
+    );
+    put(
+      '2026-11-14',
+      '10',
+      ids.slice(0, 61).map((id, i) => pv(id, at(i), '2026-11-14T10:00:00.000Z', 'vh-c')),
+    );
     for (const layout of ['raw', 'compacted']) {
       if (layout === 'compacted') await compact(base, { now: LATER });
       const db = await openLocalAthena(base);
       try {
         const r = await runSaved(db, 'data_quality', '2026-11-13', '2026-11-14');
         const col = (name: string) => r.rows.map((x) => x[r.columns.indexOf(name)]);
-        expect({ layout, dt: col('dt'), accepted: col('accepted'), duplicates: col('duplicates'), fast: col('fast_visitors') })
-          .toEqual({ layout, dt: ['2026-11-13', '2026-11-14'], accepted: [1, 121], duplicates: [1, 61], fast: [0, 1] });
+        expect({ layout, dt: col('dt'), accepted: col('accepted'), duplicates: col('duplicates'), fast: col('fast_visitors') }).toEqual({
+          layout,
+          dt: ['2026-11-13', '2026-11-14'],
+          accepted: [1, 121],
+          duplicates: [1, 61],
+          fast: [0, 1],
+        });
       } finally {
         db.close();
       }
@@ -225,7 +289,9 @@ describe('compaction keeps every saved query equal to the ground truth', () => {
     } finally {
       db.close();
     }
-    const [[nulls, all]] = await rows(dir, 'SELECT count(*) FILTER (WHERE page_views IS NULL), count(*) FROM sessions_compacted') as [[number, number]];
+    const [[nulls, all]] = (await rows(dir, 'SELECT count(*) FILTER (WHERE page_views IS NULL), count(*) FROM sessions_compacted')) as [
+      [number, number],
+    ];
     expect(nulls).toBe(all);
     await expectTruth(dir);
   });

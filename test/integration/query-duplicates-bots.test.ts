@@ -56,14 +56,33 @@ describe('duplicates and bots do not change business numbers', () => {
     const config = configFromEnv({ VISITOR_SALT_SECRET: SIMULATOR_SALT_SECRET });
     const r = rng(99);
     const botRows: Delivered<StoredEvent>[] = [];
-    const agents = ['Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)', 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'];
-    sim.requests.filter((q) => q.events.length > 0).slice(0, 120).forEach((q, i) => {
-      const anon = r.uuid();
-      const events = q.events.map((e) => ({ ...e, event_id: r.uuid(), anonymous_id: anon, session_id: `bot-${i}`, ...(i % 2 ? { webdriver: true } : {}) }));
-      const body = JSON.stringify({ site_id: 'demo', sent_at: new Date(q.receivedAt.getTime() - 50 + q.clockOffsetMs).toISOString(), events });
-      const res = processRequest({ body, contentType: 'text/plain', userAgent: agents[i % 2], sourceIp: '10.9.9.9', receivedAt: q.receivedAt }, config);
-      for (const row of res.events) botRows.push({ row, arrivalMs: q.receivedAt.getTime() + 30, copy: false });
-    });
+    const agents = [
+      'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
+      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+    ];
+    sim.requests
+      .filter((q) => q.events.length > 0)
+      .slice(0, 120)
+      .forEach((q, i) => {
+        const anon = r.uuid();
+        const events = q.events.map((e) => ({
+          ...e,
+          event_id: r.uuid(),
+          anonymous_id: anon,
+          session_id: `bot-${i}`,
+          ...(i % 2 ? { webdriver: true } : {}),
+        }));
+        const body = JSON.stringify({
+          site_id: 'demo',
+          sent_at: new Date(q.receivedAt.getTime() - 50 + q.clockOffsetMs).toISOString(),
+          events,
+        });
+        const res = processRequest(
+          { body, contentType: 'text/plain', userAgent: agents[i % 2], sourceIp: '10.9.9.9', receivedAt: q.receivedAt },
+          config,
+        );
+        for (const row of res.events) botRows.push({ row, arrivalMs: q.receivedAt.getTime() + 30, copy: false });
+      });
     expect(botRows.every((b) => b.row.is_bot)).toBe(true);
     writeObjects(dir, EVENTS_PREFIX, stream, botRows);
 

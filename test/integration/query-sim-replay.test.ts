@@ -27,7 +27,17 @@ describe('simulate --api', () => {
       req.on('data', (c: string) => (body += c));
       req.on('end', () => {
         seen.push({ ua: req.headers['user-agent'], origin: req.headers.origin, path: req.url });
-        const r = processRequest({ body, contentType: req.headers['content-type'], userAgent: req.headers['user-agent'], origin: req.headers.origin, sourceIp: '127.0.0.1', receivedAt: new Date() }, config);
+        const r = processRequest(
+          {
+            body,
+            contentType: req.headers['content-type'],
+            userAgent: req.headers['user-agent'],
+            origin: req.headers.origin,
+            sourceIp: '127.0.0.1',
+            receivedAt: new Date(),
+          },
+          config,
+        );
         res.writeHead(r.status, { 'content-type': 'application/json' }).end(JSON.stringify(r.response));
       });
     });
@@ -48,7 +58,12 @@ describe('simulate --api', () => {
     expect(seen.every((s) => s.path === '/v1/events')).toBe(true);
     const unreadable = expected.filter((q) => q.rawBody !== undefined).length;
     expect(r.statuses).toEqual({ 200: expected.length - unreadable, ...(unreadable ? { 400: unreadable } : {}) });
-    const valid = expected.reduce((n, q) => n + q.events.filter((e) => typeof e.event_id === 'string' && e.event_id !== 'not-a-uuid' && (e.type !== 'page_view' || e.url)).length, 0);
+    const valid = expected.reduce(
+      (n, q) =>
+        n +
+        q.events.filter((e) => typeof e.event_id === 'string' && e.event_id !== 'not-a-uuid' && (e.type !== 'page_view' || e.url)).length,
+      0,
+    );
     expect(r.accepted).toBe(valid);
     expect(new Set(seen.map((s) => s.ua))).toEqual(new Set(expected.map((q) => q.userAgent)));
     expect(seen.filter((s) => s.origin === SIM.origin).length).toBe(expected.filter((q) => q.origin === SIM.origin).length);

@@ -55,7 +55,14 @@ describe('saved queries equal the simulator ground truth', () => {
     }
   });
 
-  it.each([[DEMO_FUNNEL], [['/', '/menu.html']], [['add_to_cart', 'order_placed', '/order.html']], [['/visit.html']], [['/menu.html', '/no-such-page', 'order_placed']], [['/menu.html', 'order_click', '/order.html', 'order_placed']]])('funnel %j', async (steps) => {
+  it.each([
+    [DEMO_FUNNEL],
+    [['/', '/menu.html']],
+    [['add_to_cart', 'order_placed', '/order.html']],
+    [['/visit.html']],
+    [['/menu.html', '/no-such-page', 'order_placed']],
+    [['/menu.html', 'order_click', '/order.html', 'order_placed']],
+  ])('funnel %j', async (steps) => {
     for (const r of [full, part]) {
       const range = { ...r, steps };
       const want = TRUTH.funnel!(sim.truthInput, range);
@@ -67,17 +74,26 @@ describe('saved queries equal the simulator ground truth', () => {
     expect(rows).toEqual([...rows].sort((a, b) => b - a));
   });
 
-  it('has the demo menu card\'s order_click: a funnel through it is not empty, and element_clicks keeps card and button apart', async () => {
+  it("has the demo menu card's order_click: a funnel through it is not empty, and element_clicks keeps card and button apart", async () => {
     const funnel = await run('funnel', { ...full, steps: ['/menu.html', 'order_click', '/order.html'] });
     expect(funnel.rows.map((x) => x[2] as number).every((n) => n > 0)).toBe(true);
     const clicks = await run('element_clicks', full);
-    const margherita = clicks.rows.filter((x) => x[0] === 'Margherita').map((x) => `${x[1]} on ${x[2]}`).sort();
+    const margherita = clicks.rows
+      .filter((x) => x[0] === 'Margherita')
+      .map((x) => `${x[1]} on ${x[2]}`)
+      .sort();
     expect(margherita).toEqual(['add_button on /order.html', 'menu_item on /menu.html', 'order_click on /menu.html']);
   });
 
   // The comparison itself must be able to fail: a query that skips the view or keeps bots is wrong.
   it.each([
-    ['top_pages', (sql: string) => sql.replace('FROM events_dedup e', 'FROM events e').replace('count(DISTINCT event_id) AS page_views', 'count(event_id) AS page_views')],
+    [
+      'top_pages',
+      (sql: string) =>
+        sql
+          .replace('FROM events_dedup e', 'FROM events e')
+          .replace('count(DISTINCT event_id) AS page_views', 'count(event_id) AS page_views'),
+    ],
     ['daily_active_users', (sql: string) => sql.replace('AND NOT e.is_bot', 'AND true')],
     // Bounce without the engagement rule (the rule itself lives in views/session_days.sql).
     ['sessions_summary', (sql: string) => sql.replace('c.page_views = 1 AND NOT c.engaged', 'c.page_views = 1')],
@@ -87,7 +103,13 @@ describe('saved queries equal the simulator ground truth', () => {
     // a bug to catch: the simulator's ids are UUID v7, time-ordered, as the SDK's.)
     ['user_paths', (sql: string) => sql.replace('ORDER BY event_at, event_id', 'ORDER BY path, event_id')],
     // One row per label again: the menu card, Order button and Add button of a dish merge.
-    ['element_clicks', (sql: string) => sql.replace(", coalesce(nullif(name, ''), '(unnamed)'), path\n", '\n').replace(/coalesce\(nullif\(name, ''\), '\(unnamed\)'\) AS name,\s+path,/, "arbitrary(name) AS name, arbitrary(path) AS path,")],
+    [
+      'element_clicks',
+      (sql: string) =>
+        sql
+          .replace(", coalesce(nullif(name, ''), '(unnamed)'), path\n", '\n')
+          .replace(/coalesce\(nullif\(name, ''\), '\(unnamed\)'\) AS name,\s+path,/, 'arbitrary(name) AS name, arbitrary(path) AS path,'),
+    ],
     // A reason's bots counted under another reason.
     ['data_quality', (sql: string) => sql.replace("x.bot_reason = 'referrer_spam'", "x.bot_reason = 'behaviour'")],
     // Visitors counted once per page view instead of once per country.

@@ -8,7 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWorkGroupCommand, StartQueryExecutionCommand,
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand,
+  GetWorkGroupCommand,
+  StartQueryExecutionCommand,
   type StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -25,7 +29,11 @@ const NOW = new Date('2026-11-20T08:00:00Z');
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);
 // Fixed, fake credentials: the presigner signs locally and nothing leaves the process.
-const s3Client = () => new S3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' } });
+const s3Client = () =>
+  new S3Client({
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+  });
 
 describe('npm run report -- --athena', () => {
   let dir: string;
@@ -50,12 +58,20 @@ describe('npm run report -- --athena', () => {
       started.push(input);
       return { QueryExecutionId: `q-${started.length - 1}` };
     });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 12_000_000 } } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 12_000_000 } } });
     athena.on(GetQueryResultsCommand).callsFake(async ({ QueryExecutionId }: { QueryExecutionId: string }) => {
       const q = started[Number(QueryExecutionId.slice(2))]!;
       const params = (q.ExecutionParameters ?? []).map((p) => p.replace(/^'|'$/g, '').replace(/''/g, "'"));
       const rs = await db.run(q.QueryString!, params);
-      const types = rs.columns.map((_, i) => (rs.rows.some((r) => typeof r[i] === 'number' && !Number.isInteger(r[i])) ? 'double' : rs.rows.some((r) => typeof r[i] === 'number') ? 'bigint' : 'varchar'));
+      const types = rs.columns.map((_, i) =>
+        rs.rows.some((r) => typeof r[i] === 'number' && !Number.isInteger(r[i]))
+          ? 'double'
+          : rs.rows.some((r) => typeof r[i] === 'number')
+            ? 'bigint'
+            : 'varchar',
+      );
       const row = (values: (string | undefined)[]) => ({ Data: values.map((VarCharValue) => ({ VarCharValue })) });
       return {
         ResultSet: {
@@ -65,17 +81,28 @@ describe('npm run report -- --athena', () => {
       };
     });
     athena.on(GetWorkGroupCommand, { WorkGroup: 'clickstream-prod' }).resolves({
-      WorkGroup: { Name: 'clickstream-prod', Configuration: { ResultConfiguration: { OutputLocation: 's3://clickstream-prod-resultsbucket-abc123/results/' } } },
+      WorkGroup: {
+        Name: 'clickstream-prod',
+        Configuration: { ResultConfiguration: { OutputLocation: 's3://clickstream-prod-resultsbucket-abc123/results/' } },
+      },
     });
     s3.on(PutObjectCommand).resolves({});
   });
 
-  const cli = async (args: string[], env: NodeJS.ProcessEnv = { ATHENA_WORKGROUP: 'clickstream-prod', STAGE: 'prod', LOCAL_DATA_DIR: dir }) => {
+  const cli = async (
+    args: string[],
+    env: NodeJS.ProcessEnv = { ATHENA_WORKGROUP: 'clickstream-prod', STAGE: 'prod', LOCAL_DATA_DIR: dir },
+  ) => {
     let out = '';
     let err = '';
     const code = await runReportCli(['--from', range.from, '--to', range.to, ...args], {
-      out: (s) => (out += s), err: (s) => (err += s), env, now: () => NOW,
-      athenaClient: () => new AthenaClient({ region: 'eu-west-1' }), s3Client, athenaRun: { pollMs: 0, sleep: async () => {} },
+      out: (s) => (out += s),
+      err: (s) => (err += s),
+      env,
+      now: () => NOW,
+      athenaClient: () => new AthenaClient({ region: 'eu-west-1' }),
+      s3Client,
+      athenaRun: { pollMs: 0, sleep: async () => {} },
     });
     return { code, out, err };
   };
@@ -97,16 +124,21 @@ describe('npm run report -- --athena', () => {
     const fromAthena = readFileSync(join(dir, 'athena.html'), 'utf8');
     const local = readFileSync(await buildReport({ dataDir: dir, ...range, now: NOW, out: join(dir, 'local.html') }), 'utf8');
     // Only where the answers came from differs: the header's source and the commands' flags.
-    const neutral = (html: string) => html
-      .replace(/from (local DuckDB over the saved Athena queries|Amazon Athena, workgroup [^<]*)<\/p>/, 'from SOURCE</p>')
-      .replace(/<code class="cmd">[^<]*<\/code>/g, '<code class="cmd">CMD</code>');
+    const neutral = (html: string) =>
+      html
+        .replace(/from (local DuckDB over the saved Athena queries|Amazon Athena, workgroup [^<]*)<\/p>/, 'from SOURCE</p>')
+        .replace(/<code class="cmd">[^<]*<\/code>/g, '<code class="cmd">CMD</code>');
     expect(neutral(fromAthena)).toEqual(neutral(local));
     // 12 MB scanned per query (the mock above), summed over the page's queries and the bot count.
-    expect(fromAthena).toContain(`Amazon Athena, workgroup clickstream-prod, database clickstream_prod (${((REPORT_QUERIES.length + 1) * 12).toFixed(1)} MB scanned)`);
-    expect(fromAthena).toMatch(/npm run query -- element_clicks --from \S+ --to \S+ --athena --workgroup clickstream-prod --database clickstream_prod<\/code>/);
+    expect(fromAthena).toContain(
+      `Amazon Athena, workgroup clickstream-prod, database clickstream_prod (${((REPORT_QUERIES.length + 1) * 12).toFixed(1)} MB scanned)`,
+    );
+    expect(fromAthena).toMatch(
+      /npm run query -- element_clicks --from \S+ --to \S+ --athena --workgroup clickstream-prod --database clickstream_prod<\/code>/,
+    );
   });
 
-  it('--publish uploads the page under reports/ of the workgroup\'s results bucket and prints a link that expires in 24 h', async () => {
+  it("--publish uploads the page under reports/ of the workgroup's results bucket and prints a link that expires in 24 h", async () => {
     const r = await cli(['--athena', '--publish']);
     expect(r.code).toBe(0);
 
@@ -120,7 +152,9 @@ describe('npm run report -- --athena', () => {
 
     const url = new URL(r.out.trim().split('\n').at(-1)!);
     expect(url.protocol).toBe('https:');
-    expect(`${url.host}${url.pathname}`).toMatch(new RegExp(`clickstream-prod-resultsbucket-abc123\\.s3\\.eu-west-1\\.amazonaws\\.com/${put.Key!.replace(/[.]/g, '\\.')}$`));
+    expect(`${url.host}${url.pathname}`).toMatch(
+      new RegExp(`clickstream-prod-resultsbucket-abc123\\.s3\\.eu-west-1\\.amazonaws\\.com/${put.Key!.replace(/[.]/g, '\\.')}$`),
+    );
     expect(url.searchParams.get('X-Amz-Algorithm')).toBe('AWS4-HMAC-SHA256');
     expect(url.searchParams.get('X-Amz-Expires')).toBe('86400');
     expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
@@ -129,7 +163,7 @@ describe('npm run report -- --athena', () => {
     expect(s3.commandCalls(GetObjectCommand)).toHaveLength(0);
   });
 
-  it('--expires changes the link\'s life, --bucket skips the lookup; beyond 7 days is refused before any query runs', async () => {
+  it("--expires changes the link's life, --bucket skips the lookup; beyond 7 days is refused before any query runs", async () => {
     const r = await cli(['--athena', '--publish', '--expires', '2h', '--bucket', 'my-bucket']);
     expect(r.code).toBe(0);
     expect(new URL(r.out.trim().split('\n').at(-1)!).searchParams.get('X-Amz-Expires')).toBe('7200');
@@ -153,7 +187,13 @@ describe('npm run report -- --athena', () => {
     expect(started).toHaveLength(0);
   });
 
-  it.each([['24h', 86_400], ['90m', 5_400], ['7d', MAX_PRESIGN_SECONDS], ['3600', 3_600], ['45s', 45]])('reads --expires %s as %d s', (v, seconds) => {
+  it.each([
+    ['24h', 86_400],
+    ['90m', 5_400],
+    ['7d', MAX_PRESIGN_SECONDS],
+    ['3600', 3_600],
+    ['45s', 45],
+  ])('reads --expires %s as %d s', (v, seconds) => {
     expect(parseExpiry(v)).toBe(seconds);
   });
 

@@ -52,7 +52,11 @@ describe('the SDK build npm start runs', () => {
     const later = new Date(statSync(script).mtimeMs + 1000);
     utimesSync(join(sdk, 'src', 'index.ts'), later, later);
     // Act: the rebuild in another process (as another stack's start), while this one reads the script
-    const build = spawn(process.execPath, ['--import', 'tsx', '-e', `require(${JSON.stringify(join(root, 'local', 'sdk-build.ts'))}).ensureSdkBuilt(${JSON.stringify(sdk)})`], { cwd: root, stdio: 'ignore' });
+    const build = spawn(
+      process.execPath,
+      ['--import', 'tsx', '-e', `require(${JSON.stringify(join(root, 'local', 'sdk-build.ts'))}).ensureSdkBuilt(${JSON.stringify(sdk)})`],
+      { cwd: root, stdio: 'ignore' },
+    );
     const done = new Promise<number | null>((ok) => build.on('exit', ok));
     let reads = 0;
     let missing = 0;

@@ -31,7 +31,8 @@ describe('simulator', () => {
     const rejects = all.filter((f) => relative(dir, f).startsWith('rejects/'));
     expect(events.length).toBe(sim.objects.events);
     expect(rejects.length).toBe(sim.objects.rejects);
-    const key = /^(events|rejects)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/clickstream-dev-\1-1-(\d{4}-\d{2}-\d{2})-(\d{2})-\d{2}-\d{2}-[0-9a-f-]{36}\.gz$/;
+    const key =
+      /^(events|rejects)\/dt=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\/clickstream-dev-\1-1-(\d{4}-\d{2}-\d{2})-(\d{2})-\d{2}-\d{2}-[0-9a-f-]{36}\.gz$/;
     const columns = new Set(EVENT_COLUMNS.map((c) => c.name));
     let rows = 0;
     for (const f of events) {
@@ -66,14 +67,22 @@ describe('simulator', () => {
     expect(ids.length - new Set(ids).size).toBeGreaterThan(10);
     // Some copies land on another arrival day than the first.
     const days = new Map<string, Set<string>>();
-    for (const d of sim.deliveries.events) days.set(d.row.event_id, (days.get(d.row.event_id) ?? new Set()).add(new Date(d.arrivalMs).toISOString().slice(0, 10)));
+    for (const d of sim.deliveries.events)
+      days.set(d.row.event_id, (days.get(d.row.event_id) ?? new Set()).add(new Date(d.arrivalMs).toISOString().slice(0, 10)));
     expect([...days.values()].some((s) => s.size > 1)).toBe(true);
     expect(rows.some((r) => Date.parse(r.received_at) - Date.parse(r.event_time) > 3_600_000)).toBe(true);
     expect(sim.deliveries.rejects.some((r) => r.row.event_index === -1)).toBe(true);
     expect(sim.deliveries.rejects.some((r) => r.row.event_index >= 0)).toBe(true);
-    for (const r of rows) expect({ id: r.event_id, bot: r.is_bot, reason: r.bot_reason }).toEqual({ id: r.event_id, bot: sim.truthInput.botVisitors.has(r.anonymous_id), reason: sim.truthInput.botReasons!.get(r.anonymous_id) });
+    for (const r of rows)
+      expect({ id: r.event_id, bot: r.is_bot, reason: r.bot_reason }).toEqual({
+        id: r.event_id,
+        bot: sim.truthInput.botVisitors.has(r.anonymous_id),
+        reason: sim.truthInput.botReasons!.get(r.anonymous_id),
+      });
     // Every layer that the local stack can trigger is in the simulation.
-    expect(new Set(rows.map((r) => r.bot_reason).filter(Boolean))).toEqual(new Set(['headless', 'ua_list', 'webdriver', 'datacenter_ip', 'referrer_spam', 'behaviour']));
+    expect(new Set(rows.map((r) => r.bot_reason).filter(Boolean))).toEqual(
+      new Set(['headless', 'ua_list', 'webdriver', 'datacenter_ip', 'referrer_spam', 'behaviour']),
+    );
     expect(new Set(rows.map((r) => r.source)).size).toBeGreaterThan(4);
     expect(new Set(rows.map((r) => r.device_type))).toEqual(new Set(['desktop', 'mobile', 'tablet', 'bot']));
     expect(rows.some((r) => r.type === 'custom' && r.name === 'order_placed')).toBe(true);

@@ -19,7 +19,9 @@ const FAULTS = { throttle: 0.2, partial: 0.2 };
 long('faults at size', () => {
   let dataDir: string;
   let stack: LocalStack | undefined;
-  beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'clickstream-long-faults-')); });
+  beforeEach(() => {
+    dataDir = mkdtempSync(join(tmpdir(), 'clickstream-long-faults-'));
+  });
   afterEach(async () => {
     await stack?.stop();
     stack = undefined;
@@ -30,7 +32,12 @@ long('faults at size', () => {
     stack = await startLocalStack({ dataDir, bufferSeconds: 5, faults: FAULTS });
 
     const sent = await sendWithFaults(() => stack!.apiUrl, {
-      events: EVENTS, batchSize: 20, networkFailureRate: 0.1, concurrency: 8, maxAttemptsPerBatch: 60, deadlineMs: 600_000,
+      events: EVENTS,
+      batchSize: 20,
+      networkFailureRate: 0.1,
+      concurrency: 8,
+      maxAttemptsPerBatch: 60,
+      deadlineMs: 600_000,
     });
     await stack.flush();
     const firehose = await firehoseStats(stack.firehoseUrl);
@@ -57,7 +64,12 @@ long('faults at size', () => {
     const crashAt = new Set([Math.floor(events / 20 / 3), Math.floor((2 * events) / 20 / 3)]);
 
     const sent = await sendWithFaults(() => stack!.apiUrl, {
-      events, batchSize: 20, networkFailureRate: 0.1, concurrency: 4, maxAttemptsPerBatch: 400, deadlineMs: 600_000,
+      events,
+      batchSize: 20,
+      networkFailureRate: 0.1,
+      concurrency: 4,
+      maxAttemptsPerBatch: 400,
+      deadlineMs: 600_000,
       // Other workers keep sending into the dead stack meanwhile: their sends fail and are retried.
       onBatchDone: async (done) => {
         if (!crashAt.has(done) || restarting !== undefined) return;

@@ -29,7 +29,12 @@ long('load', () => {
   });
 
   test(`${CONNECTIONS} connections for ${DURATION_SEC} s: events on disk == events accepted`, async () => {
-    const api = await loadApi(stack!.apiUrl, { connections: CONNECTIONS, durationSec: DURATION_SEC, maxRequests: 200_000, eventsPerBatch: EVENTS_PER_BATCH });
+    const api = await loadApi(stack!.apiUrl, {
+      connections: CONNECTIONS,
+      durationSec: DURATION_SEC,
+      maxRequests: 200_000,
+      eventsPerBatch: EVENTS_PER_BATCH,
+    });
     await stack!.flush();
     const rows = readRows(join(dataDir, 'events'));
     // The three warm-up events are not part of the measured load.
@@ -38,7 +43,16 @@ long('load', () => {
     const inProcess = loadInProcess({ requests: Math.max(api.requests, 2_000), eventsPerBatch: EVENTS_PER_BATCH, maxMs: 30_000 });
     const { acceptedIds, ...figures } = api;
     const lost = acceptedIds.filter((id) => !onDisk.has(id));
-    const out = { connections: CONNECTIONS, durationSec: DURATION_SEC, eventsPerBatch: EVENTS_PER_BATCH, api: figures, eventsOnDisk: loadRows.length, uniqueOnDisk: onDisk.size, lostAccepted: lost.length, inProcess };
+    const out = {
+      connections: CONNECTIONS,
+      durationSec: DURATION_SEC,
+      eventsPerBatch: EVENTS_PER_BATCH,
+      api: figures,
+      eventsOnDisk: loadRows.length,
+      uniqueOnDisk: onDisk.size,
+      lostAccepted: lost.length,
+      inProcess,
+    };
     recordFigures('load', out);
     console.log('load', JSON.stringify(out));
 

@@ -19,8 +19,13 @@ export const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537
 export function pageViews(n: number, run: string): Record<string, unknown>[] {
   const now = Date.now();
   return Array.from({ length: n }, (_, i) => ({
-    event_id: randomUUID(), type: 'page_view', ts: new Date(now - 1_000).toISOString(), anonymous_id: `${run}-visitor-${i % 97}`,
-    session_id: `${run}-session-${i % 211}`, url: `https://restaurant.example/menu/${i % 13}`, referrer: 'https://www.google.com/',
+    event_id: randomUUID(),
+    type: 'page_view',
+    ts: new Date(now - 1_000).toISOString(),
+    anonymous_id: `${run}-visitor-${i % 97}`,
+    session_id: `${run}-session-${i % 211}`,
+    url: `https://restaurant.example/menu/${i % 13}`,
+    referrer: 'https://www.google.com/',
   }));
 }
 
@@ -45,20 +50,30 @@ export function post(apiUrl: string, payload: string, fault?: NetworkFault, clos
   return new Promise((resolve) => {
     const url = new URL('/v1/events', fault === 'closed-port' ? `http://127.0.0.1:${closedPort}` : apiUrl);
     const ac = new AbortController();
-    const req = httpRequest(url, {
-      method: 'POST', signal: ac.signal, agent: false,
-      headers: { 'content-type': 'text/plain', 'user-agent': CHROME, 'content-length': Buffer.byteLength(payload) },
-      timeout: 30_000,
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        let accepted: number | undefined;
-        try { accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted?: number }).accepted; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode, accepted, fault });
-      });
-      res.on('error', (e) => resolve({ error: e.message, fault }));
-    });
+    const req = httpRequest(
+      url,
+      {
+        method: 'POST',
+        signal: ac.signal,
+        agent: false,
+        headers: { 'content-type': 'text/plain', 'user-agent': CHROME, 'content-length': Buffer.byteLength(payload) },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          let accepted: number | undefined;
+          try {
+            accepted = (JSON.parse(Buffer.concat(chunks).toString('utf8')) as { accepted?: number }).accepted;
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode, accepted, fault });
+        });
+        res.on('error', (e) => resolve({ error: e.message, fault }));
+      },
+    );
     req.on('error', (e) => resolve({ error: e.message, fault }));
     req.on('timeout', () => req.destroy(new Error('client timeout')));
     if (fault === 'before-send') {
@@ -111,7 +126,13 @@ export async function sendWithFaults(target: () => string, opts: FaultRunOptions
   for (let i = 0; i < all.length; i += opts.batchSize) batches.push(all.slice(i, i + opts.batchSize));
   const closedPort = await freePort();
   const report: FaultRunReport = {
-    sent: all.length, batches: batches.length, sends: 0, networkFaults: { 'before-send': 0, 'after-send': 0, 'closed-port': 0 }, statuses: {}, acceptedIds: [], gaveUp: 0,
+    sent: all.length,
+    batches: batches.length,
+    sends: 0,
+    networkFaults: { 'before-send': 0, 'after-send': 0, 'closed-port': 0 },
+    statuses: {},
+    acceptedIds: [],
+    gaveUp: 0,
   };
   const deadline = Date.now() + opts.deadlineMs;
   let next = 0;
@@ -125,9 +146,10 @@ export async function sendWithFaults(target: () => string, opts: FaultRunOptions
         // Exactly networkFailureRate of all sends fail, the three kinds in turn: even a short run hits each.
         const sendNo = report.sends++;
         const every = Math.round(1 / opts.networkFailureRate);
-        const fault: NetworkFault | undefined = opts.networkFailureRate > 0 && sendNo % every === every - 1
-          ? (['before-send', 'after-send', 'closed-port'] as const)[Math.floor(sendNo / every) % 3]
-          : undefined;
+        const fault: NetworkFault | undefined =
+          opts.networkFailureRate > 0 && sendNo % every === every - 1
+            ? (['before-send', 'after-send', 'closed-port'] as const)[Math.floor(sendNo / every) % 3]
+            : undefined;
         const out = await post(target(), body(batch), fault, closedPort);
         if (fault) report.networkFaults[fault]++;
         const key = out.status !== undefined ? String(out.status) : 'network error';
@@ -176,7 +198,11 @@ export async function countStored(dataDir: string, acceptedIds: readonly string[
     const dau = await runSaved(db, 'daily_active_users', day(-1), day(1));
     const col = dau.columns.indexOf('page_views');
     return {
-      storedRows: rows.length, storedUnique: onDisk.size, lost, dedupRows: dedup.rows[0]![0] as number, dedupCountedTwice: dedup.rows[0]![1] as number,
+      storedRows: rows.length,
+      storedUnique: onDisk.size,
+      lost,
+      dedupRows: dedup.rows[0]![0] as number,
+      dedupCountedTwice: dedup.rows[0]![1] as number,
       pageViewsCounted: dau.rows.reduce((s, r) => s + (r[col] as number), 0),
     };
   } finally {
@@ -185,7 +211,12 @@ export async function countStored(dataDir: string, acceptedIds: readonly string[
 }
 
 // autocannon ships no type declarations: the slice used here.
-interface CannonRequest { method: string; path: string; headers: Record<string, string>; body?: string }
+interface CannonRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
 interface CannonResult {
   requests: { total: number; average: number };
   latency: { p50: number; p99: number; max: number };
@@ -193,14 +224,22 @@ interface CannonResult {
   errors: number;
   timeouts: number;
 }
-const autocannon = require('autocannon') as (opts: {
-  url: string; connections: number; duration: number; timeout: number;
-  requests: {
-    method: string; path: string; headers: Record<string, string>;
-    setupRequest: (req: CannonRequest, context: Record<string, unknown>) => CannonRequest;
-    onResponse: (status: number, body: string, context: Record<string, unknown>) => void;
-  }[];
-}, done: (err: Error | null, result: CannonResult) => void) => { stop(): void };
+const autocannon = require('autocannon') as (
+  opts: {
+    url: string;
+    connections: number;
+    duration: number;
+    timeout: number;
+    requests: {
+      method: string;
+      path: string;
+      headers: Record<string, string>;
+      setupRequest: (req: CannonRequest, context: Record<string, unknown>) => CannonRequest;
+      onResponse: (status: number, body: string, context: Record<string, unknown>) => void;
+    }[];
+  },
+  done: (err: Error | null, result: CannonResult) => void,
+) => { stop(): void };
 
 export interface LoadOptions {
   connections: number;
@@ -239,36 +278,52 @@ export async function loadApi(apiUrl: string, opts: LoadOptions): Promise<LoadRe
   let instance: { stop(): void } | undefined;
   // autocannon ignores `duration` when `amount` is set: bound by duration, and stop at maxRequests here.
   const result = await new Promise<CannonResult>((resolve, reject) => {
-    instance = autocannon({
-      url: apiUrl, connections: opts.connections, duration: opts.durationSec, timeout: 30,
-      requests: [{
-        method: 'POST', path: '/v1/events', headers: { 'content-type': 'text/plain', 'user-agent': CHROME },
-        setupRequest: (req, context) => {
-          const events = pageViews(opts.eventsPerBatch, run);
-          context.ids = events.map((e) => e.event_id as string);
-          context.t0 = performance.now();
-          return { ...req, body: body(events) };
-        },
-        onResponse: (status, resBody, context) => {
-          // autocannon's percentiles stop at 90 / 97.5; one request in flight per connection, so this times it.
-          latencies.push(performance.now() - (context.t0 as number));
-          statuses[status] = (statuses[status] ?? 0) + 1;
-          if (latencies.length >= opts.maxRequests) instance?.stop();
-          if (status !== 200) return;
-          const ids = context.ids as string[];
-          if ((JSON.parse(resBody) as { accepted: number }).accepted === ids.length) acceptedIds.push(...ids);
-        },
-      }],
-    }, (err, res) => (err ? reject(err) : resolve(res)));
+    instance = autocannon(
+      {
+        url: apiUrl,
+        connections: opts.connections,
+        duration: opts.durationSec,
+        timeout: 30,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/events',
+            headers: { 'content-type': 'text/plain', 'user-agent': CHROME },
+            setupRequest: (req, context) => {
+              const events = pageViews(opts.eventsPerBatch, run);
+              context.ids = events.map((e) => e.event_id as string);
+              context.t0 = performance.now();
+              return { ...req, body: body(events) };
+            },
+            onResponse: (status, resBody, context) => {
+              // autocannon's percentiles stop at 90 / 97.5; one request in flight per connection, so this times it.
+              latencies.push(performance.now() - (context.t0 as number));
+              statuses[status] = (statuses[status] ?? 0) + 1;
+              if (latencies.length >= opts.maxRequests) instance?.stop();
+              if (status !== 200) return;
+              const ids = context.ids as string[];
+              if ((JSON.parse(resBody) as { accepted: number }).accepted === ids.length) acceptedIds.push(...ids);
+            },
+          },
+        ],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
   });
   latencies.sort((a, b) => a - b);
   const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
   const requests = result.requests.total;
   return {
-    requests, non2xx: result.non2xx, errors: result.errors, timeouts: result.timeouts,
+    requests,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
     errorRate: requests + result.errors ? (result.non2xx + result.errors) / (requests + result.errors) : 0,
     latencyMs: { p50: at(50), p95: at(95), p99: at(99), max: latencies[latencies.length - 1] ?? 0 },
-    requestsPerSec: result.requests.average, statuses, eventsAccepted: acceptedIds.length, acceptedIds,
+    requestsPerSec: result.requests.average,
+    statuses,
+    eventsAccepted: acceptedIds.length,
+    acceptedIds,
   };
 }
 
@@ -288,7 +343,10 @@ export function loadInProcess(opts: { requests: number; eventsPerBatch: number; 
   const end = Date.now() + opts.maxMs;
   for (let i = 0; i < opts.requests && Date.now() < end; i++) {
     const t = process.hrtime.bigint();
-    const r = processRequest({ body: bodies[i % bodies.length], contentType: 'text/plain', userAgent: CHROME, sourceIp: '127.0.0.1', receivedAt: new Date() }, config);
+    const r = processRequest(
+      { body: bodies[i % bodies.length], contentType: 'text/plain', userAgent: CHROME, sourceIp: '127.0.0.1', receivedAt: new Date() },
+      config,
+    );
     packRecords(r.events);
     if (r.status !== 200 || r.events.length !== opts.eventsPerBatch) throw new Error(`in-process request ${i} answered ${r.status}`);
     times.push(Number(process.hrtime.bigint() - t) / 1e6);
@@ -296,7 +354,12 @@ export function loadInProcess(opts: { requests: number; eventsPerBatch: number; 
   const totalMs = Number(process.hrtime.bigint() - start) / 1e6;
   times.sort((a, b) => a - b);
   const at = (p: number) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))]!;
-  return { requests: times.length, events: times.length * opts.eventsPerBatch, latencyMs: { p50: at(50), p95: at(95), p99: at(99) }, requestsPerSec: (times.length / totalMs) * 1000 };
+  return {
+    requests: times.length,
+    events: times.length * opts.eventsPerBatch,
+    latencyMs: { p50: at(50), p95: at(95), p99: at(99) },
+    requestsPerSec: (times.length / totalMs) * 1000,
+  };
 }
 
 /** Firehose stand-in counters (records it failed on purpose, records it kept). */

@@ -10,7 +10,10 @@ const visit = (sends: Send[], exits: Exit[]): VisitTrace => ({ name: 'v', pages:
 
 describe('browsing bench: page-hide sends', () => {
   // Prepare: the visitor clicked from /menu.html at 10 s, the next page committed at 10.2 s.
-  const exits: Exit[] = [{ kind: 'leave', page: 'http://s/menu.html', at: 10_000, until: 10_200 }, { kind: 'close', page: 'http://s/order.html', at: 30_000, until: 30_050 }];
+  const exits: Exit[] = [
+    { kind: 'leave', page: 'http://s/menu.html', at: 10_000, until: 10_200 },
+    { kind: 'close', page: 'http://s/order.html', at: 30_000, until: 30_050 },
+  ];
 
   it('a send of the page being left, after the click, is a leave-time send', () => {
     expect(exitOf(send(10_150, 'http://s/menu.html', ['a']), exits)?.kind).toBe('leave');
@@ -18,7 +21,7 @@ describe('browsing bench: page-hide sends', () => {
     expect(exitOf(send(11_000, 'http://s/menu.html', ['a']), exits)?.kind).toBe('leave');
   });
 
-  it('the same page\'s timer send before the click, and the next page\'s own sends, are not', () => {
+  it("the same page's timer send before the click, and the next page's own sends, are not", () => {
     expect(exitOf(send(5_000, 'http://s/menu.html', ['a']), exits)).toBeUndefined();
     expect(exitOf(send(10_150, 'http://s/order.html', ['b']), exits)).toBeUndefined();
     expect(exitOf(send(15_000, 'http://s/menu.html', ['c']), exits)).toBeUndefined();
@@ -30,7 +33,10 @@ describe('browsing bench: page-hide sends', () => {
 });
 
 describe('browsing bench: summary', () => {
-  const exits: Exit[] = [{ kind: 'leave', page: 'http://s/', at: 10_000, until: 10_100 }, { kind: 'close', page: 'http://s/menu.html', at: 20_000, until: 20_050 }];
+  const exits: Exit[] = [
+    { kind: 'leave', page: 'http://s/', at: 10_000, until: 10_100 },
+    { kind: 'close', page: 'http://s/menu.html', at: 20_000, until: 20_050 },
+  ];
   const sends = [
     send(5_000, 'http://s/', ['p1', 'c1']), // the home page's 5 s timer send
     send(10_050, 'http://s/', ['e1']), // its page-hide send as the visitor follows a link
@@ -54,14 +60,20 @@ describe('browsing bench: summary', () => {
     expect(s.requests_at_close).toBe(1);
   });
 
-  it('carry-over estimate: each leave-time send joins the next page\'s send; a closing tab still sends', () => {
-    const s = summarize([visit(sends, exits)], sends.flatMap((x) => x.event_ids.map((event_id) => ({ event_id }))));
+  it("carry-over estimate: each leave-time send joins the next page's send; a closing tab still sends", () => {
+    const s = summarize(
+      [visit(sends, exits)],
+      sends.flatMap((x) => x.event_ids.map((event_id) => ({ event_id }))),
+    );
     expect(s.carry_over_estimate.requests).toBe(4);
     expect(s.carry_over_estimate.events_per_request).toBe(1.5);
   });
 
   it('an event sent but never stored is counted missing, and not as delivered', () => {
-    const s = summarize([visit(sends, exits)], ['p1', 'c1', 'e1', 'p2'].map((event_id) => ({ event_id })));
+    const s = summarize(
+      [visit(sends, exits)],
+      ['p1', 'c1', 'e1', 'p2'].map((event_id) => ({ event_id })),
+    );
     expect(s.missing).toBe(2);
     expect(s.distinct_events_stored).toBe(4);
     expect(s.events_per_request).toBe(0.8);

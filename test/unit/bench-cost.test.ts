@@ -2,7 +2,21 @@
  * The cost model (bench/cost.ts bill()) is pure arithmetic on list prices and measured bytes: check
  * its lines against hand-computed bills, so a wrong formula cannot publish a wrong figure.
  */
-import { ASSUMPTIONS, appLogBytes, bill, designs, edgeFreeTierUsd, edgeScriptUsd, interpolate, loggingOf, platformLogBytes, wafMonthUsd, type Logging, type Measured, type ModelOptions } from '../../bench/cost';
+import {
+  ASSUMPTIONS,
+  appLogBytes,
+  bill,
+  designs,
+  edgeFreeTierUsd,
+  edgeScriptUsd,
+  interpolate,
+  loggingOf,
+  platformLogBytes,
+  wafMonthUsd,
+  type Logging,
+  type Measured,
+  type ModelOptions,
+} from '../../bench/cost';
 import { GB, PRICES } from '../../bench/prices';
 
 // Prepare: round, fixed inputs instead of this machine's measurements.
@@ -18,8 +32,17 @@ const measured: Measured = {
 };
 const quiet: Logging = { format: 'JSON', systemLevel: 'WARN', applicationLevel: 'INFO' };
 const options: ModelOptions = {
-  eventsPerMonth: 10_000_000, arch: 'arm64', putMs: 20, memoryMB: 512,
-  bufferSeconds: 60, bufferMB: 64, transitionDays: 30, expirationDays: 400, savedQueries: 14, alarms: 8, logging: quiet,
+  eventsPerMonth: 10_000_000,
+  arch: 'arm64',
+  putMs: 20,
+  memoryMB: 512,
+  bufferSeconds: 60,
+  bufferMB: 64,
+  transitionDays: 30,
+  expirationDays: 400,
+  savedQueries: 14,
+  alarms: 8,
+  logging: quiet,
   // The edge's lines are checked on their own below; off here so each other line stands alone.
   edge: false,
 };
@@ -34,9 +57,9 @@ const [ours, onePerRequest, onePerRecord, rest] = designs(measured, 20);
 describe('cost model', () => {
   it('bills HTTP API requests per request: 20 events per request is 1/20 of the events', () => {
     const b = bill(ours!, measured, options);
-    expect(line(b, 'API Gateway', 'HTTP API')).toBeCloseTo((N / 20) * PRICES.apiGateway.httpPerMillion / 1e6, 9);
+    expect(line(b, 'API Gateway', 'HTTP API')).toBeCloseTo(((N / 20) * PRICES.apiGateway.httpPerMillion) / 1e6, 9);
     const single = bill(onePerRequest!, measured, options);
-    expect(line(single, 'API Gateway', 'HTTP API')).toBeCloseTo(N * PRICES.apiGateway.httpPerMillion / 1e6, 9);
+    expect(line(single, 'API Gateway', 'HTTP API')).toBeCloseTo((N * PRICES.apiGateway.httpPerMillion) / 1e6, 9);
   });
 
   it('rounds every Firehose record up to 5 KB: one 600-byte event per record bills 5 KB per event', () => {
@@ -52,8 +75,8 @@ describe('cost model', () => {
   it('bills Lambda per request and per GB-second of whole milliseconds', () => {
     const b = bill(ours!, measured, options);
     expect(b.facts.lambda_billed_ms).toBe(20); // 0 CPU + 20 ms put
-    expect(line(b, 'Lambda', 'requests')).toBeCloseTo((N / 20) * PRICES.lambda.requestPerMillion / 1e6, 9);
-    expect(line(b, 'Lambda', 'duration')).toBeCloseTo((N / 20) * 0.5 * 0.020 * PRICES.lambda.gbSecond.arm64, 9);
+    expect(line(b, 'Lambda', 'requests')).toBeCloseTo(((N / 20) * PRICES.lambda.requestPerMillion) / 1e6, 9);
+    expect(line(b, 'Lambda', 'duration')).toBeCloseTo((N / 20) * 0.5 * 0.02 * PRICES.lambda.gbSecond.arm64, 9);
   });
 
   it('divides measured CPU by the vCPU share the memory size buys (1,769 MB = one vCPU), then rounds up to 1 ms', () => {
@@ -79,7 +102,9 @@ describe('cost model', () => {
   it('at our duration (~2 ms of CPU, ~20 ms waiting on Firehose) the smallest size priced is the cheapest, at 3 and at 20 events/request', () => {
     const ours2: Measured = { ...measured, invocationCpuUs: () => 2_000, coldStartCpuMs: 75 };
     const lambdaUsd = (k: number, memoryMB: number) =>
-      bill(designs(ours2, k)[0]!, ours2, { ...options, memoryMB }).lines.filter((l) => l.service === 'Lambda').reduce((s, l) => s + l.usd, 0);
+      bill(designs(ours2, k)[0]!, ours2, { ...options, memoryMB })
+        .lines.filter((l) => l.service === 'Lambda')
+        .reduce((s, l) => s + l.usd, 0);
     for (const k of [3, 20]) {
       expect(lambdaUsd(k, 256)).toBeLessThan(lambdaUsd(k, 512));
       expect(lambdaUsd(k, 512)).toBeLessThan(lambdaUsd(k, 1024));
@@ -89,7 +114,7 @@ describe('cost model', () => {
   it('the REST-to-Firehose lab design has no Lambda and pays REST prices per event', () => {
     const b = bill(rest!, measured, options);
     expect(b.lines.some((l) => l.service === 'Lambda')).toBe(false);
-    expect(line(b, 'API Gateway', 'REST API')).toBeCloseTo(N * PRICES.apiGateway.restPerMillion / 1e6, 9);
+    expect(line(b, 'API Gateway', 'REST API')).toBeCloseTo((N * PRICES.apiGateway.restPerMillion) / 1e6, 9);
   });
 
   it('per million events counts only the lines that grow with events', () => {
@@ -101,7 +126,7 @@ describe('cost model', () => {
     expect(b.totalUsd).toBeCloseTo(perEvent + fixed, 9);
   });
 
-  it('logs: the measured function line plus Lambda\'s own lines as the LoggingConfig lets them through', () => {
+  it("logs: the measured function line plus Lambda's own lines as the LoggingConfig lets them through", () => {
     // Text format (Lambda's default): START, END and REPORT on every invocation.
     const text: Logging = { format: 'Text', systemLevel: 'INFO', applicationLevel: 'INFO' };
     const textBytes = platformLogBytes(text, 512);
@@ -113,7 +138,7 @@ describe('cost model', () => {
     expect(platformLogBytes(quiet, 512)).toBe(0);
     const b = bill(ours!, measured, options);
     expect(b.facts.log_bytes_per_invocation).toBe(300);
-    expect(line(b, 'CloudWatch', 'Lambda logs')).toBeCloseTo(((N / 20) * 300 / GB) * PRICES.cloudwatch.logsIngestPerGB, 12);
+    expect(line(b, 'CloudWatch', 'Lambda logs')).toBeCloseTo((((N / 20) * 300) / GB) * PRICES.cloudwatch.logsIngestPerGB, 12);
   });
 
   it('an application level above INFO drops the EMF line (Lambda reads a line without "level" as INFO), so it counts no bytes', () => {
@@ -122,15 +147,29 @@ describe('cost model', () => {
     expect(appLogBytes({ format: 'Text', systemLevel: 'INFO', applicationLevel: 'WARN' }, 277)).toBe(277); // Text cannot filter
   });
 
-  it('reads the logging config function level first, then the provider\'s; JSON levels default to INFO', () => {
-    const sls = (fn?: object, provider?: object) => ({ functions: { ingest: { handler: 'h', logs: fn } }, provider: { architecture: 'arm64', logs: provider && { lambda: provider } } }) as never;
+  it("reads the logging config function level first, then the provider's; JSON levels default to INFO", () => {
+    const sls = (fn?: object, provider?: object) =>
+      ({
+        functions: { ingest: { handler: 'h', logs: fn } },
+        provider: { architecture: 'arm64', logs: provider && { lambda: provider } },
+      }) as never;
     expect(loggingOf(sls())).toEqual({ format: 'Text', systemLevel: 'INFO', applicationLevel: 'INFO' });
-    expect(loggingOf(sls(undefined, { logFormat: 'JSON', systemLogLevel: 'WARN' }))).toEqual({ format: 'JSON', systemLevel: 'WARN', applicationLevel: 'INFO' });
-    expect(loggingOf(sls({ logFormat: 'JSON', systemLogLevel: 'INFO' }, { logFormat: 'JSON', systemLogLevel: 'WARN' })).systemLevel).toBe('INFO');
+    expect(loggingOf(sls(undefined, { logFormat: 'JSON', systemLogLevel: 'WARN' }))).toEqual({
+      format: 'JSON',
+      systemLevel: 'WARN',
+      applicationLevel: 'INFO',
+    });
+    expect(loggingOf(sls({ logFormat: 'JSON', systemLogLevel: 'INFO' }, { logFormat: 'JSON', systemLogLevel: 'WARN' })).systemLevel).toBe(
+      'INFO',
+    );
   });
 
   it('interpolates CPU between measured batch sizes and holds it flat past the ends', () => {
-    const f = interpolate([[20, 3_000], [1, 1_100], [3, 1_300]]);
+    const f = interpolate([
+      [20, 3_000],
+      [1, 1_100],
+      [3, 1_300],
+    ]);
     expect(f(1)).toBe(1_100);
     expect(f(2)).toBeCloseTo(1_200, 9);
     expect(f(11.5)).toBeCloseTo(2_150, 9);
@@ -147,7 +186,10 @@ describe('cost model', () => {
       const b = bill(ours!, measured, edgeOn);
       expect(line(b, 'CloudFront', 'HTTPS requests')).toBeCloseTo((requests / 1e4) * PRICES.cloudfront.httpsPer10k, 9);
       expect(line(b, 'CloudFront', 'data transfer to origin')).toBeCloseTo(((requests * body) / GB) * PRICES.cloudfront.toOriginPerGB, 9);
-      expect(line(b, 'CloudFront', 'data transfer out')).toBeCloseTo(((requests * ASSUMPTIONS.edgeResponseBytes) / GB) * PRICES.cloudfront.outPerGB, 9);
+      expect(line(b, 'CloudFront', 'data transfer out')).toBeCloseTo(
+        ((requests * ASSUMPTIONS.edgeResponseBytes) / GB) * PRICES.cloudfront.outPerGB,
+        9,
+      );
       expect(b.lines.filter((l) => l.service === 'CloudFront').every((l) => l.perEvent)).toBe(true);
       // The per-million figure grows by exactly those lines.
       const without = bill(ours!, measured, options);
@@ -192,7 +234,10 @@ describe('cost model', () => {
     });
 
     it('the script: one request and its Brotli bytes per visitor, not per event', () => {
-      expect(edgeScriptUsd(100_000, 3_000)).toBeCloseTo(10 * PRICES.cloudfront.httpsPer10k + ((100_000 * (3_000 + ASSUMPTIONS.edgeResponseBytes)) / GB) * PRICES.cloudfront.outPerGB, 9);
+      expect(edgeScriptUsd(100_000, 3_000)).toBeCloseTo(
+        10 * PRICES.cloudfront.httpsPer10k + ((100_000 * (3_000 + ASSUMPTIONS.edgeResponseBytes)) / GB) * PRICES.cloudfront.outPerGB,
+        9,
+      );
     });
   });
 

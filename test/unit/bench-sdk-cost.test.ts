@@ -10,7 +10,9 @@ describe('sdk-cost collector: events per request body', () => {
   });
 
   it('Snowplow (payload_data): one per entry of data[]', () => {
-    expect(eventsInBody({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ e: 'ue' }, { e: 'pv' }] })).toBe(2);
+    expect(
+      eventsInBody({ schema: 'iglu:com.snowplowanalytics.snowplow/payload_data/jsonschema/1-0-4', data: [{ e: 'ue' }, { e: 'pv' }] }),
+    ).toBe(2);
   });
 
   it('Plausible and Umami: one event per request', () => {

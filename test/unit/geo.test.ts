@@ -8,7 +8,16 @@ import { readFileSync } from 'node:fs';
 import { BlockList } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_GEO_DB, configFromEnv } from '../../handlers/lib/config';
-import { countryLookup, forwardedForFromLoopback, geoTable, lookupCountry, parseIPv4, parseIPv6, resolveClient, type GeoTable } from '../../handlers/lib/geo';
+import {
+  countryLookup,
+  forwardedForFromLoopback,
+  geoTable,
+  lookupCountry,
+  parseIPv4,
+  parseIPv6,
+  resolveClient,
+  type GeoTable,
+} from '../../handlers/lib/geo';
 import { processRequest } from '../../handlers/lib/pipeline';
 import { buildGeoTable, GEO_DB_FILE, pkgDir } from '../../scripts/geo-db';
 
@@ -104,7 +113,8 @@ describe('address parsing', () => {
     expect(parseIPv4('0.0.0.0')).toBe(0);
     expect(parseIPv4('255.255.255.255')).toBe(2 ** 32 - 1);
     expect(parseIPv4('1.2.3.4')).toBe(0x01020304);
-    for (const bad of ['1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.256', '1..3.4', '1.2.3.4 ', 'a.b.c.d', '']) expect([bad, parseIPv4(bad)]).toEqual([bad, -1]);
+    for (const bad of ['1.2.3', '1.2.3.4.5', '01.2.3.4', '1.2.3.256', '1..3.4', '1.2.3.4 ', 'a.b.c.d', ''])
+      expect([bad, parseIPv4(bad)]).toEqual([bad, -1]);
   });
 
   it('reads IPv6 with compression, an IPv4 tail and a zone', () => {
@@ -119,7 +129,18 @@ describe('address parsing', () => {
   });
 
   it('rejects what is not IPv6', () => {
-    for (const bad of ['1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', ':1', '1:', 'g::1', '::ffff:1.2.3', '1:2:3:4:5:6:7', ':::', '1:2:3:4:5:6:7:1.2.3.4']) {
+    for (const bad of [
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      '12345::',
+      ':1',
+      '1:',
+      'g::1',
+      '::ffff:1.2.3',
+      '1:2:3:4:5:6:7',
+      ':::',
+      '1:2:3:4:5:6:7:1.2.3.4',
+    ]) {
       expect([bad, words(bad)]).toEqual([bad, null]);
     }
   });
@@ -127,7 +148,11 @@ describe('address parsing', () => {
 
 describe('resolveClient: which source wins', () => {
   const lookup = (ip: string) => (ip === '198.51.100.7' ? 'NL' : ip === '2001:db8::7' ? 'SE' : ip === '203.0.113.9' ? 'FR' : null);
-  const viewer = { 'cloudfront-viewer-country': 'US', 'cloudfront-viewer-country-region': 'CA', 'cloudfront-viewer-address': '198.51.100.7:46532' };
+  const viewer = {
+    'cloudfront-viewer-country': 'US',
+    'cloudfront-viewer-country-region': 'CA',
+    'cloudfront-viewer-address': '198.51.100.7:46532',
+  };
 
   it('takes country and region from CloudFront when the stage trusts it, and the client IP from the viewer address', () => {
     expect(resolveClient('130.176.1.1', viewer, { trust: true }, lookup)).toEqual({ ip: '198.51.100.7', country: 'US', region: 'US-CA' });
@@ -138,15 +163,31 @@ describe('resolveClient: which source wins', () => {
     expect(resolveClient('130.176.1.1', h, { trust: true }, lookup)).toEqual({ ip: '2001:db8::7', country: 'SE', region: null });
   });
 
-  it('keeps API Gateway\'s address when the viewer address is not an address', () => {
-    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-address': 'evil:80' }, { trust: true }, lookup)).toEqual({ ip: '203.0.113.9', country: 'FR', region: null });
-    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-address': '[2001:db8::7]:443' }, { trust: true }, lookup).ip).toBe('2001:db8::7');
+  it("keeps API Gateway's address when the viewer address is not an address", () => {
+    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-address': 'evil:80' }, { trust: true }, lookup)).toEqual({
+      ip: '203.0.113.9',
+      country: 'FR',
+      region: null,
+    });
+    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-address': '[2001:db8::7]:443' }, { trust: true }, lookup).ip).toBe(
+      '2001:db8::7',
+    );
   });
 
   it('falls back to the table when CloudFront sent no (or no valid) country', () => {
-    expect(resolveClient('130.176.1.1', { 'cloudfront-viewer-address': '198.51.100.7:1' }, { trust: true }, lookup)).toEqual({ ip: '198.51.100.7', country: 'NL', region: null });
-    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-country': 'Narnia' }, { trust: true }, lookup)).toEqual({ ip: '203.0.113.9', country: 'FR', region: null });
-    expect(resolveClient('130.176.1.1', { ...viewer, 'cloudfront-viewer-country-region': 'not a code' }, { trust: true }, lookup).region).toBeNull();
+    expect(resolveClient('130.176.1.1', { 'cloudfront-viewer-address': '198.51.100.7:1' }, { trust: true }, lookup)).toEqual({
+      ip: '198.51.100.7',
+      country: 'NL',
+      region: null,
+    });
+    expect(resolveClient('203.0.113.9', { 'cloudfront-viewer-country': 'Narnia' }, { trust: true }, lookup)).toEqual({
+      ip: '203.0.113.9',
+      country: 'FR',
+      region: null,
+    });
+    expect(
+      resolveClient('130.176.1.1', { ...viewer, 'cloudfront-viewer-country-region': 'not a code' }, { trust: true }, lookup).region,
+    ).toBeNull();
   });
 
   it('ignores the headers when the stage does not trust them: a direct caller cannot pick its country or address', () => {
@@ -157,7 +198,11 @@ describe('resolveClient: which source wins', () => {
     const cf = { trust: true, originSecret: 's3cret-from-the-distribution' };
     expect(resolveClient('203.0.113.9', viewer, cf, lookup).country).toBe('FR');
     expect(resolveClient('203.0.113.9', { ...viewer, 'x-origin-verify': 'guess' }, cf, lookup).country).toBe('FR');
-    expect(resolveClient('203.0.113.9', { ...viewer, 'x-origin-verify': cf.originSecret }, cf, lookup)).toEqual({ ip: '198.51.100.7', country: 'US', region: 'US-CA' });
+    expect(resolveClient('203.0.113.9', { ...viewer, 'x-origin-verify': cf.originSecret }, cf, lookup)).toEqual({
+      ip: '198.51.100.7',
+      country: 'US',
+      region: 'US-CA',
+    });
   });
 
   it('has no country without a lookup (GEO_DB_PATH=off) or an address', () => {
@@ -179,12 +224,30 @@ describe('local X-Forwarded-For switch', () => {
 
 describe('geo in the pipeline', () => {
   const body = JSON.stringify({
-    site_id: 'demo', sent_at: '2026-11-22T10:00:05.000Z',
-    events: [{ event_id: '0190a8b2-7c4e-7abc-8def-0123456789ab', type: 'page_view', ts: '2026-11-22T10:00:01.000Z', anonymous_id: 'a', session_id: 's', url: 'https://x.example/' }],
+    site_id: 'demo',
+    sent_at: '2026-11-22T10:00:05.000Z',
+    events: [
+      {
+        event_id: '0190a8b2-7c4e-7abc-8def-0123456789ab',
+        type: 'page_view',
+        ts: '2026-11-22T10:00:01.000Z',
+        anonymous_id: 'a',
+        session_id: 's',
+        url: 'https://x.example/',
+      },
+    ],
   });
   const run = (env: Record<string, string>, input: { sourceIp: string; headers?: Record<string, string> }) =>
-    processRequest({ body, contentType: 'text/plain', userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0', receivedAt: new Date('2026-11-22T10:00:06.000Z'), ...input },
-      configFromEnv({ VISITOR_SALT_SECRET: 'geo-test-secret-0123456789', ...env }));
+    processRequest(
+      {
+        body,
+        contentType: 'text/plain',
+        userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0',
+        receivedAt: new Date('2026-11-22T10:00:06.000Z'),
+        ...input,
+      },
+      configFromEnv({ VISITOR_SALT_SECRET: 'geo-test-secret-0123456789', ...env }),
+    );
 
   it('stores the country of the source address, and no address', () => {
     const r = run({}, { sourceIp: '1.0.0.1' });
@@ -193,8 +256,12 @@ describe('geo in the pipeline', () => {
     expect(r.lines[0]).not.toContain('1.0.0.1');
   });
 
-  it('stores CloudFront\'s country and region when trusted, and keys the visitor hash on the viewer, not the edge', () => {
-    const headers = { 'cloudfront-viewer-country': 'DE', 'cloudfront-viewer-country-region': 'BE', 'cloudfront-viewer-address': '81.2.69.142:5000' };
+  it("stores CloudFront's country and region when trusted, and keys the visitor hash on the viewer, not the edge", () => {
+    const headers = {
+      'cloudfront-viewer-country': 'DE',
+      'cloudfront-viewer-country-region': 'BE',
+      'cloudfront-viewer-address': '81.2.69.142:5000',
+    };
     const viaEdgeA = run({ TRUST_CLOUDFRONT_HEADERS: 'true' }, { sourceIp: '130.176.1.1', headers });
     const viaEdgeB = run({ TRUST_CLOUDFRONT_HEADERS: 'true' }, { sourceIp: '130.176.9.9', headers });
     expect(viaEdgeA.events[0]).toMatchObject({ country: 'DE', region: 'DE-BE' });
@@ -202,7 +269,7 @@ describe('geo in the pipeline', () => {
     expect(viaEdgeA.lines[0]).not.toContain('81.2.69.142');
   });
 
-  it('judges the viewer, not the CloudFront edge, in the bot filter\'s datacenter layer', () => {
+  it("judges the viewer, not the CloudFront edge, in the bot filter's datacenter layer", () => {
     // Prepare: 130.176.1.1 is a CloudFront edge address (Amazon's network, a datacenter to the filter)
     const headers = { 'cloudfront-viewer-country': 'GB', 'cloudfront-viewer-address': '81.2.69.142:5000' };
     // Act
@@ -215,7 +282,9 @@ describe('geo in the pipeline', () => {
 
   it('GEO_DB_PATH=off stores no country; a missing table fails at configuration, not at a request', () => {
     expect(run({ GEO_DB_PATH: 'off' }, { sourceIp: '1.0.0.1' }).events[0]!.country).toBeUndefined();
-    expect(() => configFromEnv({ VISITOR_SALT_SECRET: 'geo-test-secret-0123456789', GEO_DB_PATH: '/nonexistent/geo.bin' })).toThrow(/GEO_DB_PATH/);
+    expect(() => configFromEnv({ VISITOR_SALT_SECRET: 'geo-test-secret-0123456789', GEO_DB_PATH: '/nonexistent/geo.bin' })).toThrow(
+      /GEO_DB_PATH/,
+    );
   });
 
   it('reads the table on the first lookup only', () => {

@@ -7,18 +7,30 @@
  * client's answer to a real HTTP server.
  */
 import {
-  AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type StartQueryExecutionCommandInput,
+  AthenaClient,
+  GetQueryExecutionCommand,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+  type StartQueryExecutionCommandInput,
 } from '@aws-sdk/client-athena';
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
 Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
-  POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
 const { handler, ANSWER_MARGIN_MS } = require('../../handlers/athena-views') as typeof import('../../handlers/athena-views');
 
-interface Answer { method?: string; url?: string; headers: Record<string, string>; body: Record<string, unknown> }
+interface Answer {
+  method?: string;
+  url?: string;
+  headers: Record<string, string>;
+  body: Record<string, unknown>;
+}
 
 const athena = mockClient(AthenaClient);
 // Never contacted: fetch is replaced below.
@@ -35,7 +47,12 @@ beforeEach(() => {
     // body would get a text/plain content type here, for example).
     const req = new Request(input, init);
     const url = new URL(req.url);
-    answers.push({ method: req.method, url: url.pathname + url.search, headers: Object.fromEntries(req.headers), body: JSON.parse(await req.text()) as Record<string, unknown> });
+    answers.push({
+      method: req.method,
+      url: url.pathname + url.search,
+      headers: Object.fromEntries(req.headers),
+      body: JSON.parse(await req.text()) as Record<string, unknown>,
+    });
     return new Response(answerStatus === 200 ? '' : '<Error>SignatureDoesNotMatch</Error>', { status: answerStatus });
   });
 });
@@ -44,7 +61,10 @@ afterEach(() => jest.restoreAllMocks());
 const VIEW = { Name: 'events_dedup', Sql: 'CREATE OR REPLACE VIEW events_dedup AS\nSELECT * FROM events' };
 const props = (views = [VIEW], database = 'clickstream_dev') => ({
   ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-dev-athenaViews',
-  Database: database, WorkGroup: 'clickstream-dev', Views: views, Fingerprint: 'f1',
+  Database: database,
+  WorkGroup: 'clickstream-dev',
+  Views: views,
+  Fingerprint: 'f1',
 });
 const common = () => ({
   ServiceToken: props().ServiceToken,
@@ -55,15 +75,28 @@ const common = () => ({
   ResourceType: 'Custom::AthenaViews',
 });
 const createEvent = (p = props()): CloudFormationCustomResourceEvent => ({ ...common(), RequestType: 'Create', ResourceProperties: p });
-const updateEvent = (p = props(), old = props()): CloudFormationCustomResourceEvent =>
-  ({ ...common(), RequestType: 'Update', PhysicalResourceId: 'athena-views:clickstream_dev', ResourceProperties: p, OldResourceProperties: old });
-const deleteEvent = (p = props()): CloudFormationCustomResourceEvent =>
-  ({ ...common(), RequestType: 'Delete', PhysicalResourceId: 'athena-views:clickstream_dev', ResourceProperties: p });
+const updateEvent = (p = props(), old = props()): CloudFormationCustomResourceEvent => ({
+  ...common(),
+  RequestType: 'Update',
+  PhysicalResourceId: 'athena-views:clickstream_dev',
+  ResourceProperties: p,
+  OldResourceProperties: old,
+});
+const deleteEvent = (p = props()): CloudFormationCustomResourceEvent => ({
+  ...common(),
+  RequestType: 'Delete',
+  PhysicalResourceId: 'athena-views:clickstream_dev',
+  ResourceProperties: p,
+});
 
 const context = (remainingMs = 120_000) => ({ getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
 const started = (): StartQueryExecutionCommandInput[] => athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
 const succeeding = () => {
-  athena.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => ({ QueryExecutionId: `q-${started().length}-${input.QueryString?.slice(0, 4)}` }));
+  athena
+    .on(StartQueryExecutionCommand)
+    .callsFake((input: StartQueryExecutionCommandInput) => ({
+      QueryExecutionId: `q-${started().length}-${input.QueryString?.slice(0, 4)}`,
+    }));
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
 };
 
@@ -72,7 +105,13 @@ describe('Custom::AthenaViews', () => {
     succeeding();
     await handler(createEvent(), context());
 
-    expect(started()).toEqual([expect.objectContaining({ QueryString: VIEW.Sql, WorkGroup: 'clickstream-dev', QueryExecutionContext: { Database: 'clickstream_dev' } })]);
+    expect(started()).toEqual([
+      expect.objectContaining({
+        QueryString: VIEW.Sql,
+        WorkGroup: 'clickstream-dev',
+        QueryExecutionContext: { Database: 'clickstream_dev' },
+      }),
+    ]);
     expect(answers).toHaveLength(1);
     const [a] = answers;
     expect(a?.method).toBe('PUT');
@@ -80,14 +119,21 @@ describe('Custom::AthenaViews', () => {
     // The pre-signed URL was signed without a content type: none may be sent.
     expect(a?.headers['content-type'] ?? '').toBe('');
     expect(a?.body).toEqual({
-      Status: 'SUCCESS', Reason: 'SUCCESS', PhysicalResourceId: 'athena-views:clickstream_dev',
-      StackId: common().StackId, RequestId: common().RequestId, LogicalResourceId: 'AthenaViews',
+      Status: 'SUCCESS',
+      Reason: 'SUCCESS',
+      PhysicalResourceId: 'athena-views:clickstream_dev',
+      StackId: common().StackId,
+      RequestId: common().RequestId,
+      LogicalResourceId: 'AthenaViews',
     });
   });
 
-  test('Create and Update: the compaction\'s tables first (the views read them), and a table is never dropped', async () => {
+  test("Create and Update: the compaction's tables first (the views read them), and a table is never dropped", async () => {
     succeeding();
-    const TABLE = { Name: 'events_compacted', Sql: "CREATE TABLE IF NOT EXISTS events_compacted (event_id string) LOCATION 's3://b/events_compacted/' TBLPROPERTIES ('table_type' = 'ICEBERG')" };
+    const TABLE = {
+      Name: 'events_compacted',
+      Sql: "CREATE TABLE IF NOT EXISTS events_compacted (event_id string) LOCATION 's3://b/events_compacted/' TBLPROPERTIES ('table_type' = 'ICEBERG')",
+    };
     const withTables = { ...props(), Tables: [TABLE] };
     await handler(createEvent(withTables), context());
     expect(started().map((s) => s.QueryString)).toEqual([TABLE.Sql, VIEW.Sql]);
@@ -121,16 +167,26 @@ describe('Custom::AthenaViews', () => {
     expect(answers[0]?.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'athena-views:clickstream_new' });
   });
 
-  test('a failed statement answers FAILED with Athena\'s reason', async () => {
+  test("a failed statement answers FAILED with Athena's reason", async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
-    athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: "line 3:8: Table 'awsdatacatalog.clickstream_dev.events' does not exist" } } });
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves({
+        QueryExecution: {
+          Status: { State: 'FAILED', StateChangeReason: "line 3:8: Table 'awsdatacatalog.clickstream_dev.events' does not exist" },
+        },
+      });
     await handler(createEvent(), context());
     expect(answers[0]?.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'athena-views:clickstream_dev' });
     expect(answers[0]?.body.Reason).toMatch(/q1 FAILED: line 3:8: Table .* does not exist/);
   });
 
   test('an Athena error (access denied) answers FAILED, not a hung stack', async () => {
-    athena.on(StartQueryExecutionCommand).rejects(Object.assign(new Error('User is not authorized to perform: athena:StartQueryExecution'), { name: 'AccessDeniedException' }));
+    athena
+      .on(StartQueryExecutionCommand)
+      .rejects(
+        Object.assign(new Error('User is not authorized to perform: athena:StartQueryExecution'), { name: 'AccessDeniedException' }),
+      );
     await handler(createEvent(), context());
     expect(answers[0]?.body).toMatchObject({ Status: 'FAILED' });
     expect(answers[0]?.body.Reason).toMatch(/not authorized/);
@@ -166,7 +222,7 @@ describe('Custom::AthenaViews', () => {
     expect(answers[0]?.body).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'athena-views:clickstream_dev' });
   });
 
-  test('a Reason of any length keeps the answer under CloudFormation\'s 4,096-byte limit', async () => {
+  test("a Reason of any length keeps the answer under CloudFormation's 4,096-byte limit", async () => {
     athena.on(StartQueryExecutionCommand).rejects(new Error('x'.repeat(10_000)));
     await handler(createEvent(), context());
     const bytes = Buffer.byteLength(JSON.stringify(answers[0]?.body));
@@ -185,13 +241,23 @@ describe('Custom::CompactionSeam (the same function): the seam-only compaction r
   const { SFNClient, StartExecutionCommand } = require('@aws-sdk/client-sfn') as typeof import('@aws-sdk/client-sfn');
   const sfn = mockClient(SFNClient);
   const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:CompactionStateMachine-abc';
-  const seamEvent = (type: 'Create' | 'Update' | 'Delete', requestId = common().RequestId): CloudFormationCustomResourceEvent => ({
-    ...common(), RequestId: requestId, LogicalResourceId: 'CompactionSeam', ResourceType: 'Custom::CompactionSeam',
-    ResourceProperties: { ServiceToken: props().ServiceToken, StateMachine: STATE_MACHINE, Fingerprint: 'f1' },
-    ...(type === 'Create' ? { RequestType: 'Create' } : type === 'Update'
-      ? { RequestType: 'Update', PhysicalResourceId: 'compaction-seam', OldResourceProperties: { ServiceToken: props().ServiceToken, StateMachine: STATE_MACHINE, Fingerprint: 'f0' } }
-      : { RequestType: 'Delete', PhysicalResourceId: 'compaction-seam' }),
-  }) as CloudFormationCustomResourceEvent;
+  const seamEvent = (type: 'Create' | 'Update' | 'Delete', requestId = common().RequestId): CloudFormationCustomResourceEvent =>
+    ({
+      ...common(),
+      RequestId: requestId,
+      LogicalResourceId: 'CompactionSeam',
+      ResourceType: 'Custom::CompactionSeam',
+      ResourceProperties: { ServiceToken: props().ServiceToken, StateMachine: STATE_MACHINE, Fingerprint: 'f1' },
+      ...(type === 'Create'
+        ? { RequestType: 'Create' }
+        : type === 'Update'
+          ? {
+              RequestType: 'Update',
+              PhysicalResourceId: 'compaction-seam',
+              OldResourceProperties: { ServiceToken: props().ServiceToken, StateMachine: STATE_MACHINE, Fingerprint: 'f0' },
+            }
+          : { RequestType: 'Delete', PhysicalResourceId: 'compaction-seam' }),
+    }) as CloudFormationCustomResourceEvent;
   const executions = () => sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
 
   beforeEach(() => sfn.reset());
@@ -200,12 +266,18 @@ describe('Custom::CompactionSeam (the same function): the seam-only compaction r
     sfn.on(StartExecutionCommand).resolves({ executionArn: `${STATE_MACHINE}:x`, startDate: new Date() });
     await handler(seamEvent('Create'), context());
     await handler(seamEvent('Update', 'b5a0c9de-0000-4000-8000-000000000002'), context());
-    expect(executions().map((e) => [e.stateMachineArn, JSON.parse(e.input!)])).toEqual([[STATE_MACHINE, { seamOnly: true }], [STATE_MACHINE, { seamOnly: true }]]);
+    expect(executions().map((e) => [e.stateMachineArn, JSON.parse(e.input!)])).toEqual([
+      [STATE_MACHINE, { seamOnly: true }],
+      [STATE_MACHINE, { seamOnly: true }],
+    ]);
     // A retried invocation of one request reuses its name (StartExecution is idempotent on name + input); two requests differ.
     expect(executions()[0]!.name).toMatch(/^deploy-seam-[0-9a-f]{40}$/);
     expect(executions()[0]!.name).not.toBe(executions()[1]!.name);
     expect(started()).toEqual([]);
-    expect(answers.map((a) => [a.body.Status, a.body.PhysicalResourceId])).toEqual([['SUCCESS', 'compaction-seam'], ['SUCCESS', 'compaction-seam']]);
+    expect(answers.map((a) => [a.body.Status, a.body.PhysicalResourceId])).toEqual([
+      ['SUCCESS', 'compaction-seam'],
+      ['SUCCESS', 'compaction-seam'],
+    ]);
   });
 
   test('a run that cannot be started does not fail the deploy (the views stay right, reading raw days); Delete starts nothing', async () => {

@@ -46,6 +46,8 @@ describe('RETRY_AFTER_SECONDS', () => {
   });
 
   it.each(['0', '-5', '1.5', '3601', 'soon'])('refuses %s at cold start, naming the variable', (raw) => {
-    expect(() => retryAfterSeconds({ RETRY_AFTER_SECONDS: raw })).toThrow(/RETRY_AFTER_SECONDS must be a whole number of seconds from 1 to 3600/);
+    expect(() => retryAfterSeconds({ RETRY_AFTER_SECONDS: raw })).toThrow(
+      /RETRY_AFTER_SECONDS must be a whole number of seconds from 1 to 3600/,
+    );
   });
 });

@@ -18,7 +18,10 @@ function policy(over: Partial<RetryPolicy> & { deadlineMs?: number } = {}) {
     maxAttempts: 6,
     timeLeftMs: () => deadline - clock.now,
     random: () => 0.5,
-    sleep: async (ms) => { clock.sleeps.push(ms); clock.now += ms; },
+    sleep: async (ms) => {
+      clock.sleeps.push(ms);
+      clock.now += ms;
+    },
     ...over,
   };
   return { p, clock };
@@ -85,7 +88,10 @@ describe('deliverWithRetry', () => {
     // Act
     const report = await deliverWithRetry(records(2), send, policy().p);
     // Assess
-    expect(calls).toEqual([['row-0', 'row-1'], ['row-0', 'row-1']]);
+    expect(calls).toEqual([
+      ['row-0', 'row-1'],
+      ['row-0', 'row-1'],
+    ]);
     expect(report).toEqual({ delivered: 2, failed: 0, attempts: 2, lastError: 'ThrottlingException' });
   });
 

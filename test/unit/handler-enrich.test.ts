@@ -15,8 +15,10 @@ const config = configFromEnv({ VISITOR_SALT_SECRET: SECRET });
 
 const UA = {
   chromeDesktop: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  safariIphone: 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
-  safariIpad: 'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  safariIphone:
+    'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
+  safariIpad:
+    'Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1',
   googlebot: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)',
   bingbot: 'Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)',
   headless: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36',
@@ -63,7 +65,11 @@ describe('enrichEvent: times', () => {
     const row = enriched(event({ ts: '2026-11-22T10:00:00.000Z' }), f);
     // Assess: 5 s before the batch left, by the server's clock
     expect(row.event_time).toBe('2026-11-22T11:00:05.000Z');
-    expect(row).toMatchObject({ ts: '2026-11-22T10:00:00.000Z', sent_at: '2026-11-22T10:00:05.000Z', received_at: '2026-11-22T11:00:10.000Z' });
+    expect(row).toMatchObject({
+      ts: '2026-11-22T10:00:00.000Z',
+      sent_at: '2026-11-22T10:00:05.000Z',
+      received_at: '2026-11-22T11:00:10.000Z',
+    });
   });
 
   it('corrects a clock that runs ahead, and reads zone offsets', () => {
@@ -89,7 +95,10 @@ describe('enrichEvent: times', () => {
     const limit = Date.parse('2026-11-22T10:00:00.000Z') - LIMITS.maxAgeMs;
     // Act + Assess
     expect(enrichEvent(event({ ts: new Date(limit).toISOString() }), f, config).ok).toBe(true);
-    expect(enrichEvent(event({ ts: new Date(limit - 1).toISOString() }), f, config)).toEqual({ ok: false, reason: 'ts is more than 30 days old' });
+    expect(enrichEvent(event({ ts: new Date(limit - 1).toISOString() }), f, config)).toEqual({
+      ok: false,
+      reason: 'ts is more than 30 days old',
+    });
   });
 
   it('rejects a ts that matches the pattern but is not a real instant', () => {
@@ -113,9 +122,21 @@ describe('enrichEvent: stored row', () => {
     // (country and region come from the request: CloudFront's headers give both)
     const f: RequestFacts = { ...facts(), country: 'DE', region: 'DE-BE' };
     const full = event({
-      type: 'click', name: 'menu', user_id: 'u', title: 't', element: 'e', duration_ms: 5, scroll_depth: 50,
-      properties: { a: 1 }, screen: '1x1', viewport: '1x1', language: 'en', timezone: 'UTC', sdk: 's',
-      referrer: 'https://news.example/a?b=c', url: 'https://www.shop.example/p?utm_source=s&utm_medium=m&utm_campaign=c&utm_term=t&utm_content=x&gclid=1',
+      type: 'click',
+      name: 'menu',
+      user_id: 'u',
+      title: 't',
+      element: 'e',
+      duration_ms: 5,
+      scroll_depth: 50,
+      properties: { a: 1 },
+      screen: '1x1',
+      viewport: '1x1',
+      language: 'en',
+      timezone: 'UTC',
+      sdk: 's',
+      referrer: 'https://news.example/a?b=c',
+      url: 'https://www.shop.example/p?utm_source=s&utm_medium=m&utm_campaign=c&utm_term=t&utm_content=x&gclid=1',
     });
     const columns = EVENT_COLUMNS.map((c) => c.name);
     for (const ev of [full, { ...full, webdriver: true }, event()]) {
@@ -143,13 +164,29 @@ describe('enrichEvent: stored row', () => {
 
   it('keeps the client fields, normalises event_id and adds the server columns', () => {
     // Act
-    const row = enriched(event({ title: 'Lamp', referrer: 'https://www.google.com/', screen: '390x844', language: 'en-GB', user_id: 'u-1' }));
+    const row = enriched(
+      event({ title: 'Lamp', referrer: 'https://www.google.com/', screen: '390x844', language: 'en-GB', user_id: 'u-1' }),
+    );
     // Assess
     expect(row).toMatchObject({
-      event_id: '0190a8b2-7c4e-7abc-8def-0123456789ab', type: 'page_view', site_id: 'demo', anonymous_id: 'anon-1', session_id: 'sess-1',
-      user_id: 'u-1', title: 'Lamp', screen: '390x844', language: 'en-GB', host: 'www.shop.example', path: '/lamp',
-      referrer: 'https://www.google.com/', referrer_host: 'www.google.com', referrer_type: 'search',
-      source: 'news', medium: 'email', utm_source: 'news', schema_version: 1,
+      event_id: '0190a8b2-7c4e-7abc-8def-0123456789ab',
+      type: 'page_view',
+      site_id: 'demo',
+      anonymous_id: 'anon-1',
+      session_id: 'sess-1',
+      user_id: 'u-1',
+      title: 'Lamp',
+      screen: '390x844',
+      language: 'en-GB',
+      host: 'www.shop.example',
+      path: '/lamp',
+      referrer: 'https://www.google.com/',
+      referrer_host: 'www.google.com',
+      referrer_type: 'search',
+      source: 'news',
+      medium: 'email',
+      utm_source: 'news',
+      schema_version: 1,
     });
   });
 
@@ -193,7 +230,9 @@ describe('visitor hash', () => {
   const at = new Date('2026-11-22T10:00:00Z');
 
   it('is stable within a UTC day for the same site, IP and user agent', () => {
-    expect(visitorHash(SECRET, at, 'demo', '198.51.100.1', UA.chromeDesktop)).toBe(visitorHash(SECRET, new Date('2026-11-22T23:59:59.999Z'), 'demo', '198.51.100.1', UA.chromeDesktop));
+    expect(visitorHash(SECRET, at, 'demo', '198.51.100.1', UA.chromeDesktop)).toBe(
+      visitorHash(SECRET, new Date('2026-11-22T23:59:59.999Z'), 'demo', '198.51.100.1', UA.chromeDesktop),
+    );
   });
 
   it('changes with the UTC day, so visitors cannot be followed across days', () => {
@@ -201,19 +240,23 @@ describe('visitor hash', () => {
     const before = new Date('2026-11-22T23:59:59.999Z');
     const after = new Date('2026-11-23T00:00:00.000Z');
     // Act + Assess
-    expect(visitorHash(SECRET, before, 'demo', '198.51.100.1', UA.chromeDesktop)).not.toBe(visitorHash(SECRET, after, 'demo', '198.51.100.1', UA.chromeDesktop));
+    expect(visitorHash(SECRET, before, 'demo', '198.51.100.1', UA.chromeDesktop)).not.toBe(
+      visitorHash(SECRET, after, 'demo', '198.51.100.1', UA.chromeDesktop),
+    );
     expect(dailySalt(SECRET, before)).not.toBe(dailySalt(SECRET, after));
   });
 
   it('differs by IP, user agent, site and secret', () => {
     const h = visitorHash(SECRET, at, 'demo', '198.51.100.1', UA.chromeDesktop);
-    expect(new Set([
-      h,
-      visitorHash(SECRET, at, 'demo', '198.51.100.2', UA.chromeDesktop),
-      visitorHash(SECRET, at, 'demo', '198.51.100.1', UA.safariIphone),
-      visitorHash(SECRET, at, 'other', '198.51.100.1', UA.chromeDesktop),
-      visitorHash(`${SECRET}-rotated`, at, 'demo', '198.51.100.1', UA.chromeDesktop),
-    ]).size).toBe(5);
+    expect(
+      new Set([
+        h,
+        visitorHash(SECRET, at, 'demo', '198.51.100.2', UA.chromeDesktop),
+        visitorHash(SECRET, at, 'demo', '198.51.100.1', UA.safariIphone),
+        visitorHash(SECRET, at, 'other', '198.51.100.1', UA.chromeDesktop),
+        visitorHash(`${SECRET}-rotated`, at, 'demo', '198.51.100.1', UA.chromeDesktop),
+      ]).size,
+    ).toBe(5);
   });
 
   it('is sha256(dailySalt | site | ip | ua) with dailySalt = HMAC-SHA256(secret, UTC date), as docs/security.md says', () => {
@@ -231,7 +274,12 @@ describe('visitor hash', () => {
     expect(h).toBe(createHash('sha256').update(`${salt}|demo|${ip}|${UA.chromeDesktop}`).digest('hex').slice(0, 16));
     expect(h).toBe('9f80d26192975440');
     // Not a plain hash of the IP: without the secret it cannot be recomputed from an address list.
-    expect(createHash('sha256').update(ip).digest('hex').startsWith(visitorHash(SECRET, at, 'demo', ip, ''))).toBe(false);
+    expect(
+      createHash('sha256')
+        .update(ip)
+        .digest('hex')
+        .startsWith(visitorHash(SECRET, at, 'demo', ip, '')),
+    ).toBe(false);
   });
 
   it('uses the salt of the day asked for, also after another secret or day was used in between', () => {
@@ -248,8 +296,16 @@ describe('visitor hash', () => {
 
 describe('user agent', () => {
   it.each<[string, string, Record<string, unknown>]>([
-    ['desktop Chrome', UA.chromeDesktop, { browser: 'Chrome', browser_version: '131', os: 'Windows', device_type: 'desktop', is_bot: false }],
-    ['mobile Safari', UA.safariIphone, { browser: 'Mobile Safari', browser_version: '17', os: 'iOS', os_version: '17.5', device_type: 'mobile', is_bot: false }],
+    [
+      'desktop Chrome',
+      UA.chromeDesktop,
+      { browser: 'Chrome', browser_version: '131', os: 'Windows', device_type: 'desktop', is_bot: false },
+    ],
+    [
+      'mobile Safari',
+      UA.safariIphone,
+      { browser: 'Mobile Safari', browser_version: '17', os: 'iOS', os_version: '17.5', device_type: 'mobile', is_bot: false },
+    ],
     ['iPad', UA.safariIpad, { os: 'iOS', device_type: 'tablet', is_bot: false }],
     ['Googlebot', UA.googlebot, { device_type: 'bot', is_bot: true }],
     ['Bingbot', UA.bingbot, { device_type: 'bot', is_bot: true }],
@@ -262,7 +318,12 @@ describe('user agent', () => {
 
   it('lands in the row: Googlebot -> is_bot', () => {
     expect(enriched(event(), facts({ ua: UA.googlebot }))).toMatchObject({ is_bot: true, device_type: 'bot' });
-    expect(enriched(event(), facts({ ua: UA.safariIphone }))).toMatchObject({ is_bot: false, device_type: 'mobile', browser: 'Mobile Safari', os: 'iOS' });
+    expect(enriched(event(), facts({ ua: UA.safariIphone }))).toMatchObject({
+      is_bot: false,
+      device_type: 'mobile',
+      browser: 'Mobile Safari',
+      os: 'iOS',
+    });
   });
 
   it('flags an otherwise human browser as a bot when the SDK saw navigator.webdriver', () => {

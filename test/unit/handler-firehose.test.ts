@@ -21,7 +21,10 @@ describe('sendTo', () => {
     // Assess
     const calls = firehose.commandCalls(PutRecordBatchCommand);
     expect(calls).toHaveLength(1);
-    expect(calls[0]!.args[0].input).toEqual({ DeliveryStreamName: 'clickstream-events-test', Records: [{ Data: input[0] }, { Data: input[1] }] });
+    expect(calls[0]!.args[0].input).toEqual({
+      DeliveryStreamName: 'clickstream-events-test',
+      Records: [{ Data: input[0] }, { Data: input[1] }],
+    });
     expect(out).toEqual({ failed: [], errorCodes: [] });
   });
 
@@ -49,7 +52,10 @@ describe('sendTo', () => {
     await sendTo('events-stream')(records(1), 10_000);
     await sendTo('rejects-stream')(records(1), 10_000);
     // Assess
-    expect(firehose.commandCalls(PutRecordBatchCommand).map((c) => c.args[0].input.DeliveryStreamName)).toEqual(['events-stream', 'rejects-stream']);
+    expect(firehose.commandCalls(PutRecordBatchCommand).map((c) => c.args[0].input.DeliveryStreamName)).toEqual([
+      'events-stream',
+      'rejects-stream',
+    ]);
   });
 
   it('lets a failed call throw, so the retry loop retries the whole batch', async () => {

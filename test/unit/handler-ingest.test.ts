@@ -15,7 +15,10 @@ const ENV = {
   EVENTS_STREAM_NAME: 'clickstream-test-events',
   REJECTS_STREAM_NAME: 'clickstream-test-rejects',
   VISITOR_SALT_SECRET: 'unit-test-secret-0123456789',
-  SITES: JSON.stringify({ shop: { origins: ['https://www.shop.example'], allowNoOrigin: false }, demo: { origins: ['http://localhost:*'], allowNoOrigin: true } }),
+  SITES: JSON.stringify({
+    shop: { origins: ['https://www.shop.example'], allowNoOrigin: false },
+    demo: { origins: ['http://localhost:*'], allowNoOrigin: true },
+  }),
   URL_DROP_PARAMS: 'email,token',
   URL_DROP_QUERY: 'false',
   AWS_REGION: 'eu-west-1',
@@ -55,17 +58,42 @@ const ok = (n = 1) => ({ FailedPutCount: 0, RequestResponses: Array.from({ lengt
 
 /** PutRecordBatch calls made to one stream. */
 const callsTo = (stream: string): PutRecordBatchCommandInput[] =>
-  firehose.commandCalls(PutRecordBatchCommand).map((c) => c.args[0].input).filter((i) => i.DeliveryStreamName === stream);
+  firehose
+    .commandCalls(PutRecordBatchCommand)
+    .map((c) => c.args[0].input)
+    .filter((i) => i.DeliveryStreamName === stream);
 /** The NDJSON rows a stream received, decoded from the records' bytes. */
 const rowsIn = (calls: PutRecordBatchCommandInput[]) =>
-  calls.flatMap((c) => c.Records ?? []).flatMap((r) => Buffer.from(r.Data as Uint8Array).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+  calls
+    .flatMap((c) => c.Records ?? [])
+    .flatMap((r) =>
+      Buffer.from(r.Data as Uint8Array)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
 
 beforeEach(() => {
   firehose.reset();
   firehose.on(PutRecordBatchCommand).resolves(ok());
   // The request "arrives" at the fixture's requestContext.timeEpoch. Only Date is faked: the
   // retry loop's real setTimeout still runs (with tiny waits, see below).
-  jest.useFakeTimers({ now: fixture('post-events-browser').requestContext.timeEpoch, doNotFake: ['hrtime', 'nextTick', 'performance', 'queueMicrotask', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout'] });
+  jest.useFakeTimers({
+    now: fixture('post-events-browser').requestContext.timeEpoch,
+    doNotFake: [
+      'hrtime',
+      'nextTick',
+      'performance',
+      'queueMicrotask',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+    ],
+  });
 });
 afterEach(() => {
   jest.useRealTimers();
@@ -91,26 +119,48 @@ describe('POST /v1/events from a browser', () => {
     expect(calls).toHaveLength(1);
     expect(callsTo(ENV.REJECTS_STREAM_NAME)).toHaveLength(0);
     const rows = rowsIn(calls);
-    expect(rows.map((r) => r.event_id)).toEqual(['0193f2a1-0c11-7aaa-8b01-000000000001', '0193f2a1-0c11-7aaa-8b01-000000000002', '0193f2a1-0c11-7aaa-8b01-000000000003']);
+    expect(rows.map((r) => r.event_id)).toEqual([
+      '0193f2a1-0c11-7aaa-8b01-000000000001',
+      '0193f2a1-0c11-7aaa-8b01-000000000002',
+      '0193f2a1-0c11-7aaa-8b01-000000000003',
+    ]);
     expect(rows[0]).toMatchObject({
-      type: 'page_view', site_id: 'shop', received_at: '2026-11-22T10:00:10.000Z', sent_at: '2026-11-22T10:00:09.250Z',
+      type: 'page_view',
+      site_id: 'shop',
+      received_at: '2026-11-22T10:00:10.000Z',
+      sent_at: '2026-11-22T10:00:09.250Z',
       // skew-corrected: ts + (received_at - sent_at) = 10:00:01.000 + 0.750 s
       event_time: '2026-11-22T10:00:01.750Z',
-      browser: 'Chrome', os: 'Windows', device_type: 'desktop', is_bot: false,
-      host: 'www.shop.example', path: '/lamps', utm_source: 'newsletter', utm_campaign: 'autumn', source: 'newsletter', medium: 'email',
-      referrer_type: 'email', url: 'https://www.shop.example/lamps?utm_source=newsletter&utm_medium=email&utm_campaign=autumn',
+      browser: 'Chrome',
+      os: 'Windows',
+      device_type: 'desktop',
+      is_bot: false,
+      host: 'www.shop.example',
+      path: '/lamps',
+      utm_source: 'newsletter',
+      utm_campaign: 'autumn',
+      source: 'newsletter',
+      medium: 'email',
+      referrer_type: 'email',
+      url: 'https://www.shop.example/lamps?utm_source=newsletter&utm_medium=email&utm_campaign=autumn',
       schema_version: 1,
     });
-    expect(rows[2]).toMatchObject({ type: 'custom', name: 'add_to_cart', properties: JSON.stringify({ sku: 'LMP-042', price: 49.9, currency: 'EUR', gift: false }) });
+    expect(rows[2]).toMatchObject({
+      type: 'custom',
+      name: 'add_to_cart',
+      properties: JSON.stringify({ sku: 'LMP-042', price: 49.9, currency: 'EUR', gift: false }),
+    });
     expect(rows[0]!.visitor_hash).toMatch(/^[0-9a-f]{16}$/);
     // One visitor hash per request, and neither the raw IP nor the dropped e-mail is stored
     expect(new Set(rows.map((r) => r.visitor_hash)).size).toBe(1);
-    const stored = rowsIn(calls).map((r) => JSON.stringify(r)).join('\n');
+    const stored = rowsIn(calls)
+      .map((r) => JSON.stringify(r))
+      .join('\n');
     expect(stored).not.toContain(event.requestContext.http.sourceIp);
     expect(stored).not.toContain('jane');
   });
 
-  it('sets no CORS headers of its own: API Gateway answers CORS and ignores an integration\'s', async () => {
+  it("sets no CORS headers of its own: API Gateway answers CORS and ignores an integration's", async () => {
     const res = await invoke(fixture('post-events-browser'));
     expect(Object.keys(res.headers ?? {}).filter((k) => k.toLowerCase().startsWith('access-control-'))).toEqual([]);
   });
@@ -123,7 +173,9 @@ describe('POST /v1/events from a browser', () => {
     // Assess
     expect(res.statusCode).toBe(400);
     expect(JSON.parse(res.body as string)).toEqual({ error: 'body is empty: send {"site_id", "sent_at", "events": [...]}' });
-    expect(rowsIn(callsTo(ENV.REJECTS_STREAM_NAME))).toEqual([expect.objectContaining({ event_index: -1, reason: expect.stringContaining('body is empty') })]);
+    expect(rowsIn(callsTo(ENV.REJECTS_STREAM_NAME))).toEqual([
+      expect.objectContaining({ event_index: -1, reason: expect.stringContaining('body is empty') }),
+    ]);
   });
 
   it('keeps valid events of a mixed batch and sends the rejected ones, with reasons, to the rejects stream', async () => {
@@ -161,7 +213,12 @@ describe('POST /v1/events from a browser', () => {
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(res.body as string)).toEqual({ accepted: 1, rejected: [] });
     expect(res.headers).not.toHaveProperty('access-control-allow-origin');
-    expect(rowsIn(callsTo(ENV.EVENTS_STREAM_NAME))[0]).toMatchObject({ site_id: 'demo', name: 'curl_test', is_bot: true, properties: '{"note":"Café ✓"}' });
+    expect(rowsIn(callsTo(ENV.EVENTS_STREAM_NAME))[0]).toMatchObject({
+      site_id: 'demo',
+      name: 'curl_test',
+      is_bot: true,
+      properties: '{"note":"Café ✓"}',
+    });
   });
 });
 
@@ -174,7 +231,9 @@ describe('requests the handler refuses', () => {
     expect(JSON.parse(res.body as string)).toEqual({ error: "origin https://evil.example is not allowed for site 'shop'" });
     expect(res.headers).not.toHaveProperty('access-control-allow-origin');
     expect(callsTo(ENV.EVENTS_STREAM_NAME)).toHaveLength(0);
-    expect(rowsIn(callsTo(ENV.REJECTS_STREAM_NAME))).toEqual([expect.objectContaining({ event_index: -1, site_id: 'shop', reason: "origin https://evil.example is not allowed for site 'shop'" })]);
+    expect(rowsIn(callsTo(ENV.REJECTS_STREAM_NAME))).toEqual([
+      expect.objectContaining({ event_index: -1, site_id: 'shop', reason: "origin https://evil.example is not allowed for site 'shop'" }),
+    ]);
   });
 
   it('400 for a malformed body, recorded in the rejects stream', async () => {
@@ -202,7 +261,8 @@ describe('requests the handler refuses', () => {
 describe('delivery to Firehose', () => {
   it('retries a partial FailedPutCount and then answers 200', async () => {
     // Prepare: the first call to the events stream fails its only record, the second succeeds
-    firehose.on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
+    firehose
+      .on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
       .resolvesOnce({ FailedPutCount: 1, RequestResponses: [{ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }] })
       .resolves(ok());
     // Act
@@ -218,7 +278,8 @@ describe('delivery to Firehose', () => {
   it('answers 503 with retry-after when the events cannot be stored after retries', async () => {
     // Prepare: every call fails; no jitter, so the retries do not wait
     jest.spyOn(Math, 'random').mockReturnValue(0);
-    firehose.on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
+    firehose
+      .on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
       .resolves({ FailedPutCount: 1, RequestResponses: [{ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }] });
     // Act
     const res = await invoke(fixture('post-events-browser'));
@@ -233,7 +294,9 @@ describe('delivery to Firehose', () => {
   it('answers 503 when Firehose throttles every call', async () => {
     // Prepare
     jest.spyOn(Math, 'random').mockReturnValue(0);
-    firehose.on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME }).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
+    firehose
+      .on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     // Act
     const res = await invoke(fixture('post-events-browser'));
     // Assess
@@ -243,7 +306,8 @@ describe('delivery to Firehose', () => {
   it('stops retrying when the Lambda is about to time out', async () => {
     // Prepare: 1.1 s left, of which the handler keeps 1 s to answer; waits are 49, 99, 199 ms, ...
     jest.spyOn(Math, 'random').mockReturnValue(0.999);
-    firehose.on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
+    firehose
+      .on(PutRecordBatchCommand, { DeliveryStreamName: ENV.EVENTS_STREAM_NAME })
       .resolves({ FailedPutCount: 1, RequestResponses: [{ ErrorCode: 'ServiceUnavailableException' }] });
     // Act
     const res = await invoke(fixture('post-events-browser'), context(1_100));
@@ -287,7 +351,9 @@ describe('unexpected errors and configuration', () => {
     const secret = 'connection string postgres://admin:hunter2@10.0.0.5/db';
     const fresh = coldStart({}, () => {
       jest.doMock('../../handlers/lib/useragent', () => ({
-        parseUserAgent: () => { throw new TypeError(secret); },
+        parseUserAgent: () => {
+          throw new TypeError(secret);
+        },
       }));
     });
     // Act

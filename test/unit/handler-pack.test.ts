@@ -6,7 +6,11 @@ import fc from 'fast-check';
 import { chunkBatches, FIREHOSE_LIMITS, packRecords } from '../../handlers/lib/pack';
 
 const text = (records: Buffer[]) => records.map((r) => r.toString('utf8')).join('');
-const lines = (records: Buffer[]) => text(records).split('\n').slice(0, -1).map((l) => JSON.parse(l) as unknown);
+const lines = (records: Buffer[]) =>
+  text(records)
+    .split('\n')
+    .slice(0, -1)
+    .map((l) => JSON.parse(l) as unknown);
 
 describe('packRecords', () => {
   it('quotes the Firehose quotas', () => {
@@ -52,7 +56,9 @@ describe('packRecords', () => {
   });
 
   it('throws for a row over the record limit, naming the sizes', () => {
-    expect(() => packRecords([{ a: 1 }, { big: 'x'.repeat(100) }], 50)).toThrow(new RangeError('one row is 111 bytes, over the 50-byte record limit'));
+    expect(() => packRecords([{ a: 1 }, { big: 'x'.repeat(100) }], 50)).toThrow(
+      new RangeError('one row is 111 bytes, over the 50-byte record limit'),
+    );
   });
 
   it('packs no rows into no records', () => {
@@ -65,11 +71,17 @@ describe('packRecords', () => {
       fc.property(
         // Rows with optional keys and the characters that change byte counts or need escaping
         // (multi-byte, astral, control, newline, quote); 'binary' strings and fc.dictionary are slow here.
-        fc.array(fc.record({
-          id: fc.nat(),
-          s: fc.string({ unit: fc.constantFrom('a', 'ü', '😀', '\n', '"', '\\', '\u0000', '\u2028'), maxLength: 40 }),
-          v: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 100 }), fc.integer(), fc.boolean(), fc.constant(null)),
-        }, { requiredKeys: ['id'] }), { maxLength: 60 }),
+        fc.array(
+          fc.record(
+            {
+              id: fc.nat(),
+              s: fc.string({ unit: fc.constantFrom('a', 'ü', '😀', '\n', '"', '\\', '\u0000', '\u2028'), maxLength: 40 }),
+              v: fc.oneof(fc.string({ unit: 'grapheme', maxLength: 100 }), fc.integer(), fc.boolean(), fc.constant(null)),
+            },
+            { requiredKeys: ['id'] },
+          ),
+          { maxLength: 60 },
+        ),
         fc.nat({ max: 1_500 }),
         (rows, slack) => {
           // The limit is at least the largest row (a larger row throws, tested above) plus some slack.

@@ -30,7 +30,8 @@ const ev = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   ...over,
 });
 
-const body = (events: unknown[], over: Record<string, unknown> = {}) => JSON.stringify({ site_id: 'shop', sent_at: '2026-11-22T10:00:05.000Z', events, ...over });
+const body = (events: unknown[], over: Record<string, unknown> = {}) =>
+  JSON.stringify({ site_id: 'shop', sent_at: '2026-11-22T10:00:05.000Z', events, ...over });
 
 const request = (over: Partial<RequestInput> = {}): RequestInput => ({
   body: body([ev()]),
@@ -49,7 +50,11 @@ const errorOf = (r: ReturnType<typeof processRequest>) => ('error' in r.response
 describe('processRequest: per-event results', () => {
   it('accepts a valid batch and returns enriched rows', () => {
     // Prepare
-    const events = [ev({ type: 'page_view', url: 'https://www.shop.example/?utm_source=news' }), ev(), ev({ type: 'custom', name: 'add_to_cart' })];
+    const events = [
+      ev({ type: 'page_view', url: 'https://www.shop.example/?utm_source=news' }),
+      ev(),
+      ev({ type: 'custom', name: 'add_to_cart' }),
+    ];
     // Act
     const r = processRequest(request({ body: body(events) }), config);
     // Assess
@@ -58,7 +63,14 @@ describe('processRequest: per-event results', () => {
     expect(r.rejects).toEqual([]);
     expect(r.siteId).toBe('shop');
     expect(r.events.map((e) => e.event_id)).toEqual(events.map((e) => e.event_id));
-    expect(r.events[0]).toMatchObject({ site_id: 'shop', received_at: RECEIVED.toISOString(), event_time: '2026-11-22T10:00:05.000Z', browser: 'Chrome', is_bot: false, source: 'news' });
+    expect(r.events[0]).toMatchObject({
+      site_id: 'shop',
+      received_at: RECEIVED.toISOString(),
+      event_time: '2026-11-22T10:00:05.000Z',
+      browser: 'Chrome',
+      is_bot: false,
+      source: 'news',
+    });
   });
 
   it('keeps the valid events of a mixed batch and rejects the bad ones by index and reason', () => {
@@ -90,10 +102,17 @@ describe('processRequest: per-event results', () => {
     // Act
     const r = processRequest(request({ body: body([ev(), bad]) }), config);
     // Assess
-    expect(r.rejects).toEqual([{
-      received_at: RECEIVED.toISOString(), site_id: 'shop', event_index: 1, reason: 'url is required for page_view events',
-      event_id: bad.event_id, event: JSON.stringify(bad), request_id: 'req-1',
-    }]);
+    expect(r.rejects).toEqual([
+      {
+        received_at: RECEIVED.toISOString(),
+        site_id: 'shop',
+        event_index: 1,
+        reason: 'url is required for page_view events',
+        event_id: bad.event_id,
+        event: JSON.stringify(bad),
+        request_id: 'req-1',
+      },
+    ]);
   });
 
   it('cuts the stored copy of a rejected event to 8 KiB', () => {
@@ -138,7 +157,10 @@ describe('processRequest: per-event results', () => {
     // Prepare: the whole client clock is 1 day behind
     const behind = (ms: number) => new Date(ms - 86_400_000).toISOString();
     // Act
-    const r = processRequest(request({ body: body([ev({ ts: behind(RECEIVED.getTime() - 5_000) })], { sent_at: behind(RECEIVED.getTime()) }) }), config);
+    const r = processRequest(
+      request({ body: body([ev({ ts: behind(RECEIVED.getTime() - 5_000) })], { sent_at: behind(RECEIVED.getTime()) }) }),
+      config,
+    );
     // Assess
     expect(r.response).toEqual({ accepted: 1, rejected: [] });
     expect(r.events[0]!.event_time).toBe(new Date(RECEIVED.getTime() - 5_000).toISOString());
@@ -168,7 +190,14 @@ describe('processRequest: unreadable requests', () => {
 
   it('records the unreadable request in rejects (event_index -1) so nothing is silently dropped', () => {
     const r = processRequest(request({ body: '{oops' }), config);
-    expect(r.rejects).toEqual([expect.objectContaining({ event_index: -1, event: '{oops', request_id: 'req-1', reason: expect.stringMatching(/^body is not valid JSON/) })]);
+    expect(r.rejects).toEqual([
+      expect.objectContaining({
+        event_index: -1,
+        event: '{oops',
+        request_id: 'req-1',
+        reason: expect.stringMatching(/^body is not valid JSON/),
+      }),
+    ]);
   });
 
   it(`413 for a body over ${LIMITS.maxBodyBytes} bytes`, () => {
@@ -214,12 +243,21 @@ describe('processRequest: unreadable requests', () => {
     expect(errorOf(r)).toBe(`Content-Type ${type.split(';')[0]} is not accepted: send text/plain or application/json`);
   });
 
-  it.each([['text/plain;charset=UTF-8'], ['application/json'], ['Application/JSON; charset=utf-8'], ['application/x-www-form-urlencoded'], [undefined]])('accepts Content-Type %s', (type) => {
+  it.each([
+    ['text/plain;charset=UTF-8'],
+    ['application/json'],
+    ['Application/JSON; charset=utf-8'],
+    ['application/x-www-form-urlencoded'],
+    [undefined],
+  ])('accepts Content-Type %s', (type) => {
     expect(processRequest(request({ contentType: type }), config).status).toBe(200);
   });
 
   it('decodes a base64 body (API Gateway does so for some content types)', () => {
-    const r = processRequest(request({ body: Buffer.from(body([ev({ title: 'Café ✓' })])).toString('base64'), isBase64Encoded: true }), config);
+    const r = processRequest(
+      request({ body: Buffer.from(body([ev({ title: 'Café ✓' })])).toString('base64'), isBase64Encoded: true }),
+      config,
+    );
     expect(r.response).toEqual({ accepted: 1, rejected: [] });
     expect(r.events[0]!.title).toBe('Café ✓');
   });
@@ -243,11 +281,14 @@ describe('processRequest: sites and origins', () => {
     expect(r.events).toEqual([]);
   });
 
-  it.each(['https://evil.example', 'http://www.shop.example', 'https://www.shop.example.evil.example', 'https://a.b.shop.example/'])('403 for origin %s', (origin) => {
-    const r = processRequest(request({ origin }), config);
-    expect(r.status).toBe(403);
-    expect(errorOf(r)).toBe(`origin ${origin} is not allowed for site 'shop'`);
-  });
+  it.each(['https://evil.example', 'http://www.shop.example', 'https://www.shop.example.evil.example', 'https://a.b.shop.example/'])(
+    '403 for origin %s',
+    (origin) => {
+      const r = processRequest(request({ origin }), config);
+      expect(r.status).toBe(403);
+      expect(errorOf(r)).toBe(`origin ${origin} is not allowed for site 'shop'`);
+    },
+  );
 
   it.each(['https://www.shop.example', 'https://eu.shop.example', 'HTTPS://WWW.SHOP.EXAMPLE'])('accepts origin %s', (origin) => {
     expect(processRequest(request({ origin }), config).status).toBe(200);
@@ -293,7 +334,20 @@ describe('processRequest never throws for bad input', () => {
 
   it('property: any events inside a valid envelope are accepted or rejected one by one', () => {
     // Events built from valid ones with fields replaced by arbitrary JSON values.
-    const field = fc.constantFrom('event_id', 'type', 'name', 'ts', 'anonymous_id', 'session_id', 'url', 'referrer', 'properties', 'duration_ms', 'webdriver', 'extra');
+    const field = fc.constantFrom(
+      'event_id',
+      'type',
+      'name',
+      'ts',
+      'anonymous_id',
+      'session_id',
+      'url',
+      'referrer',
+      'properties',
+      'duration_ms',
+      'webdriver',
+      'extra',
+    );
     const change = fc.option(fc.tuple(field, fc.jsonValue({ maxDepth: 2 })), { nil: undefined });
     const mutated = fc.tuple(change, change).map((changes) => ev(Object.fromEntries(changes.filter((c) => c !== undefined))));
     const seen = { accepted: 0, rejected: 0 };

@@ -11,8 +11,11 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
 Object.assign(process.env, {
-  AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
-  POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  AWS_REGION: 'eu-west-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 });
 const { handler, integrityOf } = require('../../handlers/sdk-upload') as typeof import('../../handlers/sdk-upload');
 
@@ -30,9 +33,23 @@ beforeEach(() => {
 afterEach(() => jest.restoreAllMocks());
 
 const sri = (body: string) => `sha384-${createHash('sha384').update(body, 'utf8').digest('base64')}`;
-const file = (Key: string, Body: string) => ({ Key, Body, ContentType: 'text/javascript; charset=utf-8', CacheControl: 'public, max-age=31536000, immutable', Integrity: sri(Body) });
-const files = () => [file('sdk/clickstream.0123456789abcdef.min.js', 'window.cs=1;'), file('sdk/loader.fedcba9876543210.js', '(function(){})();/* ü */')];
-const props = (f = files()) => ({ ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-dev-sdkUpload', Bucket: 'clickstream-dev-sdkbucket-abc', Prefix: 'sdk/', Files: f });
+const file = (Key: string, Body: string) => ({
+  Key,
+  Body,
+  ContentType: 'text/javascript; charset=utf-8',
+  CacheControl: 'public, max-age=31536000, immutable',
+  Integrity: sri(Body),
+});
+const files = () => [
+  file('sdk/clickstream.0123456789abcdef.min.js', 'window.cs=1;'),
+  file('sdk/loader.fedcba9876543210.js', '(function(){})();/* ü */'),
+];
+const props = (f = files()) => ({
+  ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-dev-sdkUpload',
+  Bucket: 'clickstream-dev-sdkbucket-abc',
+  Prefix: 'sdk/',
+  Files: f,
+});
 const common = () => ({
   ServiceToken: props().ServiceToken,
   ResponseURL: 'https://cloudformation-custom-resource-response-euwest1.s3.eu-west-1.amazonaws.com/x?X-Amz-Signature=abc',
@@ -42,7 +59,13 @@ const common = () => ({
   ResourceType: 'Custom::SdkUpload',
 });
 const createEvent = (p = props()) => ({ ...common(), RequestType: 'Create', ResourceProperties: p }) as CloudFormationCustomResourceEvent;
-const deleteEvent = (p = props()) => ({ ...common(), RequestType: 'Delete', PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/', ResourceProperties: p }) as CloudFormationCustomResourceEvent;
+const deleteEvent = (p = props()) =>
+  ({
+    ...common(),
+    RequestType: 'Delete',
+    PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/',
+    ResourceProperties: p,
+  }) as CloudFormationCustomResourceEvent;
 const puts = (): PutObjectCommandInput[] => s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
 
 describe('Custom::SdkUpload', () => {
@@ -53,10 +76,26 @@ describe('Custom::SdkUpload', () => {
     expect(puts().map((p) => p.Key)).toEqual(all.map((f) => f.Key));
     for (const [i, p] of puts().entries()) {
       const f = all[i];
-      expect(p).toMatchObject({ Bucket: 'clickstream-dev-sdkbucket-abc', Body: f?.Body, ContentType: 'text/javascript; charset=utf-8', CacheControl: 'public, max-age=31536000, immutable', ChecksumAlgorithm: 'SHA256' });
-      expect(p.ChecksumSHA256).toBe(createHash('sha256').update(f?.Body ?? '', 'utf8').digest('base64'));
+      expect(p).toMatchObject({
+        Bucket: 'clickstream-dev-sdkbucket-abc',
+        Body: f?.Body,
+        ContentType: 'text/javascript; charset=utf-8',
+        CacheControl: 'public, max-age=31536000, immutable',
+        ChecksumAlgorithm: 'SHA256',
+      });
+      expect(p.ChecksumSHA256).toBe(
+        createHash('sha256')
+          .update(f?.Body ?? '', 'utf8')
+          .digest('base64'),
+      );
     }
-    expect(answers).toEqual([expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/', RequestId: common().RequestId })]);
+    expect(answers).toEqual([
+      expect.objectContaining({
+        Status: 'SUCCESS',
+        PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/',
+        RequestId: common().RequestId,
+      }),
+    ]);
   });
 
   test('a file whose bytes do not match its integrity is refused before anything is uploaded (FAILED)', async () => {
@@ -86,12 +125,19 @@ describe('Custom::SdkUpload', () => {
   });
 
   test('Delete empties sdk/ page by page (so the bucket can be deleted) and answers SUCCESS', async () => {
-    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({ Contents: [{ Key: 'sdk/a.js' }, { Key: 'sdk/b.js' }], IsTruncated: true, NextContinuationToken: 't2' });
+    s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
+      Contents: [{ Key: 'sdk/a.js' }, { Key: 'sdk/b.js' }],
+      IsTruncated: true,
+      NextContinuationToken: 't2',
+    });
     s3.on(ListObjectsV2Command, { ContinuationToken: 't2' }).resolves({ Contents: [{ Key: 'sdk/c.js' }], IsTruncated: false });
     s3.on(DeleteObjectsCommand).resolves({});
     await handler(deleteEvent());
     expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix)).toEqual(['sdk/', 'sdk/']);
-    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects?.map((o) => o.Key))).toEqual([['sdk/a.js', 'sdk/b.js'], ['sdk/c.js']]);
+    expect(s3.commandCalls(DeleteObjectsCommand).map((c) => c.args[0].input.Delete?.Objects?.map((o) => o.Key))).toEqual([
+      ['sdk/a.js', 'sdk/b.js'],
+      ['sdk/c.js'],
+    ]);
     expect(answers[0]).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'sdk-upload:clickstream-dev-sdkbucket-abc/sdk/' });
   });
 

@@ -16,8 +16,17 @@ describe('UTM parameters', () => {
     const a = attribute(url, 'https://www.google.com/', keepAll);
     // Assess: UTM wins over the search referrer
     expect(a).toMatchObject({
-      utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'autumn', utm_term: 'lamp', utm_content: 'hero',
-      source: 'newsletter', medium: 'email', campaign: 'autumn', referrer_type: 'search', host: 'www.shop.example', path: '/products/lamp',
+      utm_source: 'newsletter',
+      utm_medium: 'email',
+      utm_campaign: 'autumn',
+      utm_term: 'lamp',
+      utm_content: 'hero',
+      source: 'newsletter',
+      medium: 'email',
+      campaign: 'autumn',
+      referrer_type: 'search',
+      host: 'www.shop.example',
+      path: '/products/lamp',
     });
   });
 
@@ -32,8 +41,15 @@ describe('UTM parameters', () => {
 
 describe('ad click ids', () => {
   it.each([
-    ['gclid', 'google'], ['dclid', 'google'], ['wbraid', 'google'], ['gbraid', 'google'], ['msclkid', 'bing'],
-    ['fbclid', 'facebook'], ['ttclid', 'tiktok'], ['li_fat_id', 'linkedin'], ['twclid', 'twitter'],
+    ['gclid', 'google'],
+    ['dclid', 'google'],
+    ['wbraid', 'google'],
+    ['gbraid', 'google'],
+    ['msclkid', 'bing'],
+    ['fbclid', 'facebook'],
+    ['ttclid', 'tiktok'],
+    ['li_fat_id', 'linkedin'],
+    ['twclid', 'twitter'],
   ])('%s -> source %s, medium cpc', (param, network) => {
     // Act
     const a = attribute(`${PAGE}?${param}=abc123`, 'https://www.facebook.com/', keepAll);

@@ -31,10 +31,27 @@ describe('checkEvent accepts valid events', () => {
   it.each([
     ['click', event()],
     ['page_view with url', event({ type: 'page_view', url: 'https://www.example.com/a?b=1', referrer: '', title: 'A' })],
-    ['custom with name and flat properties', event({ type: 'custom', name: 'add_to_cart', properties: { sku: 'A-1', qty: 2, gift: false, tags: ['x', 1, null] } })],
+    [
+      'custom with name and flat properties',
+      event({ type: 'custom', name: 'add_to_cart', properties: { sku: 'A-1', qty: 2, gift: false, tags: ['x', 1, null] } }),
+    ],
     ['uuid v4, upper case', event({ event_id: '9F1C2B3A-4D5E-4F60-9A7B-8C9D0E1F2A3B' })],
     ['ts with an offset and nanoseconds', event({ ts: '2026-11-22T11:00:00.123456789+01:00' })],
-    ['full optional context', event({ screen: '1920x1080', viewport: '1280x720', language: 'en-GB', timezone: 'Europe/London', sdk: 'cs/1.0.0', webdriver: false, duration_ms: 1200, scroll_depth: 80, user_id: 'u-1', element: 'buy' })],
+    [
+      'full optional context',
+      event({
+        screen: '1920x1080',
+        viewport: '1280x720',
+        language: 'en-GB',
+        timezone: 'Europe/London',
+        sdk: 'cs/1.0.0',
+        webdriver: false,
+        duration_ms: 1200,
+        scroll_depth: 80,
+        user_id: 'u-1',
+        element: 'buy',
+      }),
+    ],
   ])('%s', (_name, data) => {
     // Act
     const r = checkEvent(data);
@@ -50,9 +67,17 @@ describe('checkEvent rejects with a reason that names the field', () => {
     ['unknown type', event({ type: 'hover' }), /^type must be one of page_view, click, custom, engagement, identify$/],
     ['custom without name', event({ type: 'custom' }), /^name is required for custom events$/],
     ['page_view without url', event({ type: 'page_view' }), /^url is required for page_view events$/],
-    ['url that is not http(s)', event({ type: 'page_view', url: 'javascript:alert(1)' }), /^url has the wrong format \(expected an absolute http\(s\) URL\)$/],
+    [
+      'url that is not http(s)',
+      event({ type: 'page_view', url: 'javascript:alert(1)' }),
+      /^url has the wrong format \(expected an absolute http\(s\) URL\)$/,
+    ],
     ['over-long title', event({ title: 'x'.repeat(513) }), /^title is longer than 512 characters$/],
-    ['over-long url', event({ url: `https://e.com/${'a'.repeat(LIMITS.maxUrlLength)}` }), new RegExp(`^url is longer than ${LIMITS.maxUrlLength} characters`)],
+    [
+      'over-long url',
+      event({ url: `https://e.com/${'a'.repeat(LIMITS.maxUrlLength)}` }),
+      new RegExp(`^url is longer than ${LIMITS.maxUrlLength} characters`),
+    ],
     ['over-long property value', event({ properties: { note: 'n'.repeat(1025) } }), /^properties\.note is longer than 1024 characters/],
     ['bad uuid', event({ event_id: 'not-a-uuid' }), /^event_id has the wrong format \(expected a UUID v4 or v7\)$/],
     ['uuid of another version (v1)', event({ event_id: '0190a8b2-7c4e-1abc-8def-0123456789ab' }), /^event_id has the wrong format/],
@@ -72,7 +97,9 @@ describe('checkEvent rejects with a reason that names the field', () => {
 
   it.each(['__proto__', 'constructor', 'prototype'])('properties with a %s key (as JSON.parse makes it: an own key)', (key) => {
     // Prepare: JSON.parse creates an own "__proto__" key, unlike an object literal
-    const data = JSON.parse(`{"event_id":"0190a8b2-7c4e-7abc-8def-0123456789ab","type":"click","ts":"2026-11-22T10:00:00Z","anonymous_id":"a","session_id":"s","properties":{"${key}":{"polluted":true}}}`);
+    const data = JSON.parse(
+      `{"event_id":"0190a8b2-7c4e-7abc-8def-0123456789ab","type":"click","ts":"2026-11-22T10:00:00Z","anonymous_id":"a","session_id":"s","properties":{"${key}":{"polluted":true}}}`,
+    );
     // Act
     const reason = reasonOf(data);
     // Assess
@@ -93,7 +120,13 @@ describe('checkEvent rejects with a reason that names the field', () => {
     expect(reasonOf(event({ properties: at(LIMITS.maxPropertyKeys + 1) }))).toBe(`properties has more than ${LIMITS.maxPropertyKeys} keys`);
   });
 
-  it.each([['a string', 'click'], ['an array', [event()]], ['null', null], ['a number', 42], ['undefined', undefined]])('non-object event: %s', (_name, data) => {
+  it.each([
+    ['a string', 'click'],
+    ['an array', [event()]],
+    ['null', null],
+    ['a number', 42],
+    ['undefined', undefined],
+  ])('non-object event: %s', (_name, data) => {
     expect(reasonOf(data)).toBe('event must be a JSON object');
   });
 
@@ -110,7 +143,12 @@ describe('checkEvent rejects with a reason that names the field', () => {
 });
 
 describe('checkEnvelope', () => {
-  const body = (over: Record<string, unknown> = {}) => ({ site_id: 'demo', sent_at: '2026-11-22T10:00:05.120Z', events: [event()], ...over });
+  const body = (over: Record<string, unknown> = {}) => ({
+    site_id: 'demo',
+    sent_at: '2026-11-22T10:00:05.120Z',
+    events: [event()],
+    ...over,
+  });
 
   it('accepts a well-formed envelope without checking the fields of its events', () => {
     // The events are checked one by one later, so one bad event must not fail the envelope.
@@ -123,7 +161,11 @@ describe('checkEnvelope', () => {
     ['site_id with upper case', body({ site_id: 'Demo' }), /^site_id has the wrong format/],
     ['sent_at not ISO', body({ sent_at: 'now' }), /^sent_at has the wrong format/],
     ['no events', body({ events: [] }), /^events is empty: send at least one event$/],
-    ['too many events', body({ events: Array.from({ length: LIMITS.maxEvents + 1 }, () => ({})) }), new RegExp(`^too many events: at most ${LIMITS.maxEvents} per request$`)],
+    [
+      'too many events',
+      body({ events: Array.from({ length: LIMITS.maxEvents + 1 }, () => ({})) }),
+      new RegExp(`^too many events: at most ${LIMITS.maxEvents} per request$`),
+    ],
     ['events not an array', body({ events: {} }), /^events must be array$/],
     ['extra top-level field', body({ debug: true }), /^debug is not a field of wire contract v1$/],
   ])('rejects %s', (_name, data, expected) => {

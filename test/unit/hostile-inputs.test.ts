@@ -26,8 +26,14 @@ function expectPrototypeUntouched(): void {
 
 function inputOf(c: Case): RequestInput {
   return {
-    body: c.body, isBase64Encoded: c.base64, contentType: c.contentType ?? 'text/plain', userAgent: c.userAgent ?? CHROME,
-    sourceIp: SOURCE_IP, origin: c.origin, requestId: 'req-hostile', receivedAt: NOW,
+    body: c.body,
+    isBase64Encoded: c.base64,
+    contentType: c.contentType ?? 'text/plain',
+    userAgent: c.userAgent ?? CHROME,
+    sourceIp: SOURCE_IP,
+    origin: c.origin,
+    requestId: 'req-hostile',
+    receivedAt: NOW,
   };
 }
 
@@ -61,9 +67,17 @@ describe('hostile inputs through the Lambda handler (Firehose mocked at the SDK 
   beforeAll(async () => {
     // handlers/ingest.ts reads its configuration at import (cold start): set it first.
     Object.assign(process.env, {
-      VISITOR_SALT_SECRET: SALT, SITES, EVENTS_STREAM_NAME: 'events-stream', REJECTS_STREAM_NAME: 'rejects-stream',
-      AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test',
-      POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_METRICS_NAMESPACE: 'Test', POWERTOOLS_DEV: 'false',
+      VISITOR_SALT_SECRET: SALT,
+      SITES,
+      EVENTS_STREAM_NAME: 'events-stream',
+      REJECTS_STREAM_NAME: 'rejects-stream',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_METRICS_NAMESPACE: 'Test',
+      POWERTOOLS_DEV: 'false',
     });
     ({ handler } = (await import('../../handlers/ingest')) as unknown as { handler: typeof handler });
   });
@@ -71,7 +85,13 @@ describe('hostile inputs through the Lambda handler (Firehose mocked at the SDK 
     firehose.reset();
     for (const k of Object.keys(put)) delete put[k];
     firehose.on(PutRecordBatchCommand).callsFake((input: { DeliveryStreamName: string; Records: { Data: Uint8Array }[] }) => {
-      const rows = input.Records.flatMap((r) => Buffer.from(r.Data).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+      const rows = input.Records.flatMap((r) =>
+        Buffer.from(r.Data)
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      );
       put[input.DeliveryStreamName] = [...(put[input.DeliveryStreamName] ?? []), ...rows];
       return { FailedPutCount: 0, Encrypted: false, RequestResponses: input.Records.map((_, i) => ({ RecordId: `r${i}` })) };
     });
@@ -84,16 +104,29 @@ describe('hostile inputs through the Lambda handler (Firehose mocked at the SDK 
 
   const context = { functionName: 'ingest', awsRequestId: 'req-hostile', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
   const apiEvent = (c: Case): HttpApiEvent => ({
-    version: '2.0', routeKey: 'POST /v1/events', rawPath: '/v1/events', rawQueryString: '',
+    version: '2.0',
+    routeKey: 'POST /v1/events',
+    rawPath: '/v1/events',
+    rawQueryString: '',
     headers: {
-      'content-type': c.contentType ?? 'text/plain', 'user-agent': c.userAgent ?? CHROME, ...(c.origin !== undefined ? { origin: c.origin } : {}),
+      'content-type': c.contentType ?? 'text/plain',
+      'user-agent': c.userAgent ?? CHROME,
+      ...(c.origin !== undefined ? { origin: c.origin } : {}),
     },
     requestContext: {
-      accountId: '123456789012', apiId: 'api', domainName: 'api.example', domainPrefix: 'api', requestId: 'req-hostile', routeKey: 'POST /v1/events',
-      stage: '$default', time: NOW.toUTCString(), timeEpoch: NOW.getTime(),
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example',
+      domainPrefix: 'api',
+      requestId: 'req-hostile',
+      routeKey: 'POST /v1/events',
+      stage: '$default',
+      time: NOW.toUTCString(),
+      timeEpoch: NOW.getTime(),
       http: { method: 'POST', path: '/v1/events', protocol: 'HTTP/1.1', sourceIp: SOURCE_IP, userAgent: c.userAgent ?? CHROME },
     },
-    body: c.body, isBase64Encoded: c.base64 ?? false,
+    body: c.body,
+    isBase64Encoded: c.base64 ?? false,
   });
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {

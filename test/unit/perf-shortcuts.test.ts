@@ -65,8 +65,31 @@ describe('attributeCached', () => {
   const dropAll: UrlPrivacy = { dropQueryParams: new Set(), dropQueryString: true };
 
   // URLs built from pieces that change attribution, plus the separator characters a cache key could confuse.
-  const piece = fc.constantFrom('', 'www.', 'google.', 'mail.', 'shop.example', 'x.com', '/p', '?', '&', '=', 'utm_source', 'utm_medium',
-    'gclid', 'email', 'token', 'a@b.c', '#h', '\n', ':', '1', '%20', 'ü', ' ');
+  const piece = fc.constantFrom(
+    '',
+    'www.',
+    'google.',
+    'mail.',
+    'shop.example',
+    'x.com',
+    '/p',
+    '?',
+    '&',
+    '=',
+    'utm_source',
+    'utm_medium',
+    'gclid',
+    'email',
+    'token',
+    'a@b.c',
+    '#h',
+    '\n',
+    ':',
+    '1',
+    '%20',
+    'ü',
+    ' ',
+  );
   const rawUrl = fc.oneof(
     fc.constant(undefined),
     fc.constant(''),
@@ -75,10 +98,13 @@ describe('attributeCached', () => {
 
   it('property: deep-equals attribute() for every url, referrer and privacy setting, hit or miss', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(rawUrl, rawUrl, fc.constantFrom(keepAll, dropSome, dropAll)), { minLength: 1, maxLength: 30 }), (calls) => {
-        // Each call is made twice so the second one is answered from the cache.
-        for (const [u, r, p] of [...calls, ...calls]) expect(attributeCached(u, r, p)).toEqual(attribute(u, r, p));
-      }),
+      fc.property(
+        fc.array(fc.tuple(rawUrl, rawUrl, fc.constantFrom(keepAll, dropSome, dropAll)), { minLength: 1, maxLength: 30 }),
+        (calls) => {
+          // Each call is made twice so the second one is answered from the cache.
+          for (const [u, r, p] of [...calls, ...calls]) expect(attributeCached(u, r, p)).toEqual(attribute(u, r, p));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -86,8 +112,10 @@ describe('attributeCached', () => {
   it('keeps pairs apart whose url and referrer run together into the same text', () => {
     // Prepare: pairs a key of plain concatenation, or of url + newline + referrer, would confuse
     const pairs: [string, string | undefined][] = [
-      ['https://a.example/', 'https://b.example/'], ['https://a.example/https://b.example/', undefined],
-      ['https://a.example/\nx', 'https://b.example/'], ['https://a.example/', 'x\nhttps://b.example/'],
+      ['https://a.example/', 'https://b.example/'],
+      ['https://a.example/https://b.example/', undefined],
+      ['https://a.example/\nx', 'https://b.example/'],
+      ['https://a.example/', 'x\nhttps://b.example/'],
     ];
     // Act + Assess: each answer is the uncached one, whatever was cached before it
     for (const [u, r] of pairs) expect(attributeCached(u, r, keepAll)).toEqual(attribute(u, r, keepAll));
@@ -103,10 +131,12 @@ describe('attributeCached', () => {
     expect(filtered.url).toBe('https://shop.example/p?utm_source=x');
   });
 
-  it('returns a frozen result, so one event cannot change another event\'s attribution', () => {
+  it("returns a frozen result, so one event cannot change another event's attribution", () => {
     const a = attributeCached('https://shop.example/?utm_source=x', undefined, keepAll);
     expect(Object.isFrozen(a)).toBe(true);
-    expect(() => { (a as { source: string }).source = 'changed'; }).toThrow(TypeError);
+    expect(() => {
+      (a as { source: string }).source = 'changed';
+    }).toThrow(TypeError);
   });
 
   it('holds at most ATTRIBUTION_CACHE_LIMIT entries, evicting the oldest first', () => {
@@ -168,11 +198,15 @@ describe('dailySalt', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(Date.UTC(2026, 10, 22), 0),
-        fc.array(fc.tuple(fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }), fc.constantFrom('s1', 's2', '')), { minLength: 1, maxLength: 20 }),
-        (midnight, calls) => calls.every(([offset, secret]) => {
-          const at = new Date(midnight + offset);
-          return dailySalt(secret, at) === createHmac('sha256', secret).update(at.toISOString().slice(0, 10)).digest('hex');
+        fc.array(fc.tuple(fc.integer({ min: -3 * 86_400_000, max: 3 * 86_400_000 }), fc.constantFrom('s1', 's2', '')), {
+          minLength: 1,
+          maxLength: 20,
         }),
+        (midnight, calls) =>
+          calls.every(([offset, secret]) => {
+            const at = new Date(midnight + offset);
+            return dailySalt(secret, at) === createHmac('sha256', secret).update(at.toISOString().slice(0, 10)).digest('hex');
+          }),
       ),
       { numRuns: 200 },
     );
@@ -187,57 +221,126 @@ describe('dailySalt', () => {
 describe('enrichLine', () => {
   const receivedAtMs = Date.UTC(2026, 10, 22, 10);
   const facts = (): RequestFacts => ({
-    siteId: 'demo', sentAt: '2026-11-22T09:59:59.000Z', skewMs: 1_000, receivedAtMs, receivedAtIso: new Date(receivedAtMs).toISOString(),
-    ua: parseUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1'),
+    siteId: 'demo',
+    sentAt: '2026-11-22T09:59:59.000Z',
+    skewMs: 1_000,
+    receivedAtMs,
+    receivedAtIso: new Date(receivedAtMs).toISOString(),
+    ua: parseUserAgent(
+      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
+    ),
     visitorHash: '0123456789abcdef',
   });
   /** The row as one object through JSON.stringify: what enrichLine wrote before it wrote JSON itself. */
   function reference(ev: ClickstreamEvent, f: RequestFacts, config: ReturnType<typeof configFromEnv>, userId: string | undefined): string {
     const attribution = attribute(ev.url, ev.referrer, config);
     // The layers in bots.ts's order; only the User-Agent, the webdriver hint and the referrer vary here.
-    const reason = f.ua.bot_reason ?? (ev.webdriver === true ? 'webdriver' : f.datacenter ? 'datacenter_ip' : isReferrerSpam(attribution.referrer_host) ? 'referrer_spam' : f.behaviour ? 'behaviour' : undefined);
+    const reason =
+      f.ua.bot_reason ??
+      (ev.webdriver === true
+        ? 'webdriver'
+        : f.datacenter
+          ? 'datacenter_ip'
+          : isReferrerSpam(attribution.referrer_host)
+            ? 'referrer_spam'
+            : f.behaviour
+              ? 'behaviour'
+              : undefined);
     return JSON.stringify({
-      event_id: ev.event_id.toLowerCase(), type: ev.type, name: ev.name, event_time: new Date(Date.parse(ev.ts) + f.skewMs).toISOString(), ts: ev.ts,
-      anonymous_id: ev.anonymous_id, session_id: ev.session_id, user_id: userId, title: ev.title, element: ev.element,
-      duration_ms: ev.duration_ms, scroll_depth: ev.scroll_depth, properties: ev.properties === undefined ? undefined : JSON.stringify(ev.properties),
-      screen: ev.screen, viewport: ev.viewport, language: ev.language, timezone: ev.timezone, sdk: ev.sdk,
+      event_id: ev.event_id.toLowerCase(),
+      type: ev.type,
+      name: ev.name,
+      event_time: new Date(Date.parse(ev.ts) + f.skewMs).toISOString(),
+      ts: ev.ts,
+      anonymous_id: ev.anonymous_id,
+      session_id: ev.session_id,
+      user_id: userId,
+      title: ev.title,
+      element: ev.element,
+      duration_ms: ev.duration_ms,
+      scroll_depth: ev.scroll_depth,
+      properties: ev.properties === undefined ? undefined : JSON.stringify(ev.properties),
+      screen: ev.screen,
+      viewport: ev.viewport,
+      language: ev.language,
+      timezone: ev.timezone,
+      sdk: ev.sdk,
       ...attribution,
-      site_id: f.siteId, sent_at: f.sentAt, received_at: f.receivedAtIso, browser: f.ua.browser, browser_version: f.ua.browser_version,
-      os: f.ua.os, os_version: f.ua.os_version, device_type: reason ? 'bot' : f.ua.device_type, is_bot: reason !== undefined, bot_reason: reason,
-      visitor_hash: f.visitorHash, schema_version: 1,
+      site_id: f.siteId,
+      sent_at: f.sentAt,
+      received_at: f.receivedAtIso,
+      browser: f.ua.browser,
+      browser_version: f.ua.browser_version,
+      os: f.ua.os,
+      os_version: f.ua.os_version,
+      device_type: reason ? 'bot' : f.ua.device_type,
+      is_bot: reason !== undefined,
+      bot_reason: reason,
+      visitor_hash: f.visitorHash,
+      schema_version: 1,
     });
   }
   // Text with what JSON escapes: quotes, backslashes, control characters, lone surrogates, U+2028.
-  const text = (maxLength: number) => fc.option(fc.oneof(
-    fc.string({ unit: 'binary', maxLength }),
-    fc.string({ unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u2028', '\ud800', '\udfff', 'é', '😀', 'a', '<'), maxLength: Math.min(maxLength, 30) }),
-  ), { nil: undefined });
-  const size = fc.option(fc.tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 99_999 })).map(([w, h]) => `${w}x${h}`), { nil: undefined });
-  const scalarValue = fc.oneof(fc.string({ unit: 'binary', maxLength: 20 }), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
-  const arbEvent = fc.record({
-    event_id: fc.tuple(fc.uuid({ version: [4, 7] }), fc.boolean()).map(([u, upper]) => (upper ? u.toUpperCase() : u)),
-    type: fc.constantFrom(...EVENT_TYPES),
-    name: fc.option(fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }), { nil: undefined }),
-    // Within the accepted window (30 days back, 5 minutes ahead), in the forms the schema allows.
-    ts: fc.tuple(fc.integer({ min: receivedAtMs - 29 * 86_400_000, max: receivedAtMs + 60_000 }), fc.constantFrom('Z', '+02:00', '-05:30')).map(([ms, zone]) =>
-      (zone === 'Z' ? new Date(ms).toISOString() : `${new Date(ms - (zone === '+02:00' ? -7_200_000 : 19_800_000)).toISOString().slice(0, 23)}${zone}`)),
-    anonymous_id: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
-    session_id: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
-    user_id: text(256),
-    url: fc.option(fc.webUrl({ withQueryParameters: true, withFragments: true }), { nil: undefined }),
-    referrer: text(200),
-    title: text(512),
-    element: text(256),
-    duration_ms: fc.option(fc.integer({ min: 0, max: 86_400_000 }), { nil: undefined }),
-    scroll_depth: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
-    properties: fc.option(fc.dictionary(fc.stringMatching(/^[A-Za-z_$][A-Za-z0-9_$.:-]{0,10}$/), fc.oneof(scalarValue, fc.array(scalarValue, { maxLength: 3 })), { maxKeys: 5 }), { nil: undefined }),
-    screen: size,
-    viewport: size,
-    language: text(35),
-    timezone: text(64),
-    sdk: text(64),
-    webdriver: fc.option(fc.boolean(), { nil: undefined }),
-  }, { requiredKeys: ['event_id', 'type', 'ts', 'anonymous_id', 'session_id'] });
+  const text = (maxLength: number) =>
+    fc.option(
+      fc.oneof(
+        fc.string({ unit: 'binary', maxLength }),
+        fc.string({
+          unit: fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u2028', '\ud800', '\udfff', 'é', '😀', 'a', '<'),
+          maxLength: Math.min(maxLength, 30),
+        }),
+      ),
+      { nil: undefined },
+    );
+  const size = fc.option(
+    fc.tuple(fc.integer({ min: 0, max: 99_999 }), fc.integer({ min: 0, max: 99_999 })).map(([w, h]) => `${w}x${h}`),
+    { nil: undefined },
+  );
+  const scalarValue = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.constant(null),
+  );
+  const arbEvent = fc.record(
+    {
+      event_id: fc.tuple(fc.uuid({ version: [4, 7] }), fc.boolean()).map(([u, upper]) => (upper ? u.toUpperCase() : u)),
+      type: fc.constantFrom(...EVENT_TYPES),
+      name: fc.option(fc.string({ unit: 'binary', minLength: 1, maxLength: 100 }), { nil: undefined }),
+      // Within the accepted window (30 days back, 5 minutes ahead), in the forms the schema allows.
+      ts: fc
+        .tuple(fc.integer({ min: receivedAtMs - 29 * 86_400_000, max: receivedAtMs + 60_000 }), fc.constantFrom('Z', '+02:00', '-05:30'))
+        .map(([ms, zone]) =>
+          zone === 'Z'
+            ? new Date(ms).toISOString()
+            : `${new Date(ms - (zone === '+02:00' ? -7_200_000 : 19_800_000)).toISOString().slice(0, 23)}${zone}`,
+        ),
+      anonymous_id: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+      session_id: fc.string({ unit: 'binary', minLength: 1, maxLength: 64 }),
+      user_id: text(256),
+      url: fc.option(fc.webUrl({ withQueryParameters: true, withFragments: true }), { nil: undefined }),
+      referrer: text(200),
+      title: text(512),
+      element: text(256),
+      duration_ms: fc.option(fc.integer({ min: 0, max: 86_400_000 }), { nil: undefined }),
+      scroll_depth: fc.option(fc.integer({ min: 0, max: 100 }), { nil: undefined }),
+      properties: fc.option(
+        fc.dictionary(
+          fc.stringMatching(/^[A-Za-z_$][A-Za-z0-9_$.:-]{0,10}$/),
+          fc.oneof(scalarValue, fc.array(scalarValue, { maxLength: 3 })),
+          { maxKeys: 5 },
+        ),
+        { nil: undefined },
+      ),
+      screen: size,
+      viewport: size,
+      language: text(35),
+      timezone: text(64),
+      sdk: text(64),
+      webdriver: fc.option(fc.boolean(), { nil: undefined }),
+    },
+    { requiredKeys: ['event_id', 'type', 'ts', 'anonymous_id', 'session_id'] },
+  );
 
   it('property: writes exactly the JSON that JSON.stringify makes of the same row, for any event checkEvent passes', () => {
     for (const hashUserId of [false, true]) {
@@ -252,7 +355,10 @@ describe('enrichLine', () => {
           // Every generated event is inside the time window with small properties: enrichLine must keep it.
           if (!r.ok) throw new Error(`enrichLine rejected a valid event: ${r.reason}`);
           // The documented keyed hash (docs/security.md), not userIdHash itself.
-          const userId = c.value.user_id && hashUserId ? createHmac('sha256', config.saltSecret).update(`user_id|${c.value.user_id}`).digest('hex').slice(0, 32) : c.value.user_id;
+          const userId =
+            c.value.user_id && hashUserId
+              ? createHmac('sha256', config.saltSecret).update(`user_id|${c.value.user_id}`).digest('hex').slice(0, 32)
+              : c.value.user_id;
           expect(r.line).toBe(reference(c.value, f, config, userId));
           compared++;
           return true;

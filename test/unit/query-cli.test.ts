@@ -35,7 +35,12 @@ describe('npm run query', () => {
   it('lists every query with its one-line description', async () => {
     const r = await cli(['--list']);
     expect(r.code).toBe(0);
-    expect(r.out.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(queryNames());
+    expect(
+      r.out
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(queryNames());
     expect(r.out).toMatch(/^element_clicks +Which elements \(menu items, buttons, links\) are clicked/m);
   });
 
@@ -67,7 +72,10 @@ describe('npm run query', () => {
     const none = await cli(['funnel', '--from', '2026-11-08', '--to', '2026-11-10'], { LOCAL_DATA_DIR: dataDir });
     expect(none.code).toBe(2);
     expect(none.err).toContain('funnel needs 1 to 4 --step values');
-    const five = await cli(['funnel', '--from', '2026-11-08', '--to', '2026-11-10', ...['/', '/a', '/b', '/c', '/d'].flatMap((s) => ['--step', s])], { LOCAL_DATA_DIR: dataDir });
+    const five = await cli(
+      ['funnel', '--from', '2026-11-08', '--to', '2026-11-10', ...['/', '/a', '/b', '/c', '/d'].flatMap((s) => ['--step', s])],
+      { LOCAL_DATA_DIR: dataDir },
+    );
     expect(five.code).toBe(2);
     expect(five.err).toContain('at most 4 --step values');
   });
@@ -87,7 +95,10 @@ describe('npm run query', () => {
     expect(rows.map((r) => r.dt)).toEqual(['2026-11-08', '2026-11-09', '2026-11-10']);
     expect(Object.keys(rows[0]!)).toEqual(['dt', 'visitors', 'sessions', 'page_views']);
     const csv = await cli([...args, '--format', 'csv'], { LOCAL_DATA_DIR: dataDir });
-    expect(csv.out.trim().split('\n')).toEqual(['dt,visitors,sessions,page_views', ...rows.map((r) => `${r.dt},${r.visitors},${r.sessions},${r.page_views}`)]);
+    expect(csv.out.trim().split('\n')).toEqual([
+      'dt,visitors,sessions,page_views',
+      ...rows.map((r) => `${r.dt},${r.visitors},${r.sessions},${r.page_views}`),
+    ]);
     const table = await cli(args, { LOCAL_DATA_DIR: dataDir });
     expect(table.out).toContain('│ dt ');
     expect(table.out).toContain(`│ ${rows[0]!.dt} │`);
@@ -101,7 +112,9 @@ describe('npm run query', () => {
       // Prepare: a site visited only by crawlers and headless browsers, as a newcomer testing with curl or Chromium.
       botsOnly = mkdtempSync(join(tmpdir(), 'cs-query-bots-'));
       const sim = simulate({ ...DEFAULT_OPTIONS, visitors: 30, days: 3, end: '2026-11-10', seed: 5, botShare: 1 }, botsOnly);
-      truthBots = canonical(sim.truthInput, true).filter((x) => x.date >= '2026-11-08' && x.date <= '2026-11-10' && sim.truthInput.botVisitors.has(x.e.anonymous_id)).length;
+      truthBots = canonical(sim.truthInput, true).filter(
+        (x) => x.date >= '2026-11-08' && x.date <= '2026-11-10' && sim.truthInput.botVisitors.has(x.e.anonymous_id),
+      ).length;
     });
     afterAll(() => rmSync(botsOnly, { recursive: true, force: true }));
     const range = ['--from', '2026-11-08', '--to', '2026-11-10'];
@@ -111,11 +124,15 @@ describe('npm run query', () => {
       expect(r.code).toBe(0);
       expect(truthBots).toBeGreaterThan(20);
       expect(r.out).toContain('(0 rows)\n');
-      expect(r.out).toContain(`(bots excluded: ${truthBots} events (${truthBots} page_view) from crawlers, headless browsers and automation; data_quality counts them per day)`);
+      expect(r.out).toContain(
+        `(bots excluded: ${truthBots} events (${truthBots} page_view) from crawlers, headless browsers and automation; data_quality counts them per day)`,
+      );
     });
 
-    it('matching data_quality\'s bots column over the same days (what an Athena console user sums)', async () => {
-      const dq = JSON.parse((await cli(['data_quality', ...range, '--format', 'json'], { LOCAL_DATA_DIR: dataDir })).out) as { bots: number }[];
+    it("matching data_quality's bots column over the same days (what an Athena console user sums)", async () => {
+      const dq = JSON.parse((await cli(['data_quality', ...range, '--format', 'json'], { LOCAL_DATA_DIR: dataDir })).out) as {
+        bots: number;
+      }[];
       const perDay = dq.reduce((a, d) => a + d.bots, 0);
       expect(perDay).toBeGreaterThan(0);
       const r = await cli(['devices', ...range], { LOCAL_DATA_DIR: dataDir });
@@ -143,7 +160,19 @@ describe('npm run query', () => {
   });
 
   it('exits non-zero from the real command line', () => {
-    const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), join(ROOT, 'local/query.ts'), 'no_such_query', '--from', '2026-11-01', '--to', '2026-11-02'], { encoding: 'utf8', timeout: 30_000 });
+    const r = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        join(ROOT, 'local/query.ts'),
+        'no_such_query',
+        '--from',
+        '2026-11-01',
+        '--to',
+        '2026-11-02',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("unknown query 'no_such_query'");
   });

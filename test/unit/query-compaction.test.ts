@@ -9,8 +9,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'node-sql-parser';
 import {
-  athenaCreateTable, athenaMerge, athenaStateMerge, ATHENA_TABLES, COMPACTED_TABLES, CompactionSqlError, COPY_COLUMNS, NOTHING_COMPACTED, RAW_EVENT_COLUMNS,
-  readCompactionSql, renderTokens, SEAM_TOKENS, stateMachineDefinition, statesFormat, STATE_TABLE, tokensOf, WORKGROUP,
+  athenaCreateTable,
+  athenaMerge,
+  athenaStateMerge,
+  ATHENA_TABLES,
+  COMPACTED_TABLES,
+  CompactionSqlError,
+  COPY_COLUMNS,
+  NOTHING_COMPACTED,
+  RAW_EVENT_COLUMNS,
+  readCompactionSql,
+  renderTokens,
+  SEAM_TOKENS,
+  stateMachineDefinition,
+  statesFormat,
+  STATE_TABLE,
+  tokensOf,
+  WORKGROUP,
 } from '../../local/athena-local/compaction';
 import { openLocalAthena, viewFiles, type LocalAthena } from '../../local/athena-local/duckdb';
 import { DEFAULT_OPTIONS } from '../../local/simulator/generate';
@@ -19,7 +34,13 @@ import { simulate } from '../../local/simulator/index';
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless resolver
 const { viewStatements } = require('../../scripts/cfn-athena.js') as { viewStatements: () => { Name: string; Sql: string }[] };
 
-type State = Record<string, unknown> & { Type: string; Resource?: string; Parameters?: Record<string, string>; Next?: string; End?: boolean };
+type State = Record<string, unknown> & {
+  Type: string;
+  Resource?: string;
+  Parameters?: Record<string, string>;
+  Next?: string;
+  End?: boolean;
+};
 
 /** Evaluates States.Format the way Step Functions does: unescape the literal, fill each {} in order. */
 function evalStatesFormat(expr: string, input: Record<string, string>): string {
@@ -59,7 +80,9 @@ describe('compaction SQL', () => {
   it('events_copies reads every copy column on its compacted side, and counts each raw row as one copy', () => {
     const sql = readFileSync(viewFiles().find((f) => f.endsWith('events_copies.sql'))!, 'utf8').replace(/--[^\n]*/g, '');
     for (const c of COPY_COLUMNS) expect(sql).toContain(`c.${c.name}`);
-    expect(sql).toMatch(/CAST\(1 AS BIGINT\) AS copies, e\.is_bot, e\.bot_reason, e\.type, e\.visitor_hash,\s+e\.event_time, e\.received_at\s+FROM events e/);
+    expect(sql).toMatch(
+      /CAST\(1 AS BIGINT\) AS copies, e\.is_bot, e\.bot_reason, e\.type, e\.visitor_hash,\s+e\.event_time, e\.received_at\s+FROM events e/,
+    );
   });
 
   it('the views and sources parse as Trino SQL once filled', () => {
@@ -69,7 +92,11 @@ describe('compaction SQL', () => {
       expect(() => parser.astify(sql, { database: 'trino' })).not.toThrow();
     }
     for (const t of COMPACTED_TABLES) {
-      expect(() => parser.astify(renderTokens(readCompactionSql(t.source), { dt: '2026-11-05', cutoff: '2026-11-06T01:15:00.000Z' }), { database: 'trino' })).not.toThrow();
+      expect(() =>
+        parser.astify(renderTokens(readCompactionSql(t.source), { dt: '2026-11-05', cutoff: '2026-11-06T01:15:00.000Z' }), {
+          database: 'trino',
+        }),
+      ).not.toThrow();
     }
   });
 
@@ -88,7 +115,9 @@ describe('compaction SQL', () => {
     expect(events).toContain("ON t.dt = '{{dt}}' AND t.dt IS NOT DISTINCT FROM s.dt AND t.event_id IS NOT DISTINCT FROM s.event_id");
     // A kept row never changes; only its copy counts do, and only where a re-run counted more.
     expect(events).toContain(`WHEN MATCHED AND (t.copies IS DISTINCT FROM s.copies OR t.copies_is_bot IS DISTINCT FROM s.copies_is_bot`);
-    expect(events).toMatch(/THEN UPDATE SET copies = s\.copies, copies_is_bot = s\.copies_is_bot, [^W]*copies_event_time = s\.copies_event_time WHEN NOT MATCHED/);
+    expect(events).toMatch(
+      /THEN UPDATE SET copies = s\.copies, copies_is_bot = s\.copies_is_bot, [^W]*copies_event_time = s\.copies_event_time WHEN NOT MATCHED/,
+    );
     expect(events).not.toMatch(/UPDATE SET[^W]*\b(event_id|received_at|url) = /);
     const sessions = athenaMerge(COMPACTED_TABLES[1]!);
     expect(sessions).toContain('WHEN MATCHED THEN UPDATE SET anonymous_id = s.anonymous_id');
@@ -119,7 +148,9 @@ describe('the tables hold what their SELECTs give', () => {
   });
 
   it.each(COMPACTED_TABLES.map((t) => [t.name, t] as const))('%s', async (_, t) => {
-    const r = await db.run(`DESCRIBE ${renderTokens(readCompactionSql(t.source), { dt: '2026-11-15', cutoff: '2026-11-16T01:15:00.000Z' })}`);
+    const r = await db.run(
+      `DESCRIBE ${renderTokens(readCompactionSql(t.source), { dt: '2026-11-15', cutoff: '2026-11-16T01:15:00.000Z' })}`,
+    );
     const got = r.rows.map((row) => [String(row[0]), String(row[1])]);
     // events.sql adds copy_no (dropped by the MERGE's column list and by the local COPY).
     expect(got.filter(([n]) => n !== 'copy_no')).toEqual(t.columns.map((c) => [c.name, c.duck]));
@@ -127,14 +158,20 @@ describe('the tables hold what their SELECTs give', () => {
 });
 
 describe('the deployed state machine', () => {
-  const def = stateMachineDefinition({ days: 3, marginMinutes: 15 }, viewStatements()) as { StartAt: string; States: Record<string, State> };
+  const def = stateMachineDefinition({ days: 3, marginMinutes: 15 }, viewStatements()) as {
+    StartAt: string;
+    States: Record<string, State>;
+  };
   const days = def.States.Days as State & { ItemProcessor: { StartAt: string; States: Record<string, State> }; MaxConcurrency: number };
   const tasks = [...Object.values(def.States), ...Object.values(days.ItemProcessor.States)].filter((s) => s.Type === 'Task');
 
-  it('runs every statement through the Athena integration in the stack\'s workgroup, retried, with no Lambda', () => {
+  it("runs every statement through the Athena integration in the stack's workgroup, retried, with no Lambda", () => {
     const athena = tasks.filter((s) => s.Resource === 'arn:aws:states:::athena:startQueryExecution.sync');
     expect(athena.length).toBe(tasks.length - 2);
-    expect(tasks.filter((s) => s.Resource !== athena[0]!.Resource).map((s) => s.Resource)).toEqual(['arn:aws:states:::athena:getQueryResults', 'arn:aws:states:::athena:getQueryResults']);
+    expect(tasks.filter((s) => s.Resource !== athena[0]!.Resource).map((s) => s.Resource)).toEqual([
+      'arn:aws:states:::athena:getQueryResults',
+      'arn:aws:states:::athena:getQueryResults',
+    ]);
     for (const s of athena) expect(s.Parameters?.WorkGroup).toBe(WORKGROUP);
     for (const s of tasks) expect(s.Retry).toBeDefined();
     expect(JSON.stringify(def)).not.toContain('lambda');
@@ -148,7 +185,7 @@ describe('the deployed state machine', () => {
     const holds = (r: Rule, input: Record<string, unknown>): boolean => {
       if (r.And) return r.And.every((x) => holds(x, input));
       const key = r.Variable!.replace(/^\$\./, '');
-      if (r.IsPresent !== undefined) return (key in input) === r.IsPresent;
+      if (r.IsPresent !== undefined) return key in input === r.IsPresent;
       return input[key] === r.BooleanEquals;
     };
     const next = (input: Record<string, unknown>) => start.Choices.find((r) => holds(r, input))?.Next ?? start.Default;
@@ -160,8 +197,10 @@ describe('the deployed state machine', () => {
     expect(next({ seamOnly: 'true' })).toBe('Plan');
   });
 
-  it('re-processes the last N closed days by Athena\'s clock, one day at a time, the state row last', () => {
-    expect(def.States.Plan!.Parameters!.QueryString).toContain("sequence(current_date - INTERVAL '3' DAY, current_date - INTERVAL '1' DAY)");
+  it("re-processes the last N closed days by Athena's clock, one day at a time, the state row last", () => {
+    expect(def.States.Plan!.Parameters!.QueryString).toContain(
+      "sequence(current_date - INTERVAL '3' DAY, current_date - INTERVAL '1' DAY)",
+    );
     expect(days.MaxConcurrency).toBe(1);
     const order: string[] = [];
     for (let s: string | undefined = days.ItemProcessor.StartAt; s; s = days.ItemProcessor.States[s]!.Next) order.push(s);
@@ -171,11 +210,21 @@ describe('the deployed state machine', () => {
 
   it('ends by re-creating each view with the seam it just read', () => {
     const views = viewStatements();
-    const seam = { '$.seam.row[0].VarCharValue': '2026-11-01', '$.seam.row[1].VarCharValue': '2026-11-20', '$.seam.row[2].VarCharValue': '2026-11-21T01:15:00.000Z', '$.seam.row[3].VarCharValue': '2026-11-21' };
+    const seam = {
+      '$.seam.row[0].VarCharValue': '2026-11-01',
+      '$.seam.row[1].VarCharValue': '2026-11-20',
+      '$.seam.row[2].VarCharValue': '2026-11-21T01:15:00.000Z',
+      '$.seam.row[3].VarCharValue': '2026-11-21',
+    };
     for (const v of views) {
       const q = def.States[`View ${v.Name}`]!.Parameters!;
       const sql = q['QueryString.$'] ?? q.QueryString!;
-      const filled = { compacted_from: '2026-11-01', compacted_to: '2026-11-20', cutoff: '2026-11-21T01:15:00.000Z', raw_from: '2026-11-21' };
+      const filled = {
+        compacted_from: '2026-11-01',
+        compacted_to: '2026-11-20',
+        cutoff: '2026-11-21T01:15:00.000Z',
+        raw_from: '2026-11-21',
+      };
       expect(evalStatesFormat(sql, seam)).toBe(renderTokens(v.Sql, filled).replace(/\s+/g, ' '));
     }
     expect(() => stateMachineDefinition({ days: 0, marginMinutes: 15 }, views)).toThrow(/compactionDays/);

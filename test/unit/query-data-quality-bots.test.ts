@@ -15,21 +15,36 @@ import { runSaved } from '../../local/athena-local/queries';
 
 const DAY = '2026-11-22';
 const CHROME = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-const config = configFromEnv({ VISITOR_SALT_SECRET: 'unit-test-secret-0123456789', SITES: JSON.stringify({ demo: { origins: ['http://localhost:*'], allowNoOrigin: true } }) });
+const config = configFromEnv({
+  VISITOR_SALT_SECRET: 'unit-test-secret-0123456789',
+  SITES: JSON.stringify({ demo: { origins: ['http://localhost:*'], allowNoOrigin: true } }),
+});
 
 let seq = 0;
 const at = (ms: number) => new Date(Date.parse(`${DAY}T10:00:00.000Z`) + ms).toISOString();
 /** The stored lines of one request of page views, `ts` given as ms after 10:00 UTC. */
 function lines(times: number[], opts: { userAgent?: string; sourceIp?: string; referrer?: string; webdriver?: boolean } = {}): string[] {
   const events = times.map((t) => ({
-    event_id: `9f1c2b3a-4d5e-4f60-9a7b-${(++seq).toString(16).padStart(12, '0')}`, type: 'page_view', url: 'https://demo.example/',
-    ts: at(t), anonymous_id: 'a', session_id: 's', ...(opts.referrer ? { referrer: opts.referrer } : {}), ...(opts.webdriver ? { webdriver: true } : {}),
+    event_id: `9f1c2b3a-4d5e-4f60-9a7b-${(++seq).toString(16).padStart(12, '0')}`,
+    type: 'page_view',
+    url: 'https://demo.example/',
+    ts: at(t),
+    anonymous_id: 'a',
+    session_id: 's',
+    ...(opts.referrer ? { referrer: opts.referrer } : {}),
+    ...(opts.webdriver ? { webdriver: true } : {}),
   }));
   const last = Math.max(...times);
-  const r = processRequest({
-    body: JSON.stringify({ site_id: 'demo', sent_at: at(last + 1_000), events }), contentType: 'text/plain',
-    userAgent: opts.userAgent ?? CHROME, sourceIp: opts.sourceIp ?? '79.192.0.1', receivedAt: new Date(at(last + 1_000)),
-  }, config);
+  const r = processRequest(
+    {
+      body: JSON.stringify({ site_id: 'demo', sent_at: at(last + 1_000), events }),
+      contentType: 'text/plain',
+      userAgent: opts.userAgent ?? CHROME,
+      sourceIp: opts.sourceIp ?? '79.192.0.1',
+      receivedAt: new Date(at(last + 1_000)),
+    },
+    config,
+  );
   expect(r.response).toEqual({ accepted: times.length, rejected: [] });
   return r.lines;
 }
@@ -51,9 +66,22 @@ describe('data_quality: bots by reason and fast visitors', () => {
       ...lines([0], { webdriver: true }),
       ...lines([0, 1, 2], { sourceIp: '3.5.140.2' }),
       ...lines([0], { referrer: 'https://semalt.com/' }),
-      ...lines(Array.from({ length: 30 }, (_, i) => i * 1_000), { sourceIp: '79.192.0.4' }),
+      ...lines(
+        Array.from({ length: 30 }, (_, i) => i * 1_000),
+        { sourceIp: '79.192.0.4' },
+      ),
       // A bot row stored before bot_reason existed.
-      JSON.stringify({ event_id: '9f1c2b3a-4d5e-4f60-9a7b-ffffffffffff', type: 'page_view', event_time: at(0), received_at: at(1_000), anonymous_id: 'old', session_id: 'old', is_bot: true, device_type: 'bot', visitor_hash: 'old' }),
+      JSON.stringify({
+        event_id: '9f1c2b3a-4d5e-4f60-9a7b-ffffffffffff',
+        type: 'page_view',
+        event_time: at(0),
+        received_at: at(1_000),
+        anonymous_id: 'old',
+        session_id: 'old',
+        is_bot: true,
+        device_type: 'bot',
+        visitor_hash: 'old',
+      }),
     ];
     const folder = join(dir, 'events', `dt=${DAY}`, 'hour=10');
     mkdirSync(folder, { recursive: true });
@@ -70,7 +98,14 @@ describe('data_quality: bots by reason and fast visitors', () => {
 
   it('counts each reason apart, and the rows stored before reasons existed', () => {
     expect(row).toMatchObject({
-      bots_headless: 1, bots_ua_list: 2, bots_webdriver: 1, bots_datacenter_ip: 3, bots_referrer_spam: 1, bots_behaviour: 30, bots_no_reason: 1, bots: 39,
+      bots_headless: 1,
+      bots_ua_list: 2,
+      bots_webdriver: 1,
+      bots_datacenter_ip: 3,
+      bots_referrer_spam: 1,
+      bots_behaviour: 30,
+      bots_no_reason: 1,
+      bots: 39,
     });
     expect(row.accepted).toBe(121 + 120 + 39);
     expect(row.bot_share).toBeCloseTo(39 / 280, 4);

@@ -21,7 +21,7 @@ describe('Trino macros on DuckDB', () => {
     ["CAST(CAST(from_iso8601_timestamp('2026-11-23T00:30:00+00:00') AS DATE) AS VARCHAR)", '2026-11-23'],
     // No zone: the session zone, UTC on Athena and here.
     ["hour(from_iso8601_timestamp('2026-11-22T23:30:05'))", 23],
-    ["json_extract_scalar('{\"item\":\"Margherita\",\"price\":11.5}', '$.item')", 'Margherita'],
+    ['json_extract_scalar(\'{"item":"Margherita","price":11.5}\', \'$.item\')', 'Margherita'],
     ["url_extract_host('https://www.example.com:8080/menu.html?utm_source=x#top')", 'www.example.com'],
     ["url_extract_path('https://www.example.com:8080/menu.html?utm_source=x#top')", '/menu.html'],
     ["url_extract_parameter('https://x.com/?a=1&utm_source=news&b=2', 'utm_source')", 'news'],
@@ -52,7 +52,8 @@ describe('Trino macros match Trino or refuse loudly', () => {
   afterAll(() => db.close());
   const one = async (sql: string) => (await db.run(`SELECT ${sql}`)).rows[0]![0];
   // From a table, so DuckDB cannot fold the call into a constant and fail while planning.
-  const fromRow = async (expr: string, value: string) => (await db.run(`SELECT ${expr} FROM (VALUES (${sqlString(value)})) v(x)`)).rows[0]![0];
+  const fromRow = async (expr: string, value: string) =>
+    (await db.run(`SELECT ${expr} FROM (VALUES (${sqlString(value)})) v(x)`)).rows[0]![0];
 
   describe('json_extract_scalar', () => {
     it.each([
@@ -129,7 +130,10 @@ describe('Trino macros match Trino or refuse loudly', () => {
       ["date_diff('day', TIMESTAMP '2026-01-04 23:00:00', TIMESTAMP '2026-01-05 01:00:00')", 0],
       ["date_diff('hour', TIMESTAMP '2026-01-04 10:59:59', TIMESTAMP '2026-01-04 11:00:01')", 0],
       ["date_diff('day', TIMESTAMP '2026-01-05 01:00:00', TIMESTAMP '2026-01-04 23:00:00')", 0],
-      ["date_diff('millisecond', from_iso8601_timestamp('2026-11-22T10:00:00Z'), from_iso8601_timestamp('2026-11-22T10:00:01.250Z'))", 1250],
+      [
+        "date_diff('millisecond', from_iso8601_timestamp('2026-11-22T10:00:00Z'), from_iso8601_timestamp('2026-11-22T10:00:01.250Z'))",
+        1250,
+      ],
       ["date_diff('week', DATE '2026-11-16', DATE '2026-11-30')", 2],
       ["date_diff('day', DATE '2026-02-27', DATE '2026-03-01')", 2],
     ])('%s = %j', async (sql, want) => {
@@ -139,7 +143,9 @@ describe('Trino macros match Trino or refuse loudly', () => {
 
   describe('from_iso8601_timestamp', () => {
     it('refuses a non-UTC offset, which Trino keeps as the value zone (its hour and date differ)', async () => {
-      await expect(fromRow('hour(from_iso8601_timestamp(x))', '2026-11-23T00:30:00+01:00')).rejects.toThrow(/from_iso8601_timestamp: a non-UTC offset/);
+      await expect(fromRow('hour(from_iso8601_timestamp(x))', '2026-11-23T00:30:00+01:00')).rejects.toThrow(
+        /from_iso8601_timestamp: a non-UTC offset/,
+      );
       await expect(fromRow('from_iso8601_timestamp(x)', '2026-11-22T10:00:00-05:00')).rejects.toThrow(/non-UTC offset/);
     });
 
@@ -217,15 +223,31 @@ describe('events table', () => {
   it('has the schema columns with their types plus dt and hour as strings, and data_quality runs without rejects', async () => {
     const part = join(dir, 'events/dt=2026-11-22/hour=09');
     mkdirSync(part, { recursive: true });
-    const row = { event_id: '0192f5e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6', type: 'click', event_time: '2026-11-22T09:00:00.000Z', received_at: '2026-11-22T09:00:01.000Z', duration_ms: 1500, is_bot: false, anonymous_id: 'a', session_id: 's' };
+    const row = {
+      event_id: '0192f5e4-8a1b-7c3d-9e4f-a1b2c3d4e5f6',
+      type: 'click',
+      event_time: '2026-11-22T09:00:00.000Z',
+      received_at: '2026-11-22T09:00:01.000Z',
+      duration_ms: 1500,
+      is_bot: false,
+      anonymous_id: 'a',
+      session_id: 's',
+    };
     writeFileSync(join(part, 'clickstream-dev-events-1-2026-11-22-09-00-30-x.gz'), gzipSync(`${JSON.stringify(row)}\n`));
     const db = await openLocalAthena(dir);
     try {
       const cols = await db.run('DESCRIBE events');
       const types = Object.fromEntries(cols.rows.map((r) => [r[0], r[1]]));
       expect(Object.keys(types)).toEqual([...EVENT_COLUMNS, ...PARTITION_COLUMNS].map((c) => c.name));
-      expect(types).toMatchObject({ duration_ms: 'BIGINT', scroll_depth: 'INTEGER', is_bot: 'BOOLEAN', properties: 'VARCHAR', dt: 'VARCHAR', hour: 'VARCHAR' });
-      const r = await db.run("SELECT dt, hour, duration_ms FROM events_dedup");
+      expect(types).toMatchObject({
+        duration_ms: 'BIGINT',
+        scroll_depth: 'INTEGER',
+        is_bot: 'BOOLEAN',
+        properties: 'VARCHAR',
+        dt: 'VARCHAR',
+        hour: 'VARCHAR',
+      });
+      const r = await db.run('SELECT dt, hour, duration_ms FROM events_dedup');
       expect(r.rows).toEqual([['2026-11-22', '09', 1500]]);
       expect((await db.run('SELECT count(*) FROM rejects')).rows).toEqual([[0]]);
     } finally {
@@ -245,7 +267,15 @@ describe('events table', () => {
     }
     const good = join(dir, 'events/dt=2026-11-22/hour=10');
     mkdirSync(good, { recursive: true });
-    const row = { event_id: '0192f5e4-8a1b-7c3d-9e4f-a1b2c3d4e5f7', type: 'click', event_time: '2026-11-22T10:00:00.000Z', received_at: '2026-11-22T10:00:01.000Z', is_bot: false, anonymous_id: 'a', session_id: 's' };
+    const row = {
+      event_id: '0192f5e4-8a1b-7c3d-9e4f-a1b2c3d4e5f7',
+      type: 'click',
+      event_time: '2026-11-22T10:00:00.000Z',
+      received_at: '2026-11-22T10:00:01.000Z',
+      is_bot: false,
+      anonymous_id: 'a',
+      session_id: 's',
+    };
     writeFileSync(join(good, 'clickstream-dev-events-1-2026-11-22-10-00-30-x.gz'), gzipSync(`${JSON.stringify(row)}\n`));
     expect(hasObject(join(dir, 'events'), '.gz')).toBe(true);
     // A corrupt object on another day: opening and a query of the good day never touch it.
@@ -254,7 +284,9 @@ describe('events table', () => {
     writeFileSync(join(other, 'clickstream-dev-events-1-2026-11-25-00-00-00-y.gz'), 'not gzip');
     const db = await openLocalAthena(dir);
     try {
-      expect((await db.runInRange!("SELECT count(*) FROM events_dedup WHERE event_id LIKE '%e5f7'", [], '2026-11-21', '2026-11-23')).rows).toEqual([[1]]);
+      expect(
+        (await db.runInRange!("SELECT count(*) FROM events_dedup WHERE event_id LIKE '%e5f7'", [], '2026-11-21', '2026-11-23')).rows,
+      ).toEqual([[1]]);
       await expect(db.run('SELECT count(*) FROM events')).rejects.toThrow(/gzip|GZIP/);
     } finally {
       db.close();

@@ -30,8 +30,18 @@ describe('saved queries read only the partitions of their range', () => {
   };
   const rows = (...r: object[]) => gzipSync(r.map((x) => `${JSON.stringify(x)}\n`).join(''));
   const pageView = (id: string, eventTime: string, receivedAt: string) => ({
-    event_id: id, type: 'page_view', event_time: eventTime, received_at: receivedAt, anonymous_id: `a-${id}`, session_id: `s-${id}`,
-    is_bot: false, path: '/', url: 'https://demo.example/', source: 'direct', medium: 'none', duration_ms: 0,
+    event_id: id,
+    type: 'page_view',
+    event_time: eventTime,
+    received_at: receivedAt,
+    anonymous_id: `a-${id}`,
+    session_id: `s-${id}`,
+    is_bot: false,
+    path: '/',
+    url: 'https://demo.example/',
+    source: 'direct',
+    medium: 'none',
+    duration_ms: 0,
   });
 
   beforeAll(async () => {
@@ -44,7 +54,8 @@ describe('saved queries read only the partitions of their range', () => {
     put('rejects', FROM, rows({ received_at: '2026-11-04T12:00:00.000Z', reason: 'type: not one of the allowed values', event_index: 0 }));
     // Just outside the slack: not gzip, so reading them fails the query.
     for (const table of ['events', 'rejects']) {
-      for (const dt of ['2026-11-02', '2026-11-14', '2025-01-01']) put(table, dt, Buffer.from('not a gzip object: this partition must not be read'));
+      for (const dt of ['2026-11-02', '2026-11-14', '2025-01-01'])
+        put(table, dt, Buffer.from('not a gzip object: this partition must not be read'));
     }
     db = await openLocalAthena(dir);
   });

@@ -11,11 +11,15 @@ import { canonical, DEMO_FUNNEL, TRUTH } from '../../local/simulator/truth';
 
 const ROOT = join(__dirname, '../..');
 type ChartData = Record<string, { labels: unknown[]; series: [string, unknown[]][]; partialFrom?: number; x?: string; y?: string }>;
-const chartData = (html: string) => JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!) as ChartData;
+const chartData = (html: string) =>
+  JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!) as ChartData;
 const sectionOf = (html: string, id: string) => html.match(new RegExp(`<section id="${id}"[^>]*>(.*?)</section>`, 's'))![1]!;
 const unescapeHtml = (s: string) => s.replace(/&#(\d+);/g, (_, n: string) => String.fromCharCode(Number(n)));
 /** The cells of a section's table, row by row, as text. */
-const cells = (section: string) => [...section.matchAll(/<tr>(.*?)<\/tr>/gs)].map((m) => [...m[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => unescapeHtml(c[1]!))).filter((r) => r.length > 0);
+const cells = (section: string) =>
+  [...section.matchAll(/<tr>(.*?)<\/tr>/gs)]
+    .map((m) => [...m[1]!.matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => unescapeHtml(c[1]!)))
+    .filter((r) => r.length > 0);
 
 const SIM: SimOptions = { ...DEFAULT_OPTIONS, visitors: 120, days: 7, end: '2026-11-12', seed: 21 };
 
@@ -37,11 +41,16 @@ describe('report', () => {
     expect(html).not.toMatch(/<link[^>]+href=/i);
     expect(html).not.toMatch(/<img/i);
     expect(html).toContain('Chart.js v4');
-    const data = JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!) as Record<string, { labels: unknown[]; series: [string, unknown[]][] }>;
+    const data = JSON.parse(html.match(/<script type="application\/json" id="report-data">(.*?)<\/script>/s)![1]!) as Record<
+      string,
+      { labels: unknown[]; series: [string, unknown[]][] }
+    >;
     const dau = TRUTH.daily_active_users!(sim.truthInput, range);
     expect(data.traffic!.labels).toEqual(dau.map((r) => r.dt));
     expect(data.traffic!.series.map(([label, v]) => [label, v])).toEqual([
-      ['Visitors', dau.map((r) => r.visitors)], ['Sessions', dau.map((r) => r.sessions)], ['Page views', dau.map((r) => r.page_views)],
+      ['Visitors', dau.map((r) => r.visitors)],
+      ['Sessions', dau.map((r) => r.sessions)],
+      ['Page views', dau.map((r) => r.page_views)],
     ]);
     expect(data.funnel!.series[0]![1]).toEqual(TRUTH.funnel!(sim.truthInput, { ...range, steps: DEMO_FUNNEL }).map((r) => r.sessions));
     for (const id of ['traffic', 'pages', 'sources', 'funnel', 'clicks', 'hourly', 'quality']) expect(html).toContain(`id="chart-${id}"`);
@@ -58,7 +67,13 @@ describe('report', () => {
     });
     afterAll(() => rmSync(sdir, { recursive: true, force: true }));
     const page = async (o: { from?: string; to?: string; now?: Date; dir?: string } = {}) => {
-      const file = await buildReport({ dataDir: o.dir ?? sdir, from: o.from ?? range.from, to: o.to ?? range.to, now: o.now ?? new Date('2027-01-01T00:00:00Z'), out: join(o.dir ?? sdir, `r-${Math.random()}.html`) });
+      const file = await buildReport({
+        dataDir: o.dir ?? sdir,
+        from: o.from ?? range.from,
+        to: o.to ?? range.to,
+        now: o.now ?? new Date('2027-01-01T00:00:00Z'),
+        out: join(o.dir ?? sdir, `r-${Math.random()}.html`),
+      });
       return readFileSync(file, 'utf8');
     };
 
@@ -70,7 +85,10 @@ describe('report', () => {
       expect(html).toContain(`<p id="partial">${range.to} is not over: its figures run to 09:30 UTC`);
       expect(cells(sectionOf(html, 'traffic')).at(-1)![0]).toBe(`${range.to} (so far, to 09:30 UTC)`);
       // A range over closed days has nothing to mark.
-      const closed = await page({ now: new Date(`${range.to}T00:00:00Z`), to: new Date(Date.parse(`${range.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10) });
+      const closed = await page({
+        now: new Date(`${range.to}T00:00:00Z`),
+        to: new Date(Date.parse(`${range.to}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10),
+      });
       expect(closed).not.toContain('so far');
       expect(chartData(closed).traffic!.partialFrom).toBeUndefined();
     });
@@ -78,7 +96,12 @@ describe('report', () => {
     it('by default covers the 30 days ending today, today marked as not over', async () => {
       let out = '';
       const file = join(sdir, 'default.html');
-      const code = await runReportCli(['--out', file], { out: (x) => (out += x), err: (x) => (out += x), env: { LOCAL_DATA_DIR: sdir }, now: () => new Date(`${range.to}T10:15:00Z`) });
+      const code = await runReportCli(['--out', file], {
+        out: (x) => (out += x),
+        err: (x) => (out += x),
+        env: { LOCAL_DATA_DIR: sdir },
+        now: () => new Date(`${range.to}T10:15:00Z`),
+      });
       expect(code).toBe(0);
       const from = new Date(Date.parse(`${range.to}T00:00:00Z`) - 29 * 86_400_000).toISOString().slice(0, 10);
       expect(out).toBe(`report for ${from} to ${range.to}: ${file}\n`);
@@ -87,20 +110,26 @@ describe('report', () => {
       expect(traffic.labels.at(-1)).toBe(`${range.to} (so far)`);
     });
 
-    it('leaves off an unfinished day that has no event yet (the simulator\'s default ends yesterday) rather than drawing a drop to 0', async () => {
+    it("leaves off an unfinished day that has no event yet (the simulator's default ends yesterday) rather than drawing a drop to 0", async () => {
       const tomorrow = new Date(Date.parse(`${range.to}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
       const html = await page({ to: tomorrow, now: new Date(`${tomorrow}T06:00:00Z`) });
       const traffic = chartData(html).traffic!;
       expect(traffic.labels.at(-1)).toBe(range.to);
       expect(traffic.partialFrom).toBeUndefined();
-      expect(html).toContain(`<p id="partial">${tomorrow} is not over: no event of it yet (to 06:00 UTC), so the chart ends the day before`);
+      expect(html).toContain(
+        `<p id="partial">${tomorrow} is not over: no event of it yet (to 06:00 UTC), so the chart ends the day before`,
+      );
     });
 
     it('draws days without visits as 0 and stops at today', async () => {
       const before = new Date(Date.parse(`${range.from}T00:00:00Z`) - 2 * 86_400_000).toISOString().slice(0, 10);
       const html = await page({ from: before, to: '2030-01-01', now: new Date(`${range.to}T12:00:00Z`) });
       const traffic = chartData(html).traffic!;
-      expect(traffic.labels.slice(0, 3)).toEqual([before, new Date(Date.parse(`${before}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10), range.from]);
+      expect(traffic.labels.slice(0, 3)).toEqual([
+        before,
+        new Date(Date.parse(`${before}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10),
+        range.from,
+      ]);
       expect(traffic.series[0]![1].slice(0, 2)).toEqual([0, 0]);
       expect(traffic.labels.at(-1)).toBe(`${range.to} (so far)`);
     });
@@ -121,7 +150,7 @@ describe('report', () => {
       expect(hourly.series.map(([label]) => label)).toEqual(['Page views', 'Visitors']);
       expect(hourly.x).toBe('Hour of the day (UTC)');
       expect(hourly.y).toMatch(/count/i);
-      expect(renderReport.toString()).toContain("legend: { display: true");
+      expect(renderReport.toString()).toContain('legend: { display: true');
     });
 
     it('folds same-page steps out of the paths table and says how many', async () => {
@@ -132,13 +161,28 @@ describe('report', () => {
       const rows = cells(sectionOf(html, 'paths'));
       expect(rows.length).toBeGreaterThan(0);
       expect(rows.filter((r) => r[0] === r[1])).toEqual([]);
-      expect(rows.map((r) => r.slice(0, 2))).toEqual(all.filter((r) => r.from_path !== r.to_path).slice(0, 12).map((r) => [r.from_path, r.to_path]));
+      expect(rows.map((r) => r.slice(0, 2))).toEqual(
+        all
+          .filter((r) => r.from_path !== r.to_path)
+          .slice(0, 12)
+          .map((r) => [r.from_path, r.to_path]),
+      );
       expect(sectionOf(html, 'paths')).toContain(`${same.toLocaleString('en-US')} such steps not shown`);
-      expect(pageToPage({ columns: ['from_path', 'to_path', 'transitions'], rows: [['/a', '/a', 3], ['/a', '/b', 2]] })).toEqual({ rows: { columns: ['from_path', 'to_path', 'transitions'], rows: [['/a', '/b', 2]] }, samePage: 3 });
+      expect(
+        pageToPage({
+          columns: ['from_path', 'to_path', 'transitions'],
+          rows: [
+            ['/a', '/a', 3],
+            ['/a', '/b', 2],
+          ],
+        }),
+      ).toEqual({ rows: { columns: ['from_path', 'to_path', 'transitions'], rows: [['/a', '/b', 2]] }, samePage: 3 });
     });
 
     it('says how many bot events it left out, in the header and in place of an empty table', async () => {
-      const bots = canonical(sim.truthInput, true).filter((x) => x.date >= range.from && x.date <= range.to && sim.truthInput.botVisitors.has(x.e.anonymous_id)).length;
+      const bots = canonical(sim.truthInput, true).filter(
+        (x) => x.date >= range.from && x.date <= range.to && sim.truthInput.botVisitors.has(x.e.anonymous_id),
+      ).length;
       expect(bots).toBeGreaterThan(0);
       expect(await page()).toMatch(new RegExp(`<p id="bots">bots excluded: ${bots} events \\(`));
       const botsOnly = mkdtempSync(join(tmpdir(), 'cs-report-bots-'));
@@ -160,17 +204,46 @@ describe('report', () => {
       expect(section).toContain(`${total - shown} more rows`);
       expect(cmd).toBe(`LOCAL_DATA_DIR=${sdir} npm run query -- element_clicks --from ${range.from} --to ${range.to}`);
       // Act: the command as a person pastes it, in the checkout.
-      const run = spawnSync('sh', ['-c', cmd], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, LOCAL_DATA_DIR: undefined } });
+      const run = spawnSync('sh', ['-c', cmd], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, LOCAL_DATA_DIR: undefined },
+      });
       expect(run.status).toBe(0);
       expect(run.stdout).toContain(`(${total} rows)`);
     }, 70_000);
   });
 
-  it('quotes the command\'s words for a POSIX shell (funnel steps with spaces or quotes)', () => {
+  it("quotes the command's words for a POSIX shell (funnel steps with spaces or quotes)", () => {
     const steps = ['/menu.html', "it's a step", 'a b&c'];
-    const cmd = queryCommand({ queryArgs: ['--athena', '--workgroup', 'clickstream-dev', '--database', 'clickstream_dev'], queryEnv: {} }, 'funnel', '2026-11-01', '2026-11-07', steps);
-    const words = spawnSync('sh', ['-c', `printf '%s\\n' ${cmd}`], { encoding: 'utf8' }).stdout.trimEnd().split('\n');
-    expect(words).toEqual(['npm', 'run', 'query', '--', 'funnel', '--from', '2026-11-01', '--to', '2026-11-07', ...steps.flatMap((x) => ['--step', x]), '--athena', '--workgroup', 'clickstream-dev', '--database', 'clickstream_dev']);
+    const cmd = queryCommand(
+      { queryArgs: ['--athena', '--workgroup', 'clickstream-dev', '--database', 'clickstream_dev'], queryEnv: {} },
+      'funnel',
+      '2026-11-01',
+      '2026-11-07',
+      steps,
+    );
+    const words = spawnSync('sh', ['-c', `printf '%s\\n' ${cmd}`], { encoding: 'utf8' })
+      .stdout.trimEnd()
+      .split('\n');
+    expect(words).toEqual([
+      'npm',
+      'run',
+      'query',
+      '--',
+      'funnel',
+      '--from',
+      '2026-11-01',
+      '--to',
+      '2026-11-07',
+      ...steps.flatMap((x) => ['--step', x]),
+      '--athena',
+      '--workgroup',
+      'clickstream-dev',
+      '--database',
+      'clickstream_dev',
+    ]);
   });
 
   it('escapes what visitors control (paths, element names)', () => {
@@ -182,10 +255,19 @@ describe('report', () => {
     results.top_pages = { columns: ['path', 'page_views', 'visitors'], rows: [['/<script>alert(1)</script>', 1, 1]] };
     results.traffic_sources = { columns: ['source', 'medium', 'campaign', 'sessions', 'visitors'], rows: [] };
     results.funnel = { columns: ['step', 'step_name', 'sessions'], rows: [] };
-    results.element_clicks = { columns: ['element', 'name', 'path', 'clicks', 'visitors', 'avg_time_spent_seconds'], rows: [['</script><b>x', 'button', '/', 1, 1, 1]] };
+    results.element_clicks = {
+      columns: ['element', 'name', 'path', 'clicks', 'visitors', 'avg_time_spent_seconds'],
+      rows: [['</script><b>x', 'button', '/', 1, 1, 1]],
+    };
     results.hourly_traffic = { columns: ['hour', 'page_views', 'visitors'], rows: [] };
-    results.data_quality = { columns: ['dt', 'accepted', 'rejected', 'duplicates', 'bots', 'p50_latency_seconds', 'p95_latency_seconds'], rows: [] };
-    const html = renderReport({ title: 't', from: '2026-11-01', to: '2026-11-02', generatedAt: 'now', source: 's', funnelSteps: [], results }, '/* chart */');
+    results.data_quality = {
+      columns: ['dt', 'accepted', 'rejected', 'duplicates', 'bots', 'p50_latency_seconds', 'p95_latency_seconds'],
+      rows: [],
+    };
+    const html = renderReport(
+      { title: 't', from: '2026-11-01', to: '2026-11-02', generatedAt: 'now', source: 's', funnelSteps: [], results },
+      '/* chart */',
+    );
     expect(html).not.toContain('<script>alert(1)');
     expect(html).not.toContain('</script><b>x');
     expect(html).toContain('&#60;script&#62;alert(1)');

@@ -25,7 +25,24 @@ const SPEC: Record<string, string[]> = {
   custom_events: ['name', 'events', 'visitors'],
   element_clicks: ['element', 'name', 'path', 'clicks', 'visitors', 'avg_time_spent_seconds'],
   hourly_traffic: ['hour', 'page_views', 'visitors'],
-  data_quality: ['dt', 'accepted', 'rejected', 'duplicates', 'bots', 'bot_share', 'bots_headless', 'bots_ua_list', 'bots_webdriver', 'bots_datacenter_ip', 'bots_referrer_spam', 'bots_behaviour', 'bots_no_reason', 'fast_visitors', 'p50_latency_seconds', 'p95_latency_seconds'],
+  data_quality: [
+    'dt',
+    'accepted',
+    'rejected',
+    'duplicates',
+    'bots',
+    'bot_share',
+    'bots_headless',
+    'bots_ua_list',
+    'bots_webdriver',
+    'bots_datacenter_ip',
+    'bots_referrer_spam',
+    'bots_behaviour',
+    'bots_no_reason',
+    'fast_visitors',
+    'p50_latency_seconds',
+    'p95_latency_seconds',
+  ],
 };
 
 const parser = new Parser();
@@ -64,13 +81,16 @@ const colName = (n: AstNode) => {
   const c = n.column as { expr?: { value?: unknown } } | string | undefined;
   return typeof c === 'string' ? c : c?.expr?.value;
 };
-const isColumn = (n: unknown, table: string, column: string) => isNode(n) && n.type === 'column_ref' && n.table === table && colName(n) === column;
+const isColumn = (n: unknown, table: string, column: string) =>
+  isNode(n) && n.type === 'column_ref' && n.table === table && colName(n) === column;
 /** Column references (and subqueries) inside an expression. */
-const refs = (n: unknown) => [...walk(n)].filter((x) => x.type === 'column_ref' || x.type === 'select').map((x) => String(colName(x) ?? x.type));
+const refs = (n: unknown) =>
+  [...walk(n)].filter((x) => x.type === 'column_ref' || x.type === 'select').map((x) => String(colName(x) ?? x.type));
 /** The top-level AND terms of a WHERE. */
 function conjuncts(where: unknown): AstNode[] {
   if (!isNode(where)) return [];
-  if (where.type === 'binary_expr' && String(where.operator).toUpperCase() === 'AND') return [...conjuncts(where.left), ...conjuncts(where.right)];
+  if (where.type === 'binary_expr' && String(where.operator).toUpperCase() === 'AND')
+    return [...conjuncts(where.left), ...conjuncts(where.right)];
   return [where];
 }
 /** Every SELECT that reads a Glue table or the view, with the alias and WHERE it reads it with. */
@@ -157,20 +177,27 @@ describe('saved query files', () => {
     expect(() => parseQuery('x', 'SELECT 1 AS x FROM t WHERE a = ?')).toThrow(/lists \[\] but the SQL has 1 placeholders/);
   });
 
-  it.each(Object.keys(SPEC).filter((n) => n !== 'data_quality'))('%s reads the de-duplicating view (or the sessions view over it) and drops bots', (name) => {
-    const sql = loadQuery(name).sql.replace(/--[^\n]*/g, '');
-    // The session queries read the sessions view (compacted sessions, or summarised live from events_dedup).
-    const [from, bots] = SESSION_QUERIES.includes(name) ? [/FROM sessions s\b/, 'NOT s.is_bot'] : [/FROM events_dedup e\b/, 'NOT e.is_bot'];
-    expect(sql).toMatch(from);
-    expect(sql).not.toMatch(/FROM events\b(?!_dedup)/);
-    expect(sql).toContain(bots);
-    // Exact counts: no approximate aggregate unless the column says approx.
-    expect(sql).not.toMatch(/approx_/);
-  });
+  it.each(Object.keys(SPEC).filter((n) => n !== 'data_quality'))(
+    '%s reads the de-duplicating view (or the sessions view over it) and drops bots',
+    (name) => {
+      const sql = loadQuery(name).sql.replace(/--[^\n]*/g, '');
+      // The session queries read the sessions view (compacted sessions, or summarised live from events_dedup).
+      const [from, bots] = SESSION_QUERIES.includes(name)
+        ? [/FROM sessions s\b/, 'NOT s.is_bot']
+        : [/FROM events_dedup e\b/, 'NOT e.is_bot'];
+      expect(sql).toMatch(from);
+      expect(sql).not.toMatch(/FROM events\b(?!_dedup)/);
+      expect(sql).toContain(bots);
+      // Exact counts: no approximate aggregate unless the column says approx.
+      expect(sql).not.toMatch(/approx_/);
+    },
+  );
 
   it('defines the views once, partitioned by dt so Athena can prune', () => {
     const files = viewFiles();
-    expect(files.map((f) => f.slice(QUERIES_DIR.length + 1))).toEqual(['events_copies', 'events_dedup', 'session_days', 'sessions'].map((v) => join('views', `${v}.sql`)));
+    expect(files.map((f) => f.slice(QUERIES_DIR.length + 1))).toEqual(
+      ['events_copies', 'events_dedup', 'session_days', 'sessions'].map((v) => join('views', `${v}.sql`)),
+    );
     for (const f of files) {
       const view = readFileSync(f, 'utf8').replace(/^CREATE OR REPLACE VIEW \w+ AS/m, '');
       expect(parser.astify(renderTokens(view, { ...NOTHING_COMPACTED }), { database: 'trino' })).toBeTruthy();

@@ -23,7 +23,10 @@ describe('saved SQL has no Trino typing trap', () => {
 describe('the typing check', () => {
   it.each([
     // data_quality before the fix: bigint / DECIMAL(5,1) keeps one decimal place on Trino.
-    ["SELECT approx_percentile(date_diff('millisecond', a, b) / 1000.0, 0.5) AS p FROM t", ['decimal-literal-arithmetic', 'division-not-double']],
+    [
+      "SELECT approx_percentile(date_diff('millisecond', a, b) / 1000.0, 0.5) AS p FROM t",
+      ['decimal-literal-arithmetic', 'division-not-double'],
+    ],
     // A bounce rate as count / count is 0 on Trino (integer division), 0.25 on DuckDB by default.
     ['SELECT count_if(bounced) / count(*) AS r FROM t', ['division-not-double']],
     ['SELECT sum(duration_ms) / count(*) AS r FROM events', ['division-not-double']],
@@ -32,7 +35,7 @@ describe('the typing check', () => {
     ['SELECT mystery / 2 AS r FROM t', ['division-not-double']],
     ['SELECT duration_ms * 1.5 AS r FROM events', ['decimal-literal-arithmetic']],
     // The VARCHAR partition key compared with a DATE: an error on Trino, a silent cast on DuckDB.
-    ["SELECT 1 AS x FROM events e WHERE e.dt BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)", ['dt-not-varchar', 'dt-not-varchar']],
+    ['SELECT 1 AS x FROM events e WHERE e.dt BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)', ['dt-not-varchar', 'dt-not-varchar']],
     ["SELECT 1 AS x FROM events e WHERE e.dt = DATE '2026-11-01'", ['dt-not-varchar']],
   ])('flags %s', (sql, want) => {
     expect(rules(sql)).toEqual(want);
@@ -43,7 +46,7 @@ describe('the typing check', () => {
     'SELECT round(CAST(sum(bounced) AS DOUBLE) / count(*), 4) AS r FROM t',
     'SELECT round(avg(duration_ms) / 1000, 2) AS s FROM events',
     'SELECT sum(duration_ms) / 1e3 AS s FROM events',
-    "SELECT approx_percentile(x, 0.95) AS p FROM t WHERE y > 0.5",
+    'SELECT approx_percentile(x, 0.95) AS p FROM t WHERE y > 0.5',
     "SELECT 1 AS x FROM events e WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR) AND '2026-11-30'",
   ])('accepts %s', (sql) => {
     expect(trinoTypeTraps(sql)).toEqual([]);
@@ -58,7 +61,9 @@ describe('the local engine divides integers as Trino does', () => {
   afterAll(() => db.close());
 
   it('truncates integer / integer (toward zero) and keeps DOUBLE division for a DOUBLE operand', async () => {
-    const r = await db.run('SELECT 7 / 2, -7 / 2, CAST(count(*) AS BIGINT) / 4, CAST(7 AS DOUBLE) / 2, avg(x) / 2 FROM (VALUES (1), (2)) t(x)');
+    const r = await db.run(
+      'SELECT 7 / 2, -7 / 2, CAST(count(*) AS BIGINT) / 4, CAST(7 AS DOUBLE) / 2, avg(x) / 2 FROM (VALUES (1), (2)) t(x)',
+    );
     expect(r.rows).toEqual([[3, -3, 0, 3.5, 0.75]]);
   });
 });

@@ -71,10 +71,23 @@ if (guarded) {
   // Jest's own transform cache may be written from the worker; it is not the test's doing.
   const ownCache = (p: unknown) => String(p).includes(`${sep}jest_`) || String(p).includes(`${sep}.jest-cache`);
   const write = (verb: string) => (args: unknown[]) => (ownCache(args[0]) ? undefined : `${verb} ${String(args[0])}`);
-  for (const key of ['writeFileSync', 'writeFile', 'appendFileSync', 'appendFile', 'mkdirSync', 'mkdir', 'mkdtempSync', 'mkdtemp', 'createWriteStream', 'copyFileSync', 'renameSync']) {
+  for (const key of [
+    'writeFileSync',
+    'writeFile',
+    'appendFileSync',
+    'appendFile',
+    'mkdirSync',
+    'mkdir',
+    'mkdtempSync',
+    'mkdtemp',
+    'createWriteStream',
+    'copyFileSync',
+    'renameSync',
+  ]) {
     wrap(fs, key, write(`write to disk (fs.${key})`));
   }
-  for (const key of ['writeFile', 'appendFile', 'mkdir', 'mkdtemp', 'copyFile', 'rename']) wrap(fs.promises, key, write(`write to disk (fs.promises.${key})`));
+  for (const key of ['writeFile', 'appendFile', 'mkdir', 'mkdtemp', 'copyFile', 'rename'])
+    wrap(fs.promises, key, write(`write to disk (fs.promises.${key})`));
   wrap(net.Server.prototype, 'listen', () => 'listen on a socket');
   wrap(net.Socket.prototype, 'connect', (args) => `open a network connection (${JSON.stringify(args[0])})`);
   jest.mock('@duckdb/node-api', () => refuse('load DuckDB (@duckdb/node-api)'));

@@ -17,7 +17,8 @@ describe('simulator requests', () => {
     const events = generate(OPTS).requests.flatMap((r) => r.events.map((e) => ({ e, offset: r.clockOffsetMs })));
     const ids = events.filter(({ e }) => e.event_id !== 'not-a-uuid');
     expect(ids.length).toBeGreaterThan(1000);
-    for (const { e } of ids) for (const k of ['event_id', 'session_id', 'anonymous_id']) expect(e[k]).toMatch(new RegExp(UUID_PATTERN.replace('[47]', '7')));
+    for (const { e } of ids)
+      for (const k of ['event_id', 'session_id', 'anonymous_id']) expect(e[k]).toMatch(new RegExp(UUID_PATTERN.replace('[47]', '7')));
     // The id's 48-bit time is the event's client time (ts, which carries the clock's offset).
     const idMs = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
     expect(ids.every(({ e }) => idMs(e.event_id as string) === Date.parse(e.ts as string))).toBe(true);

@@ -10,13 +10,24 @@ const SECRET = 'user-id-hash-test-secret-0001';
 /** The documented value (docs/security.md): HMAC-SHA256(secret, "user_id|" + id), first 32 hex. */
 const documented = (secret: string, id: string) => createHmac('sha256', secret).update(`user_id|${id}`).digest('hex').slice(0, 32);
 const event = (userId: string, i: number) => ({
-  event_id: `0190b8f0-1c2d-4abc-8def-${i.toString(16).padStart(12, '0')}`, type: 'identify', ts: '2026-11-22T10:00:00.000Z',
-  anonymous_id: 'anon', session_id: 'sess', user_id: userId,
+  event_id: `0190b8f0-1c2d-4abc-8def-${i.toString(16).padStart(12, '0')}`,
+  type: 'identify',
+  ts: '2026-11-22T10:00:00.000Z',
+  anonymous_id: 'anon',
+  session_id: 'sess',
+  user_id: userId,
 });
 function store(env: Record<string, string>, userId: string, day: string): StoredEvent {
   const receivedAt = new Date(`${day}T10:00:01.000Z`);
-  const body = JSON.stringify({ site_id: 'demo', sent_at: receivedAt.toISOString(), events: [{ ...event(userId, 1), ts: receivedAt.toISOString() }] });
-  const r = processRequest({ body, contentType: 'text/plain', userAgent: 'Mozilla/5.0 Firefox/133.0', receivedAt }, configFromEnv({ VISITOR_SALT_SECRET: SECRET, ...env }));
+  const body = JSON.stringify({
+    site_id: 'demo',
+    sent_at: receivedAt.toISOString(),
+    events: [{ ...event(userId, 1), ts: receivedAt.toISOString() }],
+  });
+  const r = processRequest(
+    { body, contentType: 'text/plain', userAgent: 'Mozilla/5.0 Firefox/133.0', receivedAt },
+    configFromEnv({ VISITOR_SALT_SECRET: SECRET, ...env }),
+  );
   expect(r.events).toHaveLength(1);
   return r.events[0]!;
 }
@@ -43,7 +54,11 @@ describe('USER_ID_HASH', () => {
     expect(userIdHash(SECRET, 'alice')).toBe('0ad7364389c78f21d041a8fc51e611e4');
     expect(userIdHash(SECRET, 'bob')).toBe('f935b2fcf1343a161494d7f63630b97a');
     expect(userIdHash('another-secret-of-16+chars', 'alice')).toBe('44038db77dc5dce8bdb7738745bebf7b');
-    for (const [secret, id] of [[SECRET, 'alice'], [SECRET, 'bob'], ['another-secret-of-16+chars', 'alice']] as const) {
+    for (const [secret, id] of [
+      [SECRET, 'alice'],
+      [SECRET, 'bob'],
+      ['another-secret-of-16+chars', 'alice'],
+    ] as const) {
       expect(userIdHash(secret, id)).toBe(documented(secret, id));
     }
   });
