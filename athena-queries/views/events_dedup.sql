@@ -27,7 +27,7 @@
 -- copy_no is always 1 here; it stays in the column list because Trino has no SELECT * EXCEPT.
 -- Both sides name their columns: UNION ALL matches by position, and a column added later is
 -- appended to the Iceberg table (ALTER TABLE ... ADD COLUMNS) but lands before dt and hour in the
--- Glue table. test/unit/query-compaction.test.ts checks both lists against schema/columns.ts.
+-- Glue table. test/integration/query-compaction-tables.test.ts checks both lists against schema/columns.ts.
 -- Deploy: the stack runs this statement itself (Custom::AthenaViews, docs/operations.md), on the
 -- first deploy and whenever this file or a Glue table changes; the compaction re-runs it with its
 -- marker after every run. Keep it one CREATE OR REPLACE VIEW.

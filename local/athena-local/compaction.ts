@@ -10,7 +10,7 @@
  *     raw rows is as idempotent as the MERGE.
  *
  * The tables' columns are derived here (events_compacted from schema/columns.ts; the others from
- * the SELECTs' output, pinned by test/unit/query-compaction.test.ts), and so are the Glue tables.
+ * the SELECTs' output, pinned by test/integration/query-compaction-tables.test.ts), and so are the Glue tables.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -19,15 +19,6 @@ const net = require('node:net') as typeof import('node:net');
  * Remove an entry when its file moves.
  */
 const PENDING_MOVE = new Set([
-  'query-cli.test.ts', // simulates into a temp dir, runs npm run query on it
-  'query-compaction.test.ts', // DuckDB, temp dirs
-  'query-data-quality-bots.test.ts', // DuckDB, writes objects
-  'query-duckdb.test.ts', // DuckDB, writes objects
-  'query-pruning.test.ts', // DuckDB, writes objects
-  'query-report.test.ts', // simulates into a temp dir, writes reports
-  'query-sql.test.ts', // DuckDB
-  'query-trino-types.test.ts', // DuckDB
-  'query-athena.test.ts', // DuckDB
   'sdk-transport.test.ts', // a local HTTP server
 ]);
 
