@@ -236,6 +236,34 @@ suite('browser SDK in Chromium against the local stack', () => {
     expectOnce(await rows(aid, () => true));
   });
 
+  it('leaving for a same-origin page without the SDK (about:blank) leaves the events stored; the next page with the SDK sends them', async () => {
+    const ctx = await browser();
+    const p = await page(ctx, '/t/a.html', { flushInterval: 1000 });
+    const aid = await anonymousId(p);
+    await until(() => outboxEmpty(p), 10_000, () => 'first page view not acknowledged');
+    // about:blank inherits the origin of the page that navigates to it: pageswap has an activation,
+    // so the page carries its outbox to a next page that never takes it.
+    await p.evaluate(() => {
+      window.clickstream('track', 'stranded');
+      location.href = 'about:blank';
+    });
+    await p.waitForURL('about:blank');
+    await p.waitForTimeout(3_000);
+    const stored = await p.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith('cs_q.'))
+        .flatMap((k) => (JSON.parse(localStorage.getItem(k)!) as { name?: string }[]).map((e) => e.name)),
+    );
+    expect(stored).toContain('stranded');
+    await stack.flush();
+    expect(named((await stack.readEvents()).filter((x) => x.anonymous_id === aid), 'stranded')).toEqual([]);
+    // The visitor's next page with the SDK sends them (docs/sdk.md: stored up to 7 days).
+    await p.goto(`${pagesUrl}/t/b.html?opts=${encodeURIComponent('{"flushInterval":1000}')}`);
+    const r = await rows(aid, (x) => named(x, 'stranded').length > 0);
+    expect(named(r, 'stranded')).toHaveLength(1);
+    expectOnce(await rows(aid, () => true));
+  });
+
   it('offline, then online, delivers everything once', async () => {
     const ctx = await browser();
     const p = await page(ctx, '/t/a.html', { flushInterval: 300 });
