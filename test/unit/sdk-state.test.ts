@@ -723,6 +723,33 @@ describe('SDK state machine: consent', () => {
   });
 });
 
+describe('SDK state machine: visitor ids', () => {
+  it('identify puts the user id on later events and stores it; reset forgets the ids and the session', async () => {
+    const a = open('a', storage());
+    await tick();
+    track(a, 'before');
+    a.identifyAs('user-1');
+    track(a, 'after');
+    await tick();
+    const [before, after] = sends[0]!.events as (Ev & { user_id?: string; anonymous_id: string; session_id: string })[];
+    expect([before!.user_id, after!.user_id]).toEqual([undefined, 'user-1']);
+    expect(JSON.parse(local.cs_uid!)).toBe('user-1');
+    sends[0]!.answer(200);
+    await tick();
+    // Act: log-out
+    a.forgetVisitor();
+    track(a, 'reset');
+    await tick(5_000);
+    const reset = sends[1]!.events[0] as Ev & { user_id?: string; anonymous_id: string; session_id: string };
+    // Assess
+    expect(reset.user_id).toBeUndefined();
+    expect(reset.anonymous_id).not.toBe(after!.anonymous_id);
+    expect(reset.session_id).not.toBe(after!.session_id);
+    expect(local.cs_uid).toBeUndefined();
+    expect(JSON.parse(local.cs_aid!)).toBe(reset.anonymous_id);
+  });
+});
+
 describe('SDK state machine: storage caps', () => {
   it('stores at most 1,000 queued events, the newest', async () => {
     const d = open('a', storage());
