@@ -54,11 +54,13 @@ export type Build = keyof typeof BUILDS;
 export const ANCHOR_TRACKERS = {
   plausible: {
     pkg: 'plausible-tracker',
-    entry: "import Plausible from 'plausible-tracker'; const p = Plausible({ domain: 'bench.example', apiHost: window.BENCH_COLLECTOR, trackLocalhost: true }); p.trackPageview(); window.benchTrack = (name, props) => p.trackEvent(name, { props });",
+    entry:
+      "import Plausible from 'plausible-tracker'; const p = Plausible({ domain: 'bench.example', apiHost: window.BENCH_COLLECTOR, trackLocalhost: true }); p.trackPageview(); window.benchTrack = (name, props) => p.trackEvent(name, { props });",
   },
   snowplow: {
     pkg: '@snowplow/browser-tracker',
-    entry: "import { newTracker, trackPageView, trackSelfDescribingEvent } from '@snowplow/browser-tracker'; newTracker('sp', window.BENCH_COLLECTOR, { appId: 'bench' }); trackPageView(); window.benchTrack = (name, props) => trackSelfDescribingEvent({ event: { schema: 'iglu:com.example/' + name + '/jsonschema/1-0-0', data: props } });",
+    entry:
+      "import { newTracker, trackPageView, trackSelfDescribingEvent } from '@snowplow/browser-tracker'; newTracker('sp', window.BENCH_COLLECTOR, { appId: 'bench' }); trackPageView(); window.benchTrack = (name, props) => trackSelfDescribingEvent({ event: { schema: 'iglu:com.example/' + name + '/jsonschema/1-0-0', data: props } });",
   },
   // Not a library: the ready script from the package, loaded as sites do (a script tag with
   // data-website-id and data-host-url); it records its own page view on load.
@@ -135,7 +137,15 @@ const LOAD_MS = 15_000;
 
 const DIST = join(__dirname, '..', 'client-sdk', 'dist');
 // The same flags as test/support/browser.ts: Debian's Chromium, headless, nothing fetched in the background.
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];
 
 /**
  * The page's own code, plain JavaScript as a site would write it (a string, so no transpiler
@@ -318,7 +328,10 @@ async function startCollector(): Promise<Listening & { requests: (prefix: string
       return void res.writeHead(204).end();
     }
     const counted = /^\/count\/([\w-]+)$/.exec(path);
-    if (req.method === 'GET' && counted) return void res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' }).end(String(events.get(counted[1]!) ?? 0));
+    if (req.method === 'GET' && counted)
+      return void res
+        .writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' })
+        .end(String(events.get(counted[1]!) ?? 0));
     const page = /^\/p\/([\w-]+)\//.exec(path)?.[1];
     if (req.method !== 'POST' || !page) return void res.writeHead(404).end();
     const chunks: Buffer[] = [];
@@ -348,7 +361,9 @@ interface AnchorBundle {
  * browser (IIFE, minified, as sites ship them). A tracker that cannot be fetched or bundled is
  * returned with its error, not left out silently.
  */
-export async function prepareAnchors(log: (s: string) => void = () => {}): Promise<Partial<Record<Anchor, AnchorBundle | { error: string }>>> {
+export async function prepareAnchors(
+  log: (s: string) => void = () => {},
+): Promise<Partial<Record<Anchor, AnchorBundle | { error: string }>>> {
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-sdk-cost-anchors-'));
   const out: Partial<Record<Anchor, AnchorBundle | { error: string }>> = {};
   try {
@@ -372,8 +387,17 @@ export async function prepareAnchors(log: (s: string) => void = () => {}): Promi
           writeFileSync(entry, spec.entry);
         }
         const r = await build({
-          entryPoints: [entry], bundle: true, minify: true, format: 'iife', platform: 'browser', target: 'es2020', write: false, logLevel: 'silent',
-          legalComments: 'none', define: { 'process.env.NODE_ENV': '"production"' }, absWorkingDir: dir,
+          entryPoints: [entry],
+          bundle: true,
+          minify: true,
+          format: 'iife',
+          platform: 'browser',
+          target: 'es2020',
+          write: false,
+          logLevel: 'silent',
+          legalComments: 'none',
+          define: { 'process.env.NODE_ENV': '"production"' },
+          absWorkingDir: dir,
         });
         out[name] = { version, code: r.outputFiles.map((f) => f.text).join('\n') };
         log(`sdk-cost: anchor ${spec.pkg}@${version} bundled (${out[name]!.code.length.toLocaleString('en-US')} B minified)`);
@@ -455,14 +479,18 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
   }
 
   const prepared = opts.anchors === false ? {} : await prepareAnchors(log);
-  const bundles = Object.fromEntries(Object.entries(prepared).filter(([, v]) => v && !('error' in v))) as Partial<Record<Anchor, AnchorBundle>>;
+  const bundles = Object.fromEntries(Object.entries(prepared).filter(([, v]) => v && !('error' in v))) as Partial<
+    Record<Anchor, AnchorBundle>
+  >;
   const anchorNames = Object.keys(bundles) as Anchor[];
 
   const samples = {
     full: { track: [] as number[], burst: [] as number[], flush: [] as number[], push: [] as number[], page: [] as number[] },
     core: { track: [] as number[], burst: [] as number[], flush: [] as number[], push: [] as number[], page: [] as number[] },
   };
-  const anchorSamples = Object.fromEntries(anchorNames.map((a) => [a, { track: [] as number[], burst: [] as number[], tracked: 0 }])) as Record<Anchor, { track: number[]; burst: number[]; tracked: number }>;
+  const anchorSamples = Object.fromEntries(
+    anchorNames.map((a) => [a, { track: [] as number[], burst: [] as number[], tracked: 0 }]),
+  ) as Record<Anchor, { track: number[]; burst: number[]; tracked: number }>;
   const ratios: number[] = [];
   const baseline: number[] = [];
   const baselineBurst: number[] = [];
@@ -482,7 +510,9 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
     const b = browser;
     const base = pages.url;
-    log(`sdk-cost: Chromium ${b.version()}, ${rounds} rounds x ${n} events per tracker (ours: full, core${anchorNames.length ? `; anchors: ${anchorNames.join(', ')}` : ''})`);
+    log(
+      `sdk-cost: Chromium ${b.version()}, ${rounds} rounds x ${n} events per tracker (ours: full, core${anchorNames.length ? `; anchors: ${anchorNames.join(', ')}` : ''})`,
+    );
 
     /** A fresh context (empty storage) with the page loaded and its first page view delivered. */
     const open = async <T>(tracker: Tracker, extra: object | undefined, body: (p: Page) => Promise<T>): Promise<T> => {
@@ -545,7 +575,9 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
             a.tracked += 2 * n;
           });
           roundTrack[tracker] = a.track.at(-1)!;
-          log(`sdk-cost: round ${r + 1}/${rounds} ${tracker}: track ${a.track.at(-1)!.toFixed(1)} us, burst ${a.burst.at(-1)!.toFixed(1)} us`);
+          log(
+            `sdk-cost: round ${r + 1}/${rounds} ${tracker}: track ${a.track.at(-1)!.toFixed(1)} us, burst ${a.burst.at(-1)!.toFixed(1)} us`,
+          );
         }
       }
       if (roundTrack.full !== undefined && roundTrack.plausible) ratios.push(roundTrack.full / roundTrack.plausible);
@@ -553,7 +585,13 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
 
     const cost = (build: Build): BuildCost => {
       const s = samples[build];
-      return { track_us: stat(s.track), track_burst_us: stat(s.burst), flush_us: stat(s.flush), push_state_us: stat(s.push), page_view_us: stat(s.page) };
+      return {
+        track_us: stat(s.track),
+        track_burst_us: stat(s.burst),
+        flush_us: stat(s.flush),
+        push_state_us: stat(s.push),
+        page_view_us: stat(s.page),
+      };
     };
     const anchorsOut: SdkCost['anchors'] = {};
     for (const [name, v] of Object.entries(prepared) as [Anchor, AnchorBundle | { error: string }][]) {
@@ -563,7 +601,14 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
         continue;
       }
       const a = anchorSamples[name];
-      anchorsOut[name] = { package: pkg, version: v.version, track_us: stat(a.track), track_burst_us: stat(a.burst), events_tracked: a.tracked, events_received: collector.events(`${name}-`) };
+      anchorsOut[name] = {
+        package: pkg,
+        version: v.version,
+        track_us: stat(a.track),
+        track_burst_us: stat(a.burst),
+        events_tracked: a.tracked,
+        events_received: collector.events(`${name}-`),
+      };
     }
     const full = cost('full');
     return {
@@ -593,7 +638,11 @@ export async function runSdkCost(opts: { log?: (s: string) => void; rounds?: num
 
 if (require.main === module) {
   const arg = process.argv.indexOf('--rounds');
-  runSdkCost({ rounds: arg > 0 ? Number(process.argv[arg + 1]) : undefined, anchors: !process.argv.includes('--no-anchors'), log: (s) => process.stderr.write(`${s}\n`) }).then(
+  runSdkCost({
+    rounds: arg > 0 ? Number(process.argv[arg + 1]) : undefined,
+    anchors: !process.argv.includes('--no-anchors'),
+    log: (s) => process.stderr.write(`${s}\n`),
+  }).then(
     (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
     (e: unknown) => {
       process.stderr.write(`sdk-cost: ${(e as Error).stack ?? String(e)}\n`);

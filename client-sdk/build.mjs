@@ -64,8 +64,14 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
 const files = {
-  'clickstream.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define({ ...FULL, ...SCRIPT }) }, 'clickstream.min.js'),
-  'clickstream.core.min.js': await out({ entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define({ ...CORE, ...SCRIPT }) }, 'clickstream.core.min.js'),
+  'clickstream.min.js': await out(
+    { entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define({ ...FULL, ...SCRIPT }) },
+    'clickstream.min.js',
+  ),
+  'clickstream.core.min.js': await out(
+    { entryPoints: [join(src, 'iife.ts')], format: 'iife', define: define({ ...CORE, ...SCRIPT }) },
+    'clickstream.core.min.js',
+  ),
   'loader.min.js': await out(
     { entryPoints: [join(src, 'loader.ts')], format: 'esm', define: { __CS_SRC__: JSON.stringify('/sdk/clickstream.min.js') } },
     'loader.min.js',
@@ -82,12 +88,25 @@ for (const file of HASHED) {
   const code = files[file];
   const hashed = file.replace(/\.min\.js$/, `.${createHash('sha256').update(code).digest('hex').slice(0, 16)}.min.js`);
   writeFileSync(join(dist, hashed), code);
-  manifest.files[file] = { file: hashed, integrity: `sha384-${createHash('sha384').update(code).digest('base64')}`, bytes: Buffer.byteLength(code) };
+  manifest.files[file] = {
+    file: hashed,
+    integrity: `sha384-${createHash('sha384').update(code).digest('base64')}`,
+    bytes: Buffer.byteLength(code),
+  };
 }
 writeFileSync(join(dist, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 
 // ESM for bundlers: every feature in; the application's bundler tree-shakes what it does not import.
-await out({ entryPoints: [join(src, 'index.ts')], format: 'esm', define: define({ ...FULL, __CS_MODULE__: 'true' }), minify: false, target: 'es2020' }, 'clickstream.mjs');
+await out(
+  {
+    entryPoints: [join(src, 'index.ts')],
+    format: 'esm',
+    define: define({ ...FULL, __CS_MODULE__: 'true' }),
+    minify: false,
+    target: 'es2020',
+  },
+  'clickstream.mjs',
+);
 
 // Type declarations for the ESM build. The internal event type comes from schema/ by a type-only
 // import; the public types must not, so the published .d.ts stands alone (checked below).
@@ -98,9 +117,22 @@ execFileSync(
     join(here, '..', 'node_modules', 'typescript', 'bin', 'tsc'),
     join(src, 'index.ts'),
     join(src, 'flags.d.ts'),
-    '--declaration', '--emitDeclarationOnly', '--strict', '--skipLibCheck',
-    '--target', 'es2022', '--module', 'preserve', '--moduleResolution', 'bundler',
-    '--lib', 'es2023,dom,dom.iterable', '--rootDir', join(here, '..'), '--outDir', tmp,
+    '--declaration',
+    '--emitDeclarationOnly',
+    '--strict',
+    '--skipLibCheck',
+    '--target',
+    'es2022',
+    '--module',
+    'preserve',
+    '--moduleResolution',
+    'bundler',
+    '--lib',
+    'es2023,dom,dom.iterable',
+    '--rootDir',
+    join(here, '..'),
+    '--outDir',
+    tmp,
   ],
   { stdio: 'inherit' },
 );
@@ -112,7 +144,6 @@ for (const f of ['index.d.ts']) {
   writeFileSync(join(dist, 'types', f), dts);
 }
 rmSync(tmp, { recursive: true, force: true });
-
 
 const rows = Object.entries(files).map(([file, code]) => {
   const buf = Buffer.from(code);

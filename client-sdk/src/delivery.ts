@@ -121,7 +121,7 @@ export function save(key: string, value?: unknown) {
 export function startDelivery(options: Config) {
   config = options;
   // Undefined where reading them throws (storage blocked, sandboxed frames).
-  localStore = safe(() => localStorage.length >= 0 ? localStorage : undefined)();
+  localStore = safe(() => (localStorage.length >= 0 ? localStorage : undefined))();
   tabStore = safe(() => sessionStorage)();
   if (__CS_PRIVACY__) {
     browserStore = localStore = options.cookieless ? undefined : localStore;
@@ -261,8 +261,8 @@ export function send(atHide?: boolean): string[] | undefined {
   // sendBeacon (no fetch keepalive) shows no answer: a queued beacon stays unanswered, like a
   // keepalive send from a page that is gone, and a refused one is retried.
   if (atHide && !('keepalive' in Request.prototype)) navigator.sendBeacon(config.endpoint, body) || settle(1);
+  // The deadline covers the body too: a timeout while reading it fails the read, and the batch is retried.
   else
-    // The deadline covers the body too: a timeout while reading it fails the read, and the batch is retried.
     fetch(config.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', signal: deadline() }).then(
       (r) =>
         r
@@ -342,7 +342,10 @@ function takeLeftovers(key: string, marker?: HideMarker) {
   write(localStore!, key);
   // Nothing is read while storage is off (a denial after the lock was granted).
   if (leftovers) {
-    queue = [...leftovers.filter((e) => !(marker && lastAnswerAcked && now() - marker.t < HANDOFF_GRACE_MS && marker.i.includes(e.event_id))), ...queue];
+    queue = [
+      ...leftovers.filter((e) => !(marker && lastAnswerAcked && now() - marker.t < HANDOFF_GRACE_MS && marker.i.includes(e.event_id))),
+      ...queue,
+    ];
     persist();
     marker ? sendOrSchedule() : send();
   }

@@ -6,7 +6,22 @@
  * and storage are in delivery.ts.
  */
 import type { ClickstreamEvent } from '../../schema/event';
-import { anonymousId, config, forgetVisitor, identifyAs, leavingForSite, now, pageHidden, record, resume, retryNow, safe, send, setConsent, startDelivery } from './delivery';
+import {
+  anonymousId,
+  config,
+  forgetVisitor,
+  identifyAs,
+  leavingForSite,
+  now,
+  pageHidden,
+  record,
+  resume,
+  retryNow,
+  safe,
+  send,
+  setConsent,
+  startDelivery,
+} from './delivery';
 import { campaignOf } from './session';
 
 type Event = ClickstreamEvent;
@@ -168,9 +183,12 @@ function clicked(click: MouseEvent) {
   for (const k in data) if (k.startsWith('csProp') && k.length > 6) properties[k[6]!.toLowerCase() + k.slice(7)] = data[k]!.slice(0, 1024);
   if (link) properties.href = link.href.slice(0, 1024);
   event('click', {
-      name: (data.csEvent || (link ? (outbound ? 'outbound_link' : 'link') : target.tagName === 'BUTTON' ? 'button' : 'element')).slice(0, 100),
-      element: (data.csName || target.id || (target.textContent || '').trim().replace(/\s+/g, ' ')).slice(0, 256),
-      duration_ms: Math.round(visibleTime()),
+    name: (data.csEvent || (link ? (outbound ? 'outbound_link' : 'link') : target.tagName === 'BUTTON' ? 'button' : 'element')).slice(
+      0,
+      100,
+    ),
+    element: (data.csName || target.id || (target.textContent || '').trim().replace(/\s+/g, ' ')).slice(0, 256),
+    duration_ms: Math.round(visibleTime()),
     properties,
   });
 }
@@ -201,7 +219,7 @@ export const page = safe(() => {
  * track('add_to_cart', { item: 'margherita', price: 12.5 });
  */
 export const track = safe((name: string, properties?: Properties) => {
-  if (anonymousId && name) event('custom', { name: (`${name}`).slice(0, 100), ...(properties && { properties }) });
+  if (anonymousId && name) event('custom', { name: `${name}`.slice(0, 100), ...(properties && { properties }) });
 });
 
 /**
@@ -211,7 +229,7 @@ export const track = safe((name: string, properties?: Properties) => {
  */
 export const identify = safe((id: string) => {
   if (!anonymousId || !id) return;
-  identifyAs((`${id}`).slice(0, 256));
+  identifyAs(`${id}`.slice(0, 256));
   event('identify');
 });
 

@@ -12,7 +12,13 @@ export const MAX_AGE_MS = 7 * 86_400_000;
  * the newest `count` of them, then the oldest dropped until the serialized list fits `bytes`.
  * (Positional caps rather than an object: no property names in the minified build.)
  */
-export function cap(events: ClickstreamEvent[], now: number, count = MAX_EVENTS, bytes = MAX_BYTES, ageMs = MAX_AGE_MS): ClickstreamEvent[] {
+export function cap(
+  events: ClickstreamEvent[],
+  now: number,
+  count = MAX_EVENTS,
+  bytes = MAX_BYTES,
+  ageMs = MAX_AGE_MS,
+): ClickstreamEvent[] {
   const out = events.filter((e) => now - Date.parse(e.ts) < ageMs).slice(-count);
   // One serialization for the whole list, then each dropped event's share (its JSON and a comma).
   for (let size = JSON.stringify(out).length; size > bytes; ) size -= JSON.stringify(out.shift()).length + 1;

@@ -15,7 +15,13 @@ export const SESSION_TIMEOUT = 30 * 60_000;
  * The session an event at `now` belongs to: the stored one, unless it timed out or the visit
  * arrived through a different campaign (then a new one starts, as in GA).
  */
-export function nextSession(prev: Session | undefined, now: number, campaign: string, newId: () => string, timeout = SESSION_TIMEOUT): Session {
+export function nextSession(
+  prev: Session | undefined,
+  now: number,
+  campaign: string,
+  newId: () => string,
+  timeout = SESSION_TIMEOUT,
+): Session {
   return !prev?.i || now - prev.t > timeout || (campaign && campaign !== prev.c)
     ? { i: newId(), t: now, c: campaign }
     : { ...prev, t: now };
@@ -24,5 +30,8 @@ export function nextSession(prev: Session | undefined, now: number, campaign: st
 /** Campaign key of a query string: UTM source/medium/campaign and ad click ids; '' when none. (join() writes an absent one, null, as ''.) */
 export function campaignOf(search: string): string {
   const q = new URLSearchParams(search);
-  return ['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'fbclid', 'msclkid'].map((k) => q.get(k)).join('|').replace(/^\|+$/, '');
+  return ['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'fbclid', 'msclkid']
+    .map((k) => q.get(k))
+    .join('|')
+    .replace(/^\|+$/, '');
 }

@@ -9,5 +9,7 @@ export function uuid(now: number = Date.now()): string {
   const r = crypto.getRandomValues(new Uint8Array(19));
   let i = 0;
   const t = now.toString(16).padStart(12, '0');
-  return (`${t.slice(0, 8)}-${t.slice(8)}-7xxx-yxxx-xxxxxxxxxxxx`).replace(/[xy]/g, (c) => (c > 'x' ? 8 | (r[i++]! & 3) : r[i++]! & 15).toString(16));
+  return `${t.slice(0, 8)}-${t.slice(8)}-7xxx-yxxx-xxxxxxxxxxxx`.replace(/[xy]/g, (c) =>
+    (c > 'x' ? 8 | (r[i++]! & 3) : r[i++]! & 15).toString(16),
+  );
 }

@@ -21,15 +21,21 @@ const root = join(__dirname, '..', '..');
 
 /** The edge branch of serverless.yml's SdkSnippet output, as written there (Fn::Sub template). */
 function snippetTemplate(): string {
-  const doc = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as { resources: { Outputs: { SdkSnippet: { Value: unknown } } } };
-  const found = JSON.stringify(doc.resources.Outputs.SdkSnippet.Value).match(/"(<script>[^"\\]*(?:\\.[^"\\]*)*s\.integrity=[^"\\]*(?:\\.[^"\\]*)*)"/);
+  const doc = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'silent' }) as {
+    resources: { Outputs: { SdkSnippet: { Value: unknown } } };
+  };
+  const found = JSON.stringify(doc.resources.Outputs.SdkSnippet.Value).match(
+    /"(<script>[^"\\]*(?:\\.[^"\\]*)*s\.integrity=[^"\\]*(?:\\.[^"\\]*)*)"/,
+  );
   if (!found) throw new Error('serverless.yml SdkSnippet has no edge branch with an integrity');
   return JSON.parse(`"${found[1]}"`) as string;
 }
 
 /** The snippet as the deploy fills it in: edge origin, hashed path and integrity from the build's manifest. */
 function snippet(edge: string, integrity?: string): string {
-  const manifest = JSON.parse(readFileSync(join(root, 'client-sdk', 'dist', 'manifest.json'), 'utf8')) as { files: Record<string, { file: string; integrity: string }> };
+  const manifest = JSON.parse(readFileSync(join(root, 'client-sdk', 'dist', 'manifest.json'), 'utf8')) as {
+    files: Record<string, { file: string; integrity: string }>;
+  };
   const full = manifest.files['clickstream.min.js']!;
   return snippetTemplate()
     .replaceAll('${Edge}', edge)
@@ -38,7 +44,7 @@ function snippet(edge: string, integrity?: string): string {
     .replace('${file(./scripts/cfn-athena.js):firstSiteId}', 'demo');
 }
 
-suite('the deploy\'s snippet through the edge (local edge)', () => {
+suite("the deploy's snippet through the edge (local edge)", () => {
   jest.setTimeout(90_000);
   let stack: LocalStack;
   let site: Server;
@@ -52,7 +58,10 @@ suite('the deploy\'s snippet through the edge (local edge)', () => {
     await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
   }, 120_000);
-  afterEach(async () => { await browser?.close(); browser = undefined; });
+  afterEach(async () => {
+    await browser?.close();
+    browser = undefined;
+  });
   afterAll(async () => {
     site?.closeAllConnections();
     site?.close();
@@ -66,10 +75,16 @@ suite('the deploy\'s snippet through the edge (local edge)', () => {
     const p = await browser.ctx.newPage();
     const scripts: { url: string; status: number }[] = [];
     const posts: string[] = [];
-    p.on('response', (r) => { if (r.url().includes('/sdk/')) scripts.push({ url: r.url(), status: r.status() }); });
-    p.on('request', (r) => { if (r.method() === 'POST') posts.push(r.url()); });
+    p.on('response', (r) => {
+      if (r.url().includes('/sdk/')) scripts.push({ url: r.url(), status: r.status() });
+    });
+    p.on('request', (r) => {
+      if (r.method() === 'POST') posts.push(r.url());
+    });
     await p.goto(`${siteUrl}/`);
-    await p.waitForFunction(() => typeof (window as { clickstream?: { init?: unknown } }).clickstream?.init === 'function', undefined, { timeout: 10_000 });
+    await p.waitForFunction(() => typeof (window as { clickstream?: { init?: unknown } }).clickstream?.init === 'function', undefined, {
+      timeout: 10_000,
+    });
     await p.evaluate(() => {
       const w = window as unknown as { clickstream: (...a: unknown[]) => void };
       w.clickstream('track', 'edge_probe', {});
@@ -77,17 +92,22 @@ suite('the deploy\'s snippet through the edge (local edge)', () => {
     });
     await p.waitForFunction(() => !!localStorage.getItem('cs_aid'), undefined, { timeout: 5000 });
     const aid = await p.evaluate(() => JSON.parse(localStorage.getItem('cs_aid') as string) as string);
-    expect(scripts).toEqual([{ url: expect.stringMatching(new RegExp(`^${stack.demoUrl}/sdk/clickstream\\.[0-9a-f]{16}\\.min\\.js$`)), status: 200 }]);
-    const stored = await eventually(async () => {
-      await stack.flush();
-      return (await stack.readEvents()).filter((r) => r.anonymous_id === aid && r.name === 'edge_probe');
-    }, (r) => r.length >= 1);
+    expect(scripts).toEqual([
+      { url: expect.stringMatching(new RegExp(`^${stack.demoUrl}/sdk/clickstream\\.[0-9a-f]{16}\\.min\\.js$`)), status: 200 },
+    ]);
+    const stored = await eventually(
+      async () => {
+        await stack.flush();
+        return (await stack.readEvents()).filter((r) => r.anonymous_id === aid && r.name === 'edge_probe');
+      },
+      (r) => r.length >= 1,
+    );
     expect(stored).toHaveLength(1);
     expect(posts.length).toBeGreaterThan(0);
     expect(posts.every((u) => u === `${stack.demoUrl}/v1/events`)).toBe(true);
   });
 
-  test('a script that does not match the integrity is not run, and the page\'s calls still do not throw', async () => {
+  test("a script that does not match the integrity is not run, and the page's calls still do not throw", async () => {
     html = `<!doctype html><html><head><title>shop</title>${snippet(stack.demoUrl, 'sha384-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')}</head><body>shop</body></html>`;
     browser = await launchBrowser();
     const p = await browser.ctx.newPage();

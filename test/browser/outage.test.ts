@@ -15,7 +15,18 @@
  * once).
  */
 import type { BrowserContext, Page } from 'playwright-core';
-import { canRunBrowser, CHROMIUM, launchBrowser, outboxEmpty, startFaultProxy, startPageServer, until, type Browser, type FaultProxy, type PageServer } from '../support/browser';
+import {
+  canRunBrowser,
+  CHROMIUM,
+  launchBrowser,
+  outboxEmpty,
+  startFaultProxy,
+  startPageServer,
+  until,
+  type Browser,
+  type FaultProxy,
+  type PageServer,
+} from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
@@ -85,7 +96,8 @@ suite('browser SDK with default options through outages (real Chromium, real soc
   }
 
   /** Default options; only the endpoint differs, so that it goes through the proxy. */
-  const url = (name: string) => `${pages.url}/t/${name}.html?opts=${encodeURIComponent(JSON.stringify({ endpoint: `${proxy.url}/v1/events` }))}`;
+  const url = (name: string) =>
+    `${pages.url}/t/${name}.html?opts=${encodeURIComponent(JSON.stringify({ endpoint: `${proxy.url}/v1/events` }))}`;
   const loads = new WeakMap<BrowserContext, number>();
 
   /** Opens (or navigates `p` to) a page and waits for the SDK to be running on it. */
@@ -113,7 +125,12 @@ suite('browser SDK with default options through outages (real Chromium, real soc
   /** Waits until the visitor's first page view is stored: from here on the SDK has seen a healthy answer. */
   async function healthy(p: Page): Promise<void> {
     const aid = await aidOf(p);
-    await until(async () => (await rowsOf(aid)).some((r) => r.type === 'page_view'), 15_000, () => 'the first page view was not stored', 200);
+    await until(
+      async () => (await rowsOf(aid)).some((r) => r.type === 'page_view'),
+      15_000,
+      () => 'the first page view was not stored',
+      200,
+    );
   }
 
   interface Outcome {
@@ -172,14 +189,21 @@ suite('browser SDK with default options through outages (real Chromium, real soc
   }
 
   const report = (what: string, o: Outcome) =>
-    console.log(`${what}: ${o.events} events stored, ${o.extraRows} extra rows (${o.twice.join(', ') || 'no duplicates'}), missing: ${o.missing.length ? o.missing.join(', ') : 'none'}`);
+    console.log(
+      `${what}: ${o.events} events stored, ${o.extraRows} extra rows (${o.twice.join(', ') || 'no duplicates'}), missing: ${o.missing.length ? o.missing.join(', ') : 'none'}`,
+    );
 
   /**
    * Page A healthy (its page view stored), then `fail`, three pages, recovery, one more page. Pages
    * b and d are short; c is read past the flush interval, so that it sends into the failure even
    * where pageswap keeps the short pages from sending as they go.
    */
-  async function outageOverPages(fail: () => Promise<void> | void, recover: () => Promise<void> | void, tag: string, noPageswap = false): Promise<Outcome> {
+  async function outageOverPages(
+    fail: () => Promise<void> | void,
+    recover: () => Promise<void> | void,
+    tag: string,
+    noPageswap = false,
+  ): Promise<Outcome> {
     const ctx = await visitor(noPageswap);
     const p = await visit(ctx, 'a');
     await healthy(p);
@@ -203,25 +227,42 @@ suite('browser SDK with default options through outages (real Chromium, real soc
   }
 
   it('an outage (connections refused) spanning several short page views loses nothing', async () => {
-    const o = await outageOverPages(() => proxy.set('refuse'), () => proxy.set('pass'), 'refused');
+    const o = await outageOverPages(
+      () => proxy.set('refuse'),
+      () => proxy.set('pass'),
+      'refused',
+    );
     expect(proxy.accepted.refuse).toBeGreaterThan(0);
     expect(o.missing).toEqual([]);
   });
 
   it('the same outage in a browser without pageswap (every page hide sends) loses nothing', async () => {
-    const o = await outageOverPages(() => proxy.set('refuse'), () => proxy.set('pass'), 'refused_noswap', true);
+    const o = await outageOverPages(
+      () => proxy.set('refuse'),
+      () => proxy.set('pass'),
+      'refused_noswap',
+      true,
+    );
     expect(proxy.accepted.refuse).toBeGreaterThan(0);
     expect(o.missing).toEqual([]);
   });
 
   it('a hung endpoint (connections accepted, never answered) while the visitor navigates loses nothing', async () => {
-    const o = await outageOverPages(() => proxy.set('hang'), () => proxy.set('pass'), 'hung');
+    const o = await outageOverPages(
+      () => proxy.set('hang'),
+      () => proxy.set('pass'),
+      'hung',
+    );
     expect(proxy.accepted.hang).toBeGreaterThan(0);
     expect(o.missing).toEqual([]);
   });
 
   it('a 5xx storm (every Firehose call failing, the API answering 503) over several short page views loses nothing', async () => {
-    const o = await outageOverPages(() => stack.setFaults({ serverError: 1 }), () => stack.setFaults({}), 'storm');
+    const o = await outageOverPages(
+      () => stack.setFaults({ serverError: 1 }),
+      () => stack.setFaults({}),
+      'storm',
+    );
     expect(o.missing).toEqual([]);
   });
 
@@ -235,7 +276,11 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     // The closing page's page-hide send meets the refusal before the endpoint comes back.
     const refusedBefore = proxy.accepted.refuse;
     await a.close();
-    await until(() => proxy.accepted.refuse > refusedBefore, 10_000, () => 'the closing page sent nothing at page hide');
+    await until(
+      () => proxy.accepted.refuse > refusedBefore,
+      10_000,
+      () => 'the closing page sent nothing at page hide',
+    );
     proxy.set('pass');
     await sleep(1000); // the site opened again later
     const b = await visit(ctx, 'b');
@@ -279,10 +324,13 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     });
     proxy.set('refuse');
     const tracked = [...names('same_task', 5), 'site_pagehide', 'site_hidden'];
-    await a.evaluate((n) => {
-      for (const x of n) window.clickstream('track', x);
-      location.href = location.href.replace('/t/a.html', '/t/b.html');
-    }, names('same_task', 5));
+    await a.evaluate(
+      (n) => {
+        for (const x of n) window.clickstream('track', x);
+        location.href = location.href.replace('/t/a.html', '/t/b.html');
+      },
+      names('same_task', 5),
+    );
     await a.waitForURL(/\/t\/b\.html/);
     loads.set(ctx, loads.get(ctx)! + 1);
     await a.waitForFunction(() => !!window.clickstream?.init, undefined, { timeout: 10_000 });

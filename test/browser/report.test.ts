@@ -38,13 +38,19 @@ suite('the report page in Chromium', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it.each([[1280, 900], [820, 1180], [390, 844]])('at %d px wide, no card is wider than its box and the page does not scroll sideways', async (width, height) => {
+  it.each([
+    [1280, 900],
+    [820, 1180],
+    [390, 844],
+  ])('at %d px wide, no card is wider than its box and the page does not scroll sideways', async (width, height) => {
     const page = await browser!.ctx.newPage();
     await page.setViewportSize({ width, height });
     await page.goto(url);
-    const overflowing = await page.evaluate(() => [...document.querySelectorAll('section')]
-      .filter((s) => s.scrollWidth > s.clientWidth + 1)
-      .map((s) => `${s.id}: ${s.scrollWidth} > ${s.clientWidth}`));
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll('section')]
+        .filter((s) => s.scrollWidth > s.clientWidth + 1)
+        .map((s) => `${s.id}: ${s.scrollWidth} > ${s.clientWidth}`),
+    );
     expect(overflowing).toEqual([]);
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     await page.close();
@@ -54,7 +60,11 @@ suite('the report page in Chromium', () => {
     const page = await browser!.ctx.newPage();
     await page.goto(url);
     const charts = await page.evaluate(() => {
-      const C = (window as unknown as { Chart: { getChart(el: Element): { options: ChartOptions; data: { datasets: { label: string }[] } } | undefined } }).Chart;
+      const C = (
+        window as unknown as {
+          Chart: { getChart(el: Element): { options: ChartOptions; data: { datasets: { label: string }[] } } | undefined };
+        }
+      ).Chart;
       return [...document.querySelectorAll('canvas')].map((el) => {
         const c = C.getChart(el)!;
         return {
@@ -70,7 +80,13 @@ suite('the report page in Chromium', () => {
     expect(charts.filter((c) => c.legend !== true)).toEqual([]);
     // Bar charts lying down title the value axis only; the others title both.
     expect(charts.filter((c) => c.x === null && c.y === null)).toEqual([]);
-    expect(charts.find((c) => c.id === 'chart-hourly')).toEqual({ id: 'chart-hourly', legend: true, x: 'Hour of the day (UTC)', y: 'Count over the range', series: ['Page views', 'Visitors'] });
+    expect(charts.find((c) => c.id === 'chart-hourly')).toEqual({
+      id: 'chart-hourly',
+      legend: true,
+      x: 'Hour of the day (UTC)',
+      y: 'Count over the range',
+      series: ['Page views', 'Visitors'],
+    });
     const traffic = charts.find((c) => c.id === 'chart-traffic')!;
     expect([traffic.x, traffic.y]).toEqual(['Event date (UTC)', 'Count']);
     await page.close();

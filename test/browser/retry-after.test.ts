@@ -22,7 +22,11 @@ suite('Retry-After through the local API Gateway', () => {
 
   beforeAll(async () => {
     // Every Firehose call fails, so the handler answers 503 + Retry-After until the faults are lifted.
-    stack = await startLocalStack({ bufferSeconds: 1, faults: { serverError: 1 }, env: { LOCAL_PARAMS: `retryAfterSeconds=${RETRY_AFTER_S}` } });
+    stack = await startLocalStack({
+      bufferSeconds: 1,
+      faults: { serverError: 1 },
+      env: { LOCAL_PARAMS: `retryAfterSeconds=${RETRY_AFTER_S}` },
+    });
     pages = await startPageServer(stack);
   }, 120_000);
   afterAll(async () => {
@@ -37,9 +41,12 @@ suite('Retry-After through the local API Gateway', () => {
     const api = `${stack.demoUrl}/v1/events`; // config.js: the local edge, on the demo's origin
     const sends: { at: number; request: Request }[] = [];
     const answers: { at: number; status: number; retryAfter?: string }[] = [];
-    page.on('request', (r) => { if (r.url() === api && r.method() === 'POST') sends.push({ at: Date.now(), request: r }); });
+    page.on('request', (r) => {
+      if (r.url() === api && r.method() === 'POST') sends.push({ at: Date.now(), request: r });
+    });
     page.on('response', (r: Response) => {
-      if (r.url() === api && r.request().method() === 'POST') answers.push({ at: Date.now(), status: r.status(), retryAfter: r.headers()['retry-after'] });
+      if (r.url() === api && r.request().method() === 'POST')
+        answers.push({ at: Date.now(), status: r.status(), retryAfter: r.headers()['retry-after'] });
     });
     // The page's origin (127.0.0.1:<port>) differs from the edge's (127.0.0.1:<demo port>): CORS applies.
     // A short flush interval: after a failure the SDK sends again at the later of its next flush and
@@ -55,20 +62,30 @@ suite('Retry-After through the local API Gateway', () => {
     const aid = await page.evaluate(() => JSON.parse(localStorage.getItem('cs_aid') as string) as string);
 
     // The first answer: a 503 carrying the configured Retry-After.
-    await until(() => answers.length >= 1, 20_000, () => `no answer: ${JSON.stringify(answers)}`);
+    await until(
+      () => answers.length >= 1,
+      20_000,
+      () => `no answer: ${JSON.stringify(answers)}`,
+    );
     expect(answers[0]).toMatchObject({ status: 503, retryAfter: String(RETRY_AFTER_S) });
     await stack.setFaults({});
-    await until(() => sends.length >= 2, 30_000, () => `no second send; answers ${JSON.stringify(answers)}`);
+    await until(
+      () => sends.length >= 2,
+      30_000,
+      () => `no second send; answers ${JSON.stringify(answers)}`,
+    );
 
     // The retry came no sooner than Retry-After (timers fire late, never early: 100 ms for clock
     // granularity between Node and Chromium), and well after the SDK's own backoff alone.
     expect(sends[1]!.at - answers[0]!.at).toBeGreaterThanOrEqual(RETRY_AFTER_S * 1000 - 100);
 
-    const stored = await eventually(async () => {
-      await stack.flush();
-      return (await stack.readEvents()).filter((r) => r.anonymous_id === aid && r.name === 'retry_after_probe');
-    }, (r) => r.length >= 1);
+    const stored = await eventually(
+      async () => {
+        await stack.flush();
+        return (await stack.readEvents()).filter((r) => r.anonymous_id === aid && r.name === 'retry_after_probe');
+      },
+      (r) => r.length >= 1,
+    );
     expect(stored).toHaveLength(1);
   });
 });
-

@@ -7,7 +7,17 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { SEND_TIMEOUT_MS } from '../../client-sdk/src/transport';
-import { canRunBrowser, CHROMIUM, launchBrowser, outboxEmpty, startPageServer, startSdkPageServer, until, type Browser, type PageServer } from '../support/browser';
+import {
+  canRunBrowser,
+  CHROMIUM,
+  launchBrowser,
+  outboxEmpty,
+  startPageServer,
+  startSdkPageServer,
+  until,
+  type Browser,
+  type PageServer,
+} from '../support/browser';
 import { startLocalStack, type LocalStack } from '../support/stack';
 
 if (!canRunBrowser) console.warn(`SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install -y chromium). Under CI they always run.`);
@@ -125,16 +135,29 @@ suite('browser SDK in Chromium against the local stack', () => {
     p.on('request', (r) => r.url() === api && r.method() === 'POST' && sent.push(r.postData() || ''));
     const recorded = async () => [
       ...sent.flatMap((b) => JSON.parse(b).events),
-      ...(await p.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('cs_q.')).flatMap((k) => JSON.parse(localStorage.getItem(k)!)))),
+      ...(await p.evaluate(() =>
+        Object.keys(localStorage)
+          .filter((k) => k.startsWith('cs_q.'))
+          .flatMap((k) => JSON.parse(localStorage.getItem(k)!)),
+      )),
     ];
-    const viewOf = (url: string) => until(async () => (await recorded()).some((e) => e.type === 'page_view' && e.url === url), 5_000, () => `no page view of ${url}`);
+    const viewOf = (url: string) =>
+      until(
+        async () => (await recorded()).some((e) => e.type === 'page_view' && e.url === url),
+        5_000,
+        () => `no page view of ${url}`,
+      );
     const base = `${stack.demoUrl}/order.html`;
     await p.click('#step-cart');
     await viewOf(`${base}?step=cart`);
     await p.click('#allergens-link');
     await viewOf(`${base}?step=cart#allergens`);
     await p.goBack();
-    await until(async () => (await recorded()).filter((e) => e.type === 'page_view' && e.url === `${base}?step=cart`).length >= 2, 5_000, () => 'no page view after going back');
+    await until(
+      async () => (await recorded()).filter((e) => e.type === 'page_view' && e.url === `${base}?step=cart`).length >= 2,
+      5_000,
+      () => 'no page view after going back',
+    );
     // Same URL again: no new page view. The SDK decides 100 ms after the change; a page timer set
     // after that (same delay, set later) runs after it, so by then a page view would be recorded.
     await p.evaluate(async () => {
@@ -145,7 +168,11 @@ suite('browser SDK in Chromium against the local stack', () => {
     await p.evaluate(() => window.clickstream('flush'));
 
     const want = [base, `${base}?step=cart`, `${base}?step=cart#allergens`, `${base}?step=cart`];
-    await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(p),
+      20_000,
+      () => 'outbox not emptied',
+    );
     const r = await rows(aid, (x) => x.filter((e) => e.type === 'page_view').length >= want.length);
     const views = r.filter((e) => e.type === 'page_view').sort((a, b) => String(a.ts).localeCompare(String(b.ts)));
     expect(views.map((v) => v.url)).toEqual(want);
@@ -216,7 +243,11 @@ suite('browser SDK in Chromium against the local stack', () => {
     const bodies: string[] = [];
     ctx.on('request', (r) => r.url() === api && r.method() === 'POST' && bodies.push(r.postData() || ''));
     expect(await p.evaluate(() => 'onpageswap' in window)).toBe(true);
-    await until(() => outboxEmpty(p), 10_000, () => 'first page view not acknowledged');
+    await until(
+      () => outboxEmpty(p),
+      10_000,
+      () => 'first page view not acknowledged',
+    );
     const before = bodies.length;
     await p.evaluate(() => {
       window.clickstream('track', 'carried');
@@ -224,7 +255,11 @@ suite('browser SDK in Chromium against the local stack', () => {
     });
     await p.waitForURL(/\/t\/b\.html/);
     const r = await rows(aid, (x) => named(x, 'carried').length > 0 && x.filter((e) => e.type === 'page_view').length >= 2);
-    await until(() => outboxEmpty(p), 10_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(p),
+      10_000,
+      () => 'outbox not emptied',
+    );
     // One request since the first page view's: the next page's first batch, the carried event ahead
     // of its own page view. (Playwright does not report a leaving page's keepalive requests; had the
     // first page sent the event as it went, the next page would have dropped it from its own.)
@@ -240,7 +275,11 @@ suite('browser SDK in Chromium against the local stack', () => {
     const ctx = await browser();
     const p = await page(ctx, '/t/a.html', { flushInterval: 1000 });
     const aid = await anonymousId(p);
-    await until(() => outboxEmpty(p), 10_000, () => 'first page view not acknowledged');
+    await until(
+      () => outboxEmpty(p),
+      10_000,
+      () => 'first page view not acknowledged',
+    );
     // about:blank inherits the origin of the page that navigates to it: pageswap has an activation,
     // so the page carries its outbox to a next page that never takes it.
     await p.evaluate(() => {
@@ -256,7 +295,12 @@ suite('browser SDK in Chromium against the local stack', () => {
     );
     expect(stored).toContain('stranded');
     await stack.flush();
-    expect(named((await stack.readEvents()).filter((x) => x.anonymous_id === aid), 'stranded')).toEqual([]);
+    expect(
+      named(
+        (await stack.readEvents()).filter((x) => x.anonymous_id === aid),
+        'stranded',
+      ),
+    ).toEqual([]);
     // The visitor's next page with the SDK sends them (docs/sdk.md: stored up to 7 days).
     await p.goto(`${pagesUrl}/t/b.html?opts=${encodeURIComponent('{"flushInterval":1000}')}`);
     const r = await rows(aid, (x) => named(x, 'stranded').length > 0);
@@ -277,13 +321,25 @@ suite('browser SDK in Chromium against the local stack', () => {
     let failures = 0;
     p.on('requestfailed', (req) => req.url() === api && failures++);
     await track(p, names('off', 5), true);
-    await until(() => failures >= 2, 10_000, () => `${failures} failed sends while offline`);
+    await until(
+      () => failures >= 2,
+      10_000,
+      () => `${failures} failed sends while offline`,
+    );
     await ctx.setOffline(false);
     const r = await rows(aid, (x) => named(x, 'off').length >= 5);
     // Every event acknowledged: nothing more will be sent, so any duplicate is stored by now.
-    await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(p),
+      20_000,
+      () => 'outbox not emptied',
+    );
     const all = await rows(aid, () => true);
-    expect(named(all, 'off').map((e) => e.name).sort()).toEqual(names('off', 5));
+    expect(
+      named(all, 'off')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(names('off', 5));
     expect(r.length).toBeGreaterThan(0);
     expectOnce(all);
   });
@@ -295,9 +351,17 @@ suite('browser SDK in Chromium against the local stack', () => {
     expect(named(await rows(aid, () => true, 0), 'kept')).toHaveLength(0);
     const b = await page(ctx, '/t/b.html', { flushInterval: 300 });
     const r = await rows(aid, (x) => named(x, 'kept').length >= 4);
-    await until(() => outboxEmpty(b), 20_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(b),
+      20_000,
+      () => 'outbox not emptied',
+    );
     const all = await rows(aid, () => true);
-    expect(named(all, 'kept').map((e) => e.name).sort()).toEqual(names('kept', 4));
+    expect(
+      named(all, 'kept')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(names('kept', 4));
     expect(r.length).toBeGreaterThan(0);
     expectOnce(all);
   });
@@ -317,7 +381,11 @@ suite('browser SDK in Chromium against the local stack', () => {
     await stack.setFaults({});
     await page(ctx, '/t/b.html', opts);
     const r = await rows(aid, (x) => named(x, 'acked').length >= 3);
-    expect(named(r, 'acked').map((e) => e.name).sort()).toEqual(names('acked', 3));
+    expect(
+      named(r, 'acked')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(names('acked', 3));
   });
 
   it('an endpoint answering 500, then 200, gets everything once', async () => {
@@ -337,12 +405,24 @@ suite('browser SDK in Chromium against the local stack', () => {
     await track(p, names('err', 5), true);
     // Each 503 comes after the handler's own retries (up to 6 PutRecordBatch attempts); in one CI run
     // under load two of them, with the SDK's backoff between, took longer than 15 s.
-    await until(() => statuses.filter((s) => s >= 500).length >= 2, 45_000, () => `expected two 5xx answers; the page's sends: ${trace.join('; ')}`);
+    await until(
+      () => statuses.filter((s) => s >= 500).length >= 2,
+      45_000,
+      () => `expected two 5xx answers; the page's sends: ${trace.join('; ')}`,
+    );
     await stack.setFaults({});
     await rows(aid, (x) => named(x, 'err').length >= 5, 30_000);
-    await until(() => outboxEmpty(p), 30_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(p),
+      30_000,
+      () => 'outbox not emptied',
+    );
     const all = await rows(aid, () => true);
-    expect(named(all, 'err').map((e) => e.name).sort()).toEqual(names('err', 5));
+    expect(
+      named(all, 'err')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(names('err', 5));
     expect(statuses.at(-1)).toBe(200);
     expectOnce(all);
   });
@@ -358,10 +438,22 @@ suite('browser SDK in Chromium against the local stack', () => {
     await track(c, ['from_c']);
     await rows(aid, (x) => named(x, 'left').length >= 10 && named(x, 'from_').length >= 2);
     // One localStorage for both tabs: empty once both have every event acknowledged.
-    await until(() => outboxEmpty(b), 20_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(b),
+      20_000,
+      () => 'outbox not emptied',
+    );
     const all = await rows(aid, () => true);
-    expect(named(all, 'left').map((e) => e.name).sort()).toEqual(names('left', 10).sort());
-    expect(named(all, 'from_').map((e) => e.name).sort()).toEqual(['from_b', 'from_c']);
+    expect(
+      named(all, 'left')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(names('left', 10).sort());
+    expect(
+      named(all, 'from_')
+        .map((e) => e.name)
+        .sort(),
+    ).toEqual(['from_b', 'from_c']);
     expect(all.filter((e) => e.type === 'page_view')).toHaveLength(3);
     expectOnce(all);
   });
@@ -416,11 +508,17 @@ suite('browser SDK in Chromium against the local stack', () => {
     const p = await ctx.newPage();
     await p.goto(`${pagesUrl}/t/core.html?core=1&opts=${encodeURIComponent('{"flushInterval":200,"clicks":true}')}`);
     const aid = await anonymousId(p);
-    expect(await p.evaluate(() => [...document.scripts].map((x) => x.src).find((x) => x.includes('/sdk/')))).toMatch(/clickstream\.core\.min\.js$/);
+    expect(await p.evaluate(() => [...document.scripts].map((x) => x.src).find((x) => x.includes('/sdk/')))).toMatch(
+      /clickstream\.core\.min\.js$/,
+    );
     await p.click('h1');
     await track(p, ['from_core'], true);
     const r = await rows(aid, (x) => named(x, 'from_core').length > 0);
-    await until(() => outboxEmpty(p), 20_000, () => 'outbox not emptied');
+    await until(
+      () => outboxEmpty(p),
+      20_000,
+      () => 'outbox not emptied',
+    );
     const all = await rows(aid, () => true);
     expect(named(all, 'from_core')).toHaveLength(1);
     expect(all.map((e) => e.type).sort()).toEqual(['custom', 'page_view']);
@@ -501,7 +599,12 @@ async function startCollector(answer: (n: number) => Answer): Promise<Collector>
     req.on('data', (c: string) => (raw += c));
     req.on('end', () => {
       const events = (JSON.parse(raw) as { events: { event_id: string; name?: string; type: string }[] }).events;
-      const post: Post = { n: posts.length + 1, at: Date.now(), ids: events.map((e) => e.event_id), names: events.map((e) => e.name || e.type) };
+      const post: Post = {
+        n: posts.length + 1,
+        at: Date.now(),
+        ids: events.map((e) => e.event_id),
+        names: events.map((e) => e.name || e.type),
+      };
       posts.push(post);
       const send = (status: number, body: string) => {
         res.writeHead(status, { 'content-type': 'application/json' });
@@ -556,7 +659,9 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     open.push(b);
     const p = b.ctx.pages()[0] || (await b.ctx.newPage());
     if (init) await p.addInitScript(init);
-    await p.goto(`${pages.url}/t/a.html?opts=${encodeURIComponent(JSON.stringify({ endpoint: c.endpoint, siteId: 'demo', flushInterval: 300, ...opts }))}`);
+    await p.goto(
+      `${pages.url}/t/a.html?opts=${encodeURIComponent(JSON.stringify({ endpoint: c.endpoint, siteId: 'demo', flushInterval: 300, ...opts }))}`,
+    );
     return p;
   }
 
@@ -582,21 +687,40 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
   it('a 200 without an accepted count (a crashed handler under serverless offline) is retried until a real answer', async () => {
     // Prepare: what serverless offline answers when the handler crashed or its build folder is gone
     let healthy = false;
-    const crashed = { status: 200, body: JSON.stringify({ errorMessage: "Cannot find module '/app/.esbuild/.build/handlers/ingest.js'", errorType: 'Error' }) };
+    const crashed = {
+      status: 200,
+      body: JSON.stringify({ errorMessage: "Cannot find module '/app/.esbuild/.build/handlers/ingest.js'", errorType: 'Error' }),
+    };
     const c = await collector(() => (healthy ? 'ok' : crashed));
     const p = await page(c);
     // Act: events tracked while every answer is the crash
-    await until(() => c.posts.length >= 1, 10_000, () => 'no first send');
+    await until(
+      () => c.posts.length >= 1,
+      10_000,
+      () => 'no first send',
+    );
     await track(p, ['during_crash_1', 'during_crash_2']);
-    await until(() => c.posts.filter((x) => x.names.includes('during_crash_1')).length >= 2, 20_000, () => `the events were not sent twice while crashed: ${trace(c)}`);
+    await until(
+      () => c.posts.filter((x) => x.names.includes('during_crash_1')).length >= 2,
+      20_000,
+      () => `the events were not sent twice while crashed: ${trace(c)}`,
+    );
     // Assess: still kept in storage, not counted as delivered
     expect((await storedInPage(p)).sort()).toEqual(['during_crash_1', 'during_crash_2', 'page_view']);
     expect(c.stored.size).toBe(0);
     // Act: the handler is back
     healthy = true;
-    await until(() => c.stored.size >= 3, 20_000, () => `not delivered after the handler came back: ${trace(c)}`);
+    await until(
+      () => c.stored.size >= 3,
+      20_000,
+      () => `not delivered after the handler came back: ${trace(c)}`,
+    );
     // Storage empty: every event acknowledged, so nothing more will be sent and any duplicate is in by now.
-    await until(async () => (await storedInPage(p)).length === 0, 5000, () => 'storage not emptied after the real answer');
+    await until(
+      async () => (await storedInPage(p)).length === 0,
+      5000,
+      () => 'storage not emptied after the real answer',
+    );
     // Assess: each event stored once, by the real answer, after being sent again (same event_id)
     expectEachStoredOnce(c);
     expect(c.stored.size).toBe(3);
@@ -613,19 +737,35 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     const c = await collector((n) => (n === 1 ? 'hold' : 'ok'));
     const p = await page(c, {}, init);
     expect(await p.evaluate(() => typeof AbortSignal.timeout)).toBe(init ? 'undefined' : 'function');
-    await until(() => c.posts.length >= 1, 10_000, () => 'no first send');
+    await until(
+      () => c.posts.length >= 1,
+      10_000,
+      () => 'no first send',
+    );
     const held = c.posts[0]!;
     // Act: more events while the first send hangs
     await track(p, ['behind_1', 'behind_2']);
-    await until(() => c.posts.length >= 2, SEND_TIMEOUT_MS + 10_000, () => `no retry after the hung send: ${trace(c)}`);
+    await until(
+      () => c.posts.length >= 2,
+      SEND_TIMEOUT_MS + 10_000,
+      () => `no retry after the hung send: ${trace(c)}`,
+    );
     const retry = c.posts[1]!;
     // Assess: given up at the timeout (not before), and the batch sent again after the first
     // backoff (0.5-1 s), with the events tracked meanwhile
     expect(retry.at - held.at).toBeGreaterThanOrEqual(SEND_TIMEOUT_MS - 200);
     expect(retry.at - held.at).toBeLessThan(SEND_TIMEOUT_MS + 4000);
     expect(retry.ids).toEqual(expect.arrayContaining(held.ids));
-    await until(() => c.stored.size >= 3, 10_000, () => `not all delivered after the retry: ${trace(c)}`);
-    await until(async () => (await storedInPage(p)).length === 0, 5000, () => 'storage not emptied after the answer');
+    await until(
+      () => c.stored.size >= 3,
+      10_000,
+      () => `not all delivered after the retry: ${trace(c)}`,
+    );
+    await until(
+      async () => (await storedInPage(p)).length === 0,
+      5000,
+      () => 'storage not emptied after the answer',
+    );
     // Act: the hung request is answered after all, with a failure. Chromium does not close a
     // keepalive request's connection when its fetch is aborted, so this answer reaches the browser.
     expect(held.late!(503, JSON.stringify({ error: 'late' }))).toBe(true);
@@ -633,8 +773,16 @@ suite('browser SDK in Chromium against a collector that answers wrongly or not a
     // the late answer crossed loopback; had that answer re-queued the held events, they would be in
     // storage until sent again, so storage would not be empty before their resend.
     await track(p, ['barrier']);
-    await until(() => c.stored.size >= 4, 10_000, () => `the barrier event was not delivered: ${trace(c)}`);
-    await until(async () => (await storedInPage(p)).length === 0, 5000, () => 'storage not emptied after the barrier');
+    await until(
+      () => c.stored.size >= 4,
+      10_000,
+      () => `the barrier event was not delivered: ${trace(c)}`,
+    );
+    await until(
+      async () => (await storedInPage(p)).length === 0,
+      5000,
+      () => 'storage not emptied after the barrier',
+    );
     // Assess: every event stored once; the held events went out exactly twice (held, then retried)
     expectEachStoredOnce(c);
     expect(c.stored.size).toBe(4);

@@ -20,12 +20,10 @@ beforeEach(() => {
     .resolvesOnce({ QueryExecution: { Status: { State: 'RUNNING' } } })
     .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 2_500_000_000 } } });
   const meta = { ColumnInfo: [col('path', 'varchar'), col('page_views', 'bigint'), col('visitors', 'bigint')] };
-  athena
-    .on(GetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: undefined })
-    .resolves({
-      ResultSet: { ResultSetMetadata: meta, Rows: [row('path', 'page_views', 'visitors'), row('/', '10', '7')] },
-      NextToken: 't2',
-    });
+  athena.on(GetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: undefined }).resolves({
+    ResultSet: { ResultSetMetadata: meta, Rows: [row('path', 'page_views', 'visitors'), row('/', '10', '7')] },
+    NextToken: 't2',
+  });
   athena
     .on(GetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: 't2' })
     .resolves({ ResultSet: { ResultSetMetadata: meta, Rows: [row('/menu.html', '4', '3')] } });

@@ -67,10 +67,13 @@ long('SDK delivery across tab closes (real Chromium)', () => {
   }
 
   const track = (p: Page, names: string[], flush: boolean) =>
-    p.evaluate(([n, f]) => {
-      for (const x of n as string[]) window.clickstream('track', x);
-      if (f) window.clickstream('flush');
-    }, [names, flush] as const);
+    p.evaluate(
+      ([n, f]) => {
+        for (const x of n as string[]) window.clickstream('track', x);
+        if (f) window.clickstream('flush');
+      },
+      [names, flush] as const,
+    );
 
   /** Resolves when `p` has had an answer from the API matching `ok`, or after `ms`. */
   function answered(ctx: BrowserContext, match: (r: Response) => boolean, ms: number): Promise<boolean> {
@@ -124,7 +127,13 @@ long('SDK delivery across tab closes (real Chromium)', () => {
     const ok = await delivered;
     // A visitor does not close the tab within milliseconds of an answer: let the page read it (its
     // stored queue empties) before closing, or the in-flight batch is persisted and sent again.
-    await next.waitForFunction(() => !Object.keys(localStorage).some((k) => k.startsWith('cs_q.') && (localStorage.getItem(k) ?? '').includes('"try')), undefined, { timeout: 5_000 }).catch(() => {});
+    await next
+      .waitForFunction(
+        () => !Object.keys(localStorage).some((k) => k.startsWith('cs_q.') && (localStorage.getItem(k) ?? '').includes('"try')),
+        undefined,
+        { timeout: 5_000 },
+      )
+      .catch(() => {});
     await next.close();
     if (process.env.SDK_DELIVERY_DEBUG) console.log(i, mode, ok, Date.now() - t0, 'ms');
   }
@@ -144,7 +153,9 @@ long('SDK delivery across tab closes (real Chromium)', () => {
     }
     const figures = Object.fromEntries(
       MODES.map((mode) => {
-        let events = 0, delivered = 0, duplicated = 0;
+        let events = 0,
+          delivered = 0,
+          duplicated = 0;
         for (let i = 0; i < total; i++) {
           if (modeOf(i) !== mode) continue;
           for (let k = 0; k < EVENTS_PER_TRY; k++) {
@@ -154,14 +165,29 @@ long('SDK delivery across tab closes (real Chromium)', () => {
             if (c > 1) duplicated++;
           }
         }
-        return [mode, { events, delivered, duplicated_in_raw_rows: duplicated, delivered_pct: events ? Math.round((delivered / events) * 10_000) / 100 : null }];
+        return [
+          mode,
+          {
+            events,
+            delivered,
+            duplicated_in_raw_rows: duplicated,
+            delivered_pct: events ? Math.round((delivered / events) * 10_000) / 100 : null,
+          },
+        ];
       }),
     );
-    recordFigures('sdk-delivery', { tries: TRIES, failing_first_tries: FIRST_TRIES, failing_unseen_tries: actual.size, events_per_try: EVENTS_PER_TRY, ...figures });
+    recordFigures('sdk-delivery', {
+      tries: TRIES,
+      failing_first_tries: FIRST_TRIES,
+      failing_unseen_tries: actual.size,
+      events_per_try: EVENTS_PER_TRY,
+      ...figures,
+    });
     console.log('sdk-delivery', JSON.stringify(figures));
 
     // The promise holds where the SDK can know the send failed, or keeps the batch until it knows;
     // default 'failing-first' is measured and reported.
-    for (const mode of ['offline', 'failing', 'failing-first-acked'] as const) expect(figures[mode]!.delivered_pct).toBeGreaterThanOrEqual(99.9);
+    for (const mode of ['offline', 'failing', 'failing-first-acked'] as const)
+      expect(figures[mode]!.delivered_pct).toBeGreaterThanOrEqual(99.9);
   });
 });

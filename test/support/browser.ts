@@ -46,7 +46,11 @@ export async function startPageServer(stack: LocalStack): Promise<PageServer> {
     const opts = q.get('opts') || '{}';
     res.setHeader('content-type', 'text/html');
     // A strict policy: no eval, no inline code but the nonced snippet, no inline styles, only the endpoint (the local edge) to connect to.
-    if (q.get('csp')) res.setHeader('content-security-policy', `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.demoUrl}`);
+    if (q.get('csp'))
+      res.setHeader(
+        'content-security-policy',
+        `default-src 'none'; script-src ${stack.demoUrl} 'nonce-t3st'; connect-src ${stack.demoUrl}`,
+      );
     res.end(`<!doctype html><html><head><title>SDK test page</title><script src="${stack.demoUrl}/config.js"></script>
 <script nonce="t3st">${loader.replace('"/sdk/clickstream.min.js', `"${stack.demoUrl}/sdk/clickstream${q.get('core') ? '.core' : ''}.min.js`)}
 clickstream('init', Object.assign({}, window.CLICKSTREAM_CONFIG, ${JSON.stringify(JSON.parse(opts))}));</script></head>
@@ -73,7 +77,15 @@ export async function launchBrowser(): Promise<Browser> {
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
   return {
     ctx,

@@ -92,11 +92,9 @@ const deleteEvent = (p = props()): CloudFormationCustomResourceEvent => ({
 const context = (remainingMs = 120_000) => ({ getRemainingTimeInMillis: () => remainingMs }) as unknown as Context;
 const started = (): StartQueryExecutionCommandInput[] => athena.commandCalls(StartQueryExecutionCommand).map((c) => c.args[0].input);
 const succeeding = () => {
-  athena
-    .on(StartQueryExecutionCommand)
-    .callsFake((input: StartQueryExecutionCommandInput) => ({
-      QueryExecutionId: `q-${started().length}-${input.QueryString?.slice(0, 4)}`,
-    }));
+  athena.on(StartQueryExecutionCommand).callsFake((input: StartQueryExecutionCommandInput) => ({
+    QueryExecutionId: `q-${started().length}-${input.QueryString?.slice(0, 4)}`,
+  }));
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
 };
 
@@ -169,13 +167,11 @@ describe('Custom::AthenaViews', () => {
 
   test("a failed statement answers FAILED with Athena's reason", async () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q1' });
-    athena
-      .on(GetQueryExecutionCommand)
-      .resolves({
-        QueryExecution: {
-          Status: { State: 'FAILED', StateChangeReason: "line 3:8: Table 'awsdatacatalog.clickstream_dev.events' does not exist" },
-        },
-      });
+    athena.on(GetQueryExecutionCommand).resolves({
+      QueryExecution: {
+        Status: { State: 'FAILED', StateChangeReason: "line 3:8: Table 'awsdatacatalog.clickstream_dev.events' does not exist" },
+      },
+    });
     await handler(createEvent(), context());
     expect(answers[0]?.body).toMatchObject({ Status: 'FAILED', PhysicalResourceId: 'athena-views:clickstream_dev' });
     expect(answers[0]?.body.Reason).toMatch(/q1 FAILED: line 3:8: Table .* does not exist/);

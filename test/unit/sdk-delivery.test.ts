@@ -21,7 +21,7 @@ function storage() {
   const writes = new Map<string, number>();
   const proto = {
     getItem(this: Record<string, string>, k: string) {
-      return  Object.hasOwn(this, k) ? this[k]! : null;
+      return Object.hasOwn(this, k) ? this[k]! : null;
     },
     setItem(this: Record<string, string>, k: string, v: string) {
       writes.set(k, (writes.get(k) || 0) + 1);
@@ -72,7 +72,14 @@ beforeAll(async () => {
     target: 'es2020',
     tsconfigRaw: {},
     logLevel: 'error',
-    define: { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_CAMPAIGN__: 'false', __CS_VERSION__: '"test"', __CS_MODULE__: 'false' },
+    define: {
+      __CS_CLICKS__: 'false',
+      __CS_ENGAGE__: 'false',
+      __CS_PRIVACY__: 'false',
+      __CS_CAMPAIGN__: 'false',
+      __CS_VERSION__: '"test"',
+      __CS_MODULE__: 'false',
+    },
     mangleProps: /_$/,
   });
   sdk = r.outputFiles[0]!.text;
@@ -98,9 +105,17 @@ function browser() {
   };
 
   function open(name: string, tab: ReturnType<typeof storage>, opts: object = {}): Page {
-    const page: Page = { name, win: { document: { hidden: false } }, dead: false, locks: new Set(), timers: new Set(), listeners: new Map() };
+    const page: Page = {
+      name,
+      win: { document: { hidden: false } },
+      dead: false,
+      locks: new Set(),
+      timers: new Set(),
+      listeners: new Map(),
+    };
     pages.push(page);
-    const on = (scope: string) => (type: string, f: Listener) => page.listeners.set(scope + type, [...(page.listeners.get(scope + type) || []), f]);
+    const on = (scope: string) => (type: string, f: Listener) =>
+      page.listeners.set(scope + type, [...(page.listeners.get(scope + type) || []), f]);
     const Clock = class extends Date {
       static override now() {
         return clock();
@@ -211,7 +226,11 @@ describe('SDK outbox writes', () => {
     // stored before its answer can come); the rest in one write at the end of the task
     expect(inTask).toBeLessThanOrEqual(1);
     expect((b.local.writes.get(key) || 0) - before).toBeLessThanOrEqual(2);
-    expect(outbox(b).filter((n) => n.startsWith('burst_')).sort()).toEqual([...tracked].sort());
+    expect(
+      outbox(b)
+        .filter((n) => n.startsWith('burst_'))
+        .sort(),
+    ).toEqual([...tracked].sort());
   });
 
   it('events tracked just before the page goes are stored before it is gone', async () => {

@@ -29,7 +29,7 @@ function mapStore(): Store & { m: Map<string, string> } {
 function storageLike(): Store {
   const proto: Store & ThisType<Record<string, string>> = {
     getItem(k) {
-      return  Object.hasOwn(this, k) ? this[k]! : null;
+      return Object.hasOwn(this, k) ? this[k]! : null;
     },
     setItem(k, v) {
       this[k] = `${v}`;
@@ -80,7 +80,13 @@ describe('SDK queue caps', () => {
 
 describe('SDK batching', () => {
   it('cuts batches by count', () => {
-    expect(batchSize(Array.from({ length: 50 }, (_, i) => ev(i)), 20, 1e6)).toBe(20);
+    expect(
+      batchSize(
+        Array.from({ length: 50 }, (_, i) => ev(i)),
+        20,
+        1e6,
+      ),
+    ).toBe(20);
     expect(batchSize([ev(1), ev(2)], 20, 1e6)).toBe(2);
   });
 
@@ -142,7 +148,14 @@ describe('SDK persistence', () => {
     const boom = (): never => {
       throw new DOMException('quota', 'QuotaExceededError');
     };
-    const s: Store = { getItem: boom, setItem: boom, removeItem: boom, get length(): number { return boom(); } };
+    const s: Store = {
+      getItem: boom,
+      setItem: boom,
+      removeItem: boom,
+      get length(): number {
+        return boom();
+      },
+    };
     expect(() => write(s, 'k', [ev(1)])).not.toThrow();
     expect(read(s, 'k')).toBeUndefined();
     expect(keys(s, 'cs_')).toEqual([]);

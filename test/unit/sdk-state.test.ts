@@ -15,7 +15,7 @@ const G = globalThis as unknown as Record<string, unknown> & { navigator: Record
 function storage(): Record<string, string> {
   const proto = {
     getItem(this: Record<string, string>, k: string) {
-      return  Object.hasOwn(this, k) ? this[k]! : null;
+      return Object.hasOwn(this, k) ? this[k]! : null;
     },
     setItem(this: Record<string, string>, k: string, v: string) {
       this[k] = `${v}`;
@@ -88,7 +88,8 @@ beforeEach(() => {
           events: JSON.parse(init.body).events,
           aborted: false,
           answer: (status, body = { accepted: 1, rejected: [] }, headers = {}) =>
-            dead.has(page) || resolve({ ok: status < 300, status, json: async () => body, headers: { get: (h: string) => headers[h] ?? null } }),
+            dead.has(page) ||
+            resolve({ ok: status < 300, status, json: async () => body, headers: { get: (h: string) => headers[h] ?? null } }),
           fail: () => dead.has(page) || reject(new TypeError('Failed to fetch')),
         };
         init.signal.addEventListener('abort', () => {
@@ -778,4 +779,3 @@ describe('SDK state machine: storage caps', () => {
     expect(outbox()).toEqual(['new']);
   });
 });
-

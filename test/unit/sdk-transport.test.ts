@@ -27,7 +27,10 @@ describe('SDK retry rule (wire contract v1)', () => {
 
   it.each([
     // What serverless offline answers when the handler crashed or its build folder is gone (issue 11).
-    ['a crashed handler under serverless offline', { errorMessage: "Cannot find module '/app/.esbuild/.build/handlers/ingest.js'", errorType: 'Error' }],
+    [
+      'a crashed handler under serverless offline',
+      { errorMessage: "Cannot find module '/app/.esbuild/.build/handlers/ingest.js'", errorType: 'Error' },
+    ],
     ['a body that was not JSON (a captive portal page)', undefined],
     ['JSON null', null],
     ['an empty object', {}],
