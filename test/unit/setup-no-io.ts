@@ -13,19 +13,10 @@ import { sep } from 'node:path';
 const fs = require('node:fs') as typeof import('node:fs');
 const net = require('node:net') as typeof import('node:net');
 
-/**
- * Files that still break the rule and are being edited by others right now; each is to move to
- * test/integration/ (a file of the same name exists there for query-compaction: merge or rename).
- * Remove an entry when its file moves.
- */
-const PENDING_MOVE = new Set([
-  'sdk-transport.test.ts', // a local HTTP server
-]);
-
 const testPath = expect.getState().testPath ?? '';
 const unitDir = `${sep}test${sep}unit${sep}`;
 const fileName = testPath.slice(testPath.lastIndexOf(sep) + 1);
-const guarded = testPath.includes(unitDir) && !PENDING_MOVE.has(fileName);
+const guarded = testPath.includes(unitDir);
 
 // Core modules are shared by every test file of a jest worker: keep the originals where the next
 // file's setup finds them, so it never wraps a wrapper, and put them back after each file.
