@@ -31,7 +31,7 @@ import { openLocalAthena, viewFiles, type LocalAthena } from '../../local/athena
 import { DEFAULT_OPTIONS } from '../../local/simulator/generate';
 import { simulate } from '../../local/simulator/index';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the plain-JS serverless resolver
+// The plain-JS serverless resolver.
 const { viewStatements } = require('../../scripts/cfn-athena.js') as { viewStatements: () => { Name: string; Sql: string }[] };
 
 type State = Record<string, unknown> & {
