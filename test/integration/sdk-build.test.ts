@@ -49,7 +49,9 @@ describe('the SDK build npm start runs', () => {
     // Prepare: a built dist/, then a source edited, so the next start rebuilds
     ensureSdkBuilt(sdk, () => {});
     const script = join(sdk, 'dist', 'clickstream.min.js');
-    const later = new Date(statSync(script).mtimeMs + 1000);
+    // Just after the build, never in the future: a source dated ahead of the clock would still be
+    // newer than the rebuild's own files (a fast rebuild then looked stale).
+    const later = new Date(Math.min(statSync(script).mtimeMs + 1, Date.now()));
     utimesSync(join(sdk, 'src', 'index.ts'), later, later);
     // Act: the rebuild in another process (as another stack's start), while this one reads the script
     const build = spawn(
