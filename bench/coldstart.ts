@@ -3,38 +3,16 @@
  * the figure follows the config) and times a whole `node -e "require(bundle)"` against `node -e ''`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
-import { parseDocument, type Tags } from 'yaml';
+import { readServerlessDoc } from '../local/serverless-config';
 import { median } from './pipeline';
 
 const root = join(__dirname, '..');
 export const OUT_DIR = join(__dirname, 'out');
 export const BUNDLE = join(OUT_DIR, 'ingest.js');
-
-// CloudFormation tags only need to parse; their values are not used here.
-const cfnTags: Tags = [
-  'GetAtt',
-  'Sub',
-  'Ref',
-  'Join',
-  'Select',
-  'Split',
-  'If',
-  'Equals',
-  'Not',
-  'And',
-  'Or',
-  'ImportValue',
-  'FindInMap',
-  'Base64',
-  'GetAZs',
-  'Condition',
-].flatMap((t) =>
-  (['scalar', 'seq', 'map'] as const).map((collection) => ({ tag: `!${t}`, collection, resolve: (v: unknown) => v }) as never),
-);
 
 interface SlsEsbuild {
   bundle?: boolean;
@@ -63,9 +41,9 @@ export interface ServerlessFacts {
   resources: { Resources: Record<string, { Type: string }> };
 }
 
-/** serverless.yml as plain data (CloudFormation tags kept as their raw values). */
+/** serverless.yml as plain data (local/serverless-config.ts reads it as the local stack does). */
 export function readServerless(): ServerlessFacts {
-  return parseDocument(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: cfnTags }).toJS() as ServerlessFacts;
+  return readServerlessDoc(join(root, 'serverless.yml')) as unknown as ServerlessFacts;
 }
 
 /** esbuild options equivalent to serverless.yml custom.esbuild, including its plugins file. */

@@ -73,7 +73,10 @@ function resolve(value: unknown, doc: Record<string, unknown>, stage: string): u
 }
 
 const SERVERLESS_YML = join(__dirname, '..', 'serverless.yml');
-const readDoc = (file: string) => parseDocument(readFileSync(file, 'utf8'), { customTags: cfnTags }).toJS() as Record<string, unknown>;
+/** serverless.yml as plain data; CloudFormation tags become their Fn:: objects (their values are not resolved). */
+export const readServerlessDoc = (file = SERVERLESS_YML) =>
+  parseDocument(readFileSync(file, 'utf8'), { customTags: cfnTags }).toJS() as Record<string, unknown>;
+const readDoc = readServerlessDoc;
 
 export function readStreams(stage: string, file = SERVERLESS_YML): StreamConfig[] {
   const doc = readDoc(file);
