@@ -38,22 +38,13 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { CHROMIUM } from '../local/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from '../local/chromium';
 import { startLocalStack, type LocalStack } from '../local/stack-process';
 
 const root = join(__dirname, '..');
 /** A desktop Chrome: requests sent by a closing page carry the launch flag's UA, not the context's (toolchain.md). */
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-  `--user-agent=${USER_AGENT}`,
-];
+const ARGS = [...CHROMIUM_ARGS, `--user-agent=${USER_AGENT}`];
 /** Longest reading time of one page, so a run stays within minutes. */
 export const DWELL_CAP_MS = 40_000;
 /** Every page action (load, click) gives up after this long rather than hang the bench. */

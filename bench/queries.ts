@@ -112,31 +112,7 @@ export async function runQueryBench(
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-bench-q-'));
   const pqDir = mkdtempSync(join(tmpdir(), 'clickstream-bench-pq-'));
   try {
-    const end = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
-    const { from, to } = rangeOf({ ...DEFAULT_OPTIONS, days, end });
-    let stored_rows = 0;
-    let objects = 0;
-    const t0 = performance.now();
-    for (let w = 0; w < windows; w++) {
-      // One window, or window w of `windows` (3 days each, oldest first, its own seed).
-      const sim =
-        windows === 1
-          ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
-          : {
-              ...DEFAULT_OPTIONS,
-              days: 3,
-              seed: DEFAULT_OPTIONS.seed + w,
-              end: new Date(Date.parse(`${end}T00:00:00Z`) - (windows - 1 - w) * 3 * DAY_MS).toISOString().slice(0, 10),
-              visitors: Math.ceil(target / windows / ROWS_PER_VISITOR_3_DAYS),
-            };
-      const result = simulate(sim, dir);
-      stored_rows += result.deliveries.events.length;
-      objects += result.objects.events;
-      log?.(
-        `queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-      );
-    }
-    const simulate_s = (performance.now() - t0) / 1000;
+    const { from, to, stored_rows, objects, simulate_s } = simulateInto(dir, target, days, windows, 'queries', log);
     const jsonBytes = bytesOf(objectsUnder(join(dir, 'events'), '.gz'));
     const rejectsBytes = bytesOf(objectsUnder(join(dir, 'rejects'), '.gz'));
 
@@ -238,13 +214,14 @@ export interface CompactedQueryBench {
 }
 
 /** Simulated objects in `dir`, as runQueryBench writes them (one window, or 3-day windows). */
-function simulateInto(dir: string, target: number, days: number, windows: number, log?: (s: string) => void) {
+function simulateInto(dir: string, target: number, days: number, windows: number, label: string, log?: (s: string) => void) {
   const end = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
   const range = rangeOf({ ...DEFAULT_OPTIONS, days, end });
   let stored_rows = 0;
   let objects = 0;
   const t0 = performance.now();
   for (let w = 0; w < windows; w++) {
+    // One window, or window w of `windows` (3 days each, oldest first, its own seed).
     const sim =
       windows === 1
         ? { ...DEFAULT_OPTIONS, days, end, visitors: Math.ceil(target / EVENTS_PER_VISITOR) }
@@ -259,7 +236,7 @@ function simulateInto(dir: string, target: number, days: number, windows: number
     stored_rows += result.deliveries.events.length;
     objects += result.objects.events;
     log?.(
-      `compacted queries: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      `${label}: simulated ${stored_rows} rows${windows > 1 ? ` (window ${w + 1} of ${windows})` : ''} in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
   }
   return { ...range, stored_rows, objects, simulate_s: (performance.now() - t0) / 1000 };
@@ -343,7 +320,7 @@ export async function runCompactedQueryBench(
   const log = opts.log;
   const dir = mkdtempSync(join(tmpdir(), 'clickstream-bench-c-'));
   try {
-    const sim = simulateInto(dir, target, days, windows, log);
+    const sim = simulateInto(dir, target, days, windows, 'compacted queries', log);
     const { from, to } = sim;
     const rawObjects = objectsUnder(join(dir, 'events'), '.gz');
     const inSlack = (f: string) => dtOf(f) >= addDays(from, -1) && dtOf(f) <= addDays(to, 3);

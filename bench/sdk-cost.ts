@@ -43,7 +43,7 @@ import { performance } from 'node:perf_hooks';
 import { execFileSync } from 'node:child_process';
 import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM } from '../local/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from '../local/chromium';
 import { npm, npmInstall } from './anchors';
 import { median, type Stat } from './pipeline';
 
@@ -136,16 +136,7 @@ const DRAIN_MS = 60_000;
 const LOAD_MS = 15_000;
 
 const DIST = join(__dirname, '..', 'client-sdk', 'dist');
-// The same flags as test/support/browser.ts: Debian's Chromium, headless, nothing fetched in the background.
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-  '--disable-sync',
-  '--disable-quic',
-];
+const ARGS = CHROMIUM_ARGS;
 
 /**
  * The page's own code, plain JavaScript as a site would write it (a string, so no transpiler

@@ -4,3 +4,14 @@
  * tests (test/support/browser.ts) and the browser benchmarks (bench/), which must not import test/.
  */
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Launch flags for headless Debian Chromium: no sandbox (containers), nothing fetched in the background. */
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+  '--disable-sync',
+  '--disable-quic',
+];

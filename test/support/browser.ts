@@ -9,7 +9,7 @@ import { connect, createServer as createNetServer, type AddressInfo, type Socket
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM } from '../../local/chromium';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../local/chromium';
 import type { LocalStack } from './stack';
 
 export { CHROMIUM };
@@ -77,15 +77,7 @@ export async function launchBrowser(): Promise<Browser> {
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-      '--disable-quic',
-    ],
+    args: CHROMIUM_ARGS,
   });
   return {
     ctx,
