@@ -45,6 +45,7 @@ import { measureLambda, type LambdaInvocationCost } from './lambda';
 import { BATCH_SIZES, median, runPipelineBench, type PipelineBench } from './pipeline';
 import { compactionCost, runCompactedQueryBench, runQueryBench, type CompactedQueryBench, type QueryBench } from './queries';
 import { runSdkCost, type SdkCost } from './sdk-cost';
+import { mergeForWrite } from './results-merge';
 
 const root = join(__dirname, '..');
 const RESULTS_JSON = join(__dirname, 'results.json');
@@ -926,12 +927,17 @@ async function main(): Promise<void> {
   for (const row of summaryRows(results)) t.push(row.slice(0, 4));
   process.stdout.write(`${t.toString()}\n${formatCost(cost)}`);
   if (values['no-write']) return;
-  writeFileSync(RESULTS_JSON, `${JSON.stringify(results, null, 1)}\n`);
-  writeFileSync(RESULTS_MD, renderMarkdown(results));
+  const onFile = existsSync(RESULTS_JSON) ? (JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) as Partial<Results>) : {};
+  const written = mergeForWrite(results, onFile, values);
+  written.analyst = analystFigures(written.compacted_1m?.value, written.compacted_10m?.value);
+  writeFileSync(RESULTS_JSON, `${JSON.stringify(written, null, 1)}\n`);
+  writeFileSync(RESULTS_MD, renderMarkdown(written));
   log(`wrote ${RESULTS_JSON} and ${RESULTS_MD}`);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`bench: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 1;
+  });
+}
