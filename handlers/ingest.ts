@@ -9,9 +9,9 @@ import httpErrorHandler from '@middy/http-error-handler';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { sendTo } from './clients/firehose';
+import { eventCounter } from './ingest-metrics';
 import { configFromEnv, requireEnv, retryAfterSeconds } from './lib/config';
 import { type HttpApiEvent, requestOf } from './lib/http-event';
 import { packLines, packRecords } from './lib/pack';
@@ -25,6 +25,8 @@ const sendEvents = sendTo(requireEnv(process.env, 'EVENTS_STREAM_NAME'));
 const sendRejects = sendTo(requireEnv(process.env, 'REJECTS_STREAM_NAME'));
 const logger = new Logger();
 const metrics = new Metrics();
+// EventsAccepted / EventsRejected: one EMF line per environment per minute, not per invocation.
+const countEvents = eventCounter(metrics);
 
 const json = (statusCode: number, body: IngestResponse, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
@@ -44,21 +46,21 @@ async function ingest(event: HttpApiEvent, context: Context): Promise<APIGateway
     result.lines.length ? deliverWithRetry(packLines(result.lines), sendEvents, policy) : undefined,
     result.rejects.length ? deliverWithRetry(packRecords(result.rejects), sendRejects, policy) : undefined,
   ]);
-  metrics.addMetric('EventsAccepted', MetricUnit.Count, result.lines.length);
-  metrics.addMetric('EventsRejected', MetricUnit.Count, result.rejects.length);
   if (rejected?.failed) logger.error('rejects could not be delivered', { ...rejected, rows: result.rejects });
   if (delivered?.failed) {
+    countEvents(0, 0); // nothing is stored: the SDK sends the batch again and it is counted then
     metrics.addMetric('DeliveryFailed', MetricUnit.Count, 1);
+    metrics.publishStoredMetrics(); // at once, on this invocation: IngestDeliveryFailedAlarm reads it
     logger.error('events could not be delivered', { ...delivered });
     // Readable by a page only because serverless.yml lists retry-after in exposedResponseHeaders.
     return json(503, { error: 'events could not be stored right now; retry later' }, { 'retry-after': retryAfter });
   }
+  countEvents(result.lines.length, result.rejects.length);
   if (result.status !== 200) logger.info('request rejected', { status: result.status, siteId: result.siteId, reason: result.response });
   return json(result.status, result.response);
 }
 
 export const handler = middy(ingest)
   .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
   // Anything unexpected becomes a generic 500 that leaks nothing (only < 500 messages are exposed).
   .use(httpErrorHandler({ logger: (err: unknown) => logger.error('unhandled', err as Error) }));
