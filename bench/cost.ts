@@ -57,6 +57,14 @@ export const ASSUMPTIONS = {
   queryWindowDays: 7,
   /** EMF metrics the handler emits: EventsAccepted, EventsRejected, DeliveryFailed. */
   customMetrics: 3,
+  /**
+   * Execution environments that each write the per-interval metrics line (handlers/ingest-metrics.ts)
+   * in a busy interval: this many times the mean concurrency (requests/s x billed duration), and never
+   * fewer than `metricsMinEnvironments`. Lambda reuses warm environments and does not say how many
+   * it keeps; at a steady rate the busy ones are about the concurrency, so 2x is an upper bound.
+   */
+  metricsEnvironmentsPerConcurrency: 2,
+  metricsMinEnvironments: 2,
   /** S3 lifecycle leaves objects under 128 KB in Standard (the default since September 2024). */
   iaMinObjectBytes: 128 * 1024,
   /** S3 lifecycle transition requests into Standard-IA, per 1,000. */
@@ -88,8 +96,13 @@ export interface Measured {
   invocationCpuUs: (k: number) => number;
   /** CPU time of a cold start (loading the bundle plus the first invocation), ms at one full core. */
   coldStartCpuMs: number;
-  /** Bytes the function's own code logs per successful invocation (the EMF metrics line), measured. */
+  /** Bytes the function's own code logs per successful invocation, measured (nothing since the metrics are written per interval). */
   appLogBytesPerInvocation: number;
+  /**
+   * The EventsAccepted / EventsRejected EMF line, written at most once per interval per execution
+   * environment rather than per invocation: its measured bytes and the interval (bench/lambda.ts).
+   */
+  metricsLine?: { bytes: number; intervalSeconds: number };
   /** Average events per request in the simulator's realistic traffic (one request per page). */
   simulatedEventsPerRequest: number;
   /** Events per request measured in Chromium on scripted visits (bench/browsing.ts), when on record. */
@@ -194,6 +207,19 @@ export function appLogBytes(logging: Logging, measuredBytes: number): number {
   return ['TRACE', 'DEBUG', 'INFO'].includes(logging.applicationLevel) ? measuredBytes : 0;
 }
 
+/**
+ * Metrics lines per invocation: each busy execution environment writes one per interval (ASSUMPTIONS:
+ * environments from the mean concurrency), capped at one per invocation at low traffic.
+ */
+export function metricsLinesPerRequest(m: Measured, requestsPerMonth: number, billedMs: number): number {
+  if (!m.metricsLine || requestsPerMonth <= 0) return 0;
+  const A = ASSUMPTIONS;
+  const concurrency = (requestsPerMonth / MONTH_SECONDS) * (billedMs / 1000);
+  const environments = Math.max(A.metricsMinEnvironments, Math.ceil(A.metricsEnvironmentsPerConcurrency * concurrency));
+  const lines = environments * (MONTH_SECONDS / m.metricsLine.intervalSeconds);
+  return Math.min(1, lines / requestsPerMonth);
+}
+
 /** The monthly bill of one design. Pure: measured figures and options in, dollars out. */
 export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
   const P = PRICES;
@@ -294,7 +320,12 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
     }
   }
 
-  const logBytes = design.lambda ? appLogBytes(o.logging, m.appLogBytesPerInvocation) + platformLogBytes(o.logging, o.memoryMB) : 0;
+  // The metrics line: once per interval per busy environment, and never more often than once per invocation.
+  const metricsLinesPerInvocation = design.lambda ? metricsLinesPerRequest(m, requests, durationMs) : 0;
+  const logBytes = design.lambda
+    ? appLogBytes(o.logging, m.appLogBytesPerInvocation + metricsLinesPerInvocation * (m.metricsLine?.bytes ?? 0)) +
+      platformLogBytes(o.logging, o.memoryMB)
+    : 0;
   if (design.lambda)
     add(
       'CloudWatch',
@@ -339,6 +370,7 @@ export function bill(design: DesignSpec, m: Measured, o: ModelOptions): Bill {
       lambda_billed_ms: durationMs,
       lambda_init_ms: initMs,
       log_bytes_per_invocation: logBytes,
+      metrics_lines_per_invocation: metricsLinesPerInvocation,
       body_bytes: bodyBytes,
       row_bytes: design.rowBytes,
       s3_objects: objects,
@@ -483,6 +515,7 @@ export async function measure(
     invocationCpuUs: interpolate(Object.entries(lambda.invocation_cpu_mean_us).map(([k, us]) => [Number(k), us])),
     coldStartCpuMs: lambda.init_cpu_ms + lambda.first_invocation_cpu_ms,
     appLogBytesPerInvocation: lambda.app_log_bytes_per_invocation,
+    metricsLine: { bytes: lambda.metrics_line_bytes, intervalSeconds: lambda.metrics_interval_s },
     simulatedEventsPerRequest,
     browserEventsPerRequest: opts.browserEventsPerRequest ?? readBrowsing()?.value.events_per_request,
   };
@@ -587,6 +620,9 @@ export interface CostReport {
     cold_start_cpu_ms: number;
     /** The measured application log line(s) per invocation, before Lambda's level filter. */
     app_log_bytes_measured: number;
+    /** The metrics line written per interval per execution environment, and its interval. */
+    metrics_line_bytes: number;
+    metrics_interval_s: number;
   };
   bills: Bill[];
   /** Our design at the SDK's batch size: the target figure. */
@@ -706,6 +742,8 @@ export async function costReport(
       invocation_cpu_us: m.invocationCpuUs(k),
       cold_start_cpu_ms: m.coldStartCpuMs,
       app_log_bytes_measured: m.appLogBytesPerInvocation,
+      metrics_line_bytes: m.metricsLine?.bytes ?? 0,
+      metrics_interval_s: m.metricsLine?.intervalSeconds ?? 0,
     },
     bills: [bills[0]!, ...(browser ? [browser] : []), simulated, ...bills.slice(1)],
     cost_per_million_events_usd: bills[0]!.perMillionUsd,
@@ -784,7 +822,7 @@ export function formatCost(r: CostReport): string {
   return [
     `${r.events_per_month.toLocaleString('en-US')} events/month, ${r.batch} events/request, Lambda ${r.memory_mb} MB ${r.arch}; list prices ${r.region}, checked ${r.prices_checked} (local/prices.ts)`,
     `measured: ${m.row_bytes.toFixed(0)} B per stored row, ${m.wire_event_bytes.toFixed(0)} B per wire event, gzip ratio ${m.gzip_ratio_at_default.toFixed(3)} at ${Math.round(ours.facts.rows_per_object!)} rows/object, invocation ${m.invocation_cpu_us.toFixed(0)} us CPU here (cold start ${m.cold_start_cpu_ms.toFixed(0)} ms), simulator ${m.simulated_events_per_request.toFixed(2)} events/request${r.browser_events_per_request ? `, Chromium ${r.browser_events_per_request.toFixed(2)} events/request${r.browser_measured_at ? ` (${r.browser_measured_at})` : ''}` : ''}`,
-    `logs per invocation: ${lg.app_log_bytes} B from the function (measured ${m.app_log_bytes_measured.toFixed(0)} B) + ${lg.platform_log_bytes} B of Lambda's own lines (${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel})`,
+    `logs per invocation: ${lg.app_log_bytes} B from the function (measured ${m.app_log_bytes_measured.toFixed(0)} B) + ${lg.platform_log_bytes} B of Lambda's own lines (${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel}); plus a ${m.metrics_line_bytes} B metrics line per ${m.metrics_interval_s} s per busy execution environment (${ours.facts.metrics_lines_per_invocation!.toPrecision(2)} per invocation at ${r.batch} events/request)`,
     t1.toString(),
     t2.toString(),
     `memory sizes at ${ms.events_per_request.toFixed(2)} events/request (${ms.traffic} traffic); * = serverless.yml. CPU measured at one full core here, divided by the share Lambda gives (memory / ${LAMBDA_FULL_VCPU_MB.toLocaleString('en-US')} MB): not measured on Lambda.`,

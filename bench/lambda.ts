@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative } from 'node:path';
+import { METRICS_INTERVAL_MS } from '../handlers/ingest-metrics';
 import { BUNDLE, COLD_ENV, buildBundle } from './coldstart';
 import { makeRequests } from './fixtures';
 import { median, type Stat } from './pipeline';
@@ -42,8 +43,16 @@ export interface LambdaInvocationCost {
   invocation_wall_us: Record<string, Stat>;
   /** Bytes the function's code wrote to stdout/stderr per successful invocation (application logs). */
   app_log_bytes_per_invocation: number;
-  /** One invocation's log output, as written (the Powertools EMF metrics line). */
+  /** One invocation's log output, as written (empty when the invocation writes nothing). */
   app_log_sample: string;
+  /**
+   * The EMF line with EventsAccepted / EventsRejected that the function writes at most once per
+   * interval per execution environment (handlers/ingest-metrics.ts): its bytes, measured on the
+   * first invocation after the child's clock is moved past the interval, and the interval.
+   */
+  metrics_line_bytes: number;
+  metrics_line_sample: string;
+  metrics_interval_s: number;
   /** Loading the bundle (module scope: config, clients, Logger, Metrics), CPU and wall milliseconds. */
   init_cpu_ms: number;
   init_wall_ms: number;
@@ -111,6 +120,14 @@ const event = (r) => ({ ...input.template, body: r.body, headers: { ...input.tem
     }
     out.batches[b.k] = { cpu_us: cpus, wall_us: walls };
   }
+  // The per-environment metrics line: the first invocation once the window has run its interval.
+  const realNow = Date.now;
+  Date.now = () => realNow() + input.metricsIntervalMs;
+  const last = input.batches.find((b) => b.k === input.logBatch).requests[0];
+  const before = logBytes; sample = '';
+  await handler(event(last), context());
+  out.metrics_line = { bytes: logBytes - before, sample };
+  Date.now = realNow;
   out.max_rss_mb = process.resourceUsage().maxRSS / 1024;
   fs.writeSync(3, JSON.stringify(out));
 })().catch((e) => { fs.writeSync(3, JSON.stringify({ error: String(e && e.stack || e) })); process.exitCode = 1; });
@@ -122,6 +139,7 @@ interface ChildOut {
   first_cpu_us: number;
   batches: Record<string, { cpu_us: number[]; wall_us: number[] }>;
   log: { bytes: number; invocations: number; sample: string };
+  metrics_line: { bytes: number; sample: string };
   max_rss_mb: number;
 }
 
@@ -181,6 +199,7 @@ export async function measureLambda(
     bundle: join(root, relative(root, BUNDLE)),
     template: { ...template, headers: { ...(template.headers as object), origin: 'https://www.example.com' } },
     logBatch,
+    metricsIntervalMs: METRICS_INTERVAL_MS,
     // The 500-event batch is slow to make and to run: fewer of them, enough for a median.
     batches: batches.map((k) => ({ k, requests: makeRequests(k >= 100 ? Math.min(invocations, 20) : invocations, k, Date.now(), 11) })),
   };
@@ -227,11 +246,9 @@ export async function measureLambda(
     const out = JSON.parse(result || '{}') as ChildOut;
     if (code !== 0 || out.error || !out.batches)
       throw new Error(`lambda bench child failed (exit ${code}): ${out.error ?? ''} ${stderr.slice(-1000)}`);
-    opts.log?.(
-      `lambda: init ${(out.init.cpu_us / 1000).toFixed(0)} ms CPU, ${Object.entries(out.batches)
-        .map(([k, v]) => `${k} events ${median(v.cpu_us).toFixed(0)} us`)
-        .join(', ')}, ${(out.log.bytes / out.log.invocations).toFixed(0)} B of logs per invocation`,
-    );
+    const perBatch = Object.entries(out.batches).map(([k, v]) => `${k} events ${median(v.cpu_us).toFixed(0)} us`);
+    const logs = `${(out.log.bytes / out.log.invocations).toFixed(0)} B of logs per invocation, a ${out.metrics_line.bytes} B metrics line per ${METRICS_INTERVAL_MS / 1000} s`;
+    opts.log?.(`lambda: init ${(out.init.cpu_us / 1000).toFixed(0)} ms CPU, ${perBatch.join(', ')}, ${logs}`);
     return {
       batches,
       invocations_per_batch: invocations,
@@ -242,6 +259,9 @@ export async function measureLambda(
       invocation_wall_us: Object.fromEntries(Object.entries(out.batches).map(([k, v]) => [k, stat(v.wall_us)])),
       app_log_bytes_per_invocation: out.log.bytes / out.log.invocations,
       app_log_sample: out.log.sample,
+      metrics_line_bytes: out.metrics_line.bytes,
+      metrics_line_sample: out.metrics_line.sample,
+      metrics_interval_s: METRICS_INTERVAL_MS / 1000,
       init_cpu_ms: round2(out.init.cpu_us / 1000),
       init_wall_ms: round2(out.init.wall_ms),
       first_invocation_cpu_ms: round2(out.first_cpu_us / 1000),

@@ -141,6 +141,34 @@ describe('cost model', () => {
     expect(line(b, 'CloudWatch', 'Lambda logs')).toBeCloseTo((((N / 20) * 300) / GB) * PRICES.cloudwatch.logsIngestPerGB, 12);
   });
 
+  it('the metrics line: once per interval per busy execution environment, at most once per invocation', () => {
+    // Prepare: a 300 B line per 60 s; nothing else logged per invocation
+    const m: Measured = { ...measured, appLogBytesPerInvocation: 0, metricsLine: { bytes: 300, intervalSeconds: 60 } };
+    const minutes = (30.4375 * 86_400) / 60;
+    // Act
+    const b = bill(ours!, m, options);
+    // Assess: at 500,000 requests a month, 22 ms each, the minimum number of environments write it every minute
+    const perInvocation = (ASSUMPTIONS.metricsMinEnvironments * minutes) / (N / 20);
+    expect(b.facts.metrics_lines_per_invocation).toBeCloseTo(perInvocation, 12);
+    expect(b.facts.log_bytes_per_invocation).toBeCloseTo(300 * perInvocation, 9);
+    expect(line(b, 'CloudWatch', 'Lambda logs')).toBeCloseTo(
+      (((N / 20) * 300 * perInvocation) / GB) * PRICES.cloudwatch.logsIngestPerGB,
+      12,
+    );
+    // Few requests: never more than one line per invocation (each invocation closes the window before it)
+    expect(bill(ours!, m, { ...options, eventsPerMonth: 20_000 }).facts.metrics_lines_per_invocation).toBe(1);
+    // Many requests: environments grow with the mean concurrency (requests/s x billed seconds)
+    const busy = bill(ours!, m, { ...options, eventsPerMonth: 1e11 });
+    const requestsPerSecond = 1e11 / 20 / (30.4375 * 86_400);
+    const environments = Math.ceil(
+      ASSUMPTIONS.metricsEnvironmentsPerConcurrency * requestsPerSecond * (busy.facts.lambda_billed_ms! / 1000),
+    );
+    expect(environments).toBeGreaterThan(ASSUMPTIONS.metricsMinEnvironments);
+    expect(busy.facts.metrics_lines_per_invocation).toBeCloseTo((environments * minutes) / (1e11 / 20), 12);
+    // Without a metrics line measured, none is priced
+    expect(bill(ours!, measured, options).facts.metrics_lines_per_invocation).toBe(0);
+  });
+
   it('an application level above INFO drops the EMF line (Lambda reads a line without "level" as INFO), so it counts no bytes', () => {
     expect(appLogBytes({ ...quiet, applicationLevel: 'WARN' }, 277)).toBe(0);
     expect(appLogBytes({ ...quiet, applicationLevel: 'INFO' }, 277)).toBe(277);
