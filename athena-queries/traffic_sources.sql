@@ -9,13 +9,20 @@
 --               a missing campaign is '(not set)'
 --   sessions    count(DISTINCT session_id) whose landing page view is dated in the range
 --   visitors    count(DISTINCT anonymous_id) of those sessions
--- Reads events_dedup (one row per event_id) and drops is_bot rows.
+-- Reads the `sessions` view (athena-queries/views/sessions.sql: one row per session and arrival
+-- day, from the compacted sessions table or summarised live from events_dedup; its landing_*
+-- columns are the attribution of that row's first page view) and drops bot sessions, whose rows
+-- hold only bot events. A session's rows are combined by the rules that view's header gives: its
+-- landing is the row with the smallest landing_key (event_time || event_id of the first page view,
+-- fixed-width ISO-8601 text, so text order is time order, ties broken by event_id as before).
+-- Reading sessions rather than ranking every page view: the compacted side stores one row per
+-- session, so this query no longer reads each event's id from Parquet (bytes scanned, docs/queries.md).
 -- Partitions: arrival dates (dt) from the day before `from` (an event may be stamped up to 5
 -- minutes ahead of the server clock) to 3 days after `to` (SDK queues sent late); events that
--- arrive more than 3 days late are not counted. That range is a filter on e.dt computed from the
--- parameters alone, so Athena prunes the S3 prefixes while planning (partition projection on
--- dt) rather than relying on dynamic filtering; it passes the view's window since dt is the
--- window's partition key.
+-- arrive more than 3 days late are not counted. That range is a filter on s.dt computed from the
+-- parameters alone, so Athena prunes while planning (partition projection on the raw table,
+-- Iceberg partitions on the compacted ones) rather than relying on dynamic filtering; it passes
+-- the views' aggregation and window since dt is a grouping and partition key in both.
 -- Athena takes placeholders in WHERE clauses only, never in a SELECT list: the calendar
 -- (range_days) turns the dates into the columns date_from and date_to. Dates must lie in that
 -- calendar, 2020-01-01 to 2047-05-18 (sequence() stops at 10,000 entries).
@@ -27,29 +34,31 @@ WITH range_days AS (
 params AS (
   SELECT min(cal_day) AS date_from, max(cal_day) AS date_to FROM range_days
 ),
-ev AS (
-  SELECT e.*, from_iso8601_timestamp(e.event_time) AS event_at,
-         -- The UTC date of the fixed-width ISO-8601 event_time: its first 10 characters (what a cast of
-         -- the timestamp gives, at a third of its cost per row on DuckDB, docs/queries.md).
-         CAST(substr(e.event_time, 1, 10) AS DATE) AS event_date, p.date_from, p.date_to
-  FROM events_dedup e
-  CROSS JOIN params p
-  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+parts AS (
+  SELECT s.session_id, s.anonymous_id, s.landing_key, s.landing_source, s.landing_medium, s.landing_campaign
+  FROM sessions s
+  WHERE s.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
                  AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
-    AND NOT e.is_bot
+    AND NOT s.is_bot
+    AND s.landing_key IS NOT NULL
 ),
+-- One row per session with a page view: the attribution of its earliest landing over its rows.
 landings AS (
-  SELECT session_id, anonymous_id, source, medium, campaign, event_date, date_from, date_to,
-         row_number() OVER (PARTITION BY session_id ORDER BY event_at, event_id) AS nth
-  FROM ev
-  WHERE type = 'page_view'
+  SELECT session_id,
+         min_by(anonymous_id, landing_key) AS anonymous_id,
+         min_by(landing_source, landing_key) AS source,
+         min_by(landing_medium, landing_key) AS medium,
+         min_by(landing_campaign, landing_key) AS campaign,
+         CAST(substr(min(landing_key), 1, 10) AS DATE) AS landing_date
+  FROM parts
+  GROUP BY session_id
 )
-SELECT source,
-       medium,
-       coalesce(campaign, '(not set)') AS campaign,
-       count(DISTINCT session_id) AS sessions,
-       count(DISTINCT anonymous_id) AS visitors
-FROM landings
-WHERE nth = 1 AND event_date BETWEEN date_from AND date_to
-GROUP BY source, medium, coalesce(campaign, '(not set)')
-ORDER BY sessions DESC, source, medium, campaign
+SELECT l.source,
+       l.medium,
+       coalesce(l.campaign, '(not set)') AS campaign,
+       count(DISTINCT l.session_id) AS sessions,
+       count(DISTINCT l.anonymous_id) AS visitors
+FROM landings l CROSS JOIN params p
+WHERE l.landing_date BETWEEN p.date_from AND p.date_to
+GROUP BY l.source, l.medium, coalesce(l.campaign, '(not set)')
+ORDER BY sessions DESC, l.source, l.medium, campaign

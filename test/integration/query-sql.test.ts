@@ -56,8 +56,10 @@ function placeholderRoles(body: string): string[] {
   let step = 0;
   return parts.slice(0, -1).map((pre, i) => {
     const post = parts[i + 1]!;
-    if (/cal_day BETWEEN CAST\($/.test(pre)) return 'from';
-    if (pre === ' AS DATE) AND CAST(' && /cal_day BETWEEN CAST\($/.test(parts[i - 1] ?? '')) return 'to';
+    // The calendar's bounds, or (a query needing the dates only in WHERE) the event date's.
+    const dateBound = /(cal_day|CAST\(substr\(e\.event_time, 1, 10\) AS DATE\)) BETWEEN CAST\($/;
+    if (dateBound.test(pre)) return 'from';
+    if (pre === ' AS DATE) AND CAST(' && dateBound.test(parts[i - 1] ?? '')) return 'to';
     if (/^ AS DATE\) - INTERVAL '1' DAY AS DATE\) AS VARCHAR\)\s+AND CAST\(CAST\(CAST\($/.test(post)) return 'from';
     if (/^ AS DATE\) \+ INTERVAL '3' DAY AS DATE\) AS VARCHAR\)/.test(post)) return 'to';
     if (/step_key = $/.test(pre)) {
@@ -119,7 +121,7 @@ function outputName(c: OutputColumn): string {
 }
 
 /** The queries built on the sessions view (athena-queries/views/sessions.sql). */
-const SESSION_QUERIES = ['sessions_summary', 'landing_pages', 'exit_pages'];
+const SESSION_QUERIES = ['sessions_summary', 'landing_pages', 'exit_pages', 'traffic_sources'];
 
 describe('saved query files', () => {
   it('are exactly the queries the spec lists', () => {
@@ -137,7 +139,7 @@ describe('saved query files', () => {
     const q = loadQuery(name);
     expect(q.description.length).toBeGreaterThan(10);
     expect(q.sql).toMatch(/^-- Definitions:$/m);
-    // The dates once for the calendar, then once per table read for its partition filter.
+    // The dates once for the calendar (or the event-date filter), then once per table read for its partition filter.
     const reads = name === 'data_quality' ? 2 : 1;
     const dates = Array.from({ length: 1 + reads }, () => ['from', 'to']).flat();
     expect(q.params).toEqual(name === 'funnel' ? [...dates, 'step1', 'step2', 'step3', 'step4'] : dates);
@@ -148,7 +150,9 @@ describe('saved query files', () => {
     const withParams = body.split('\n').filter((l) => l.includes('?'));
     expect(withParams.length).toBeGreaterThan(0);
     for (const line of withParams) expect(line).toMatch(/(\bWHERE\b|^\s+AND\b)[^?]*\?/);
-    expect(body).toContain('WHERE cal_day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)');
+    expect(body).toMatch(
+      /(WHERE cal_day|WHERE CAST\(substr\(e\.event_time, 1, 10\) AS DATE\)) BETWEEN CAST\(\? AS DATE\) AND CAST\(\? AS DATE\)/,
+    );
     // Each placeholder's place in the SQL says what it takes: the header must agree with it.
     expect(placeholderRoles(body)).toEqual(q.params);
   });
