@@ -1,7 +1,7 @@
 /**
  * EventsAccepted and EventsRejected, summed in the execution environment and written as one EMF line
  * per environment per minute at most, instead of one line per invocation (docs/cost.md, "The levers,
- * measured", item 3; docs/operations.md, "Monitoring"). The sums live in this module, not in
+ * measured", item 3; docs/operations.md, "The ingest function's metrics"). The sums live in this module, not in
  * Powertools' store: Powertools clears its store on every publish and keeps it per invocation when
  * an environment runs invocations concurrently (AWS_LAMBDA_MAX_CONCURRENCY), so it cannot hold
  * counts across invocations. Powertools only writes the line, with the window's start as its EMF

@@ -9,7 +9,7 @@
  * count at least `intervalMs` after it opened; that count starts the next window. Every count of a
  * closed window arrived within `intervalMs` of its start, so dating the totals at the start files
  * them at most one interval early, however long the environment then sat idle. Counts still open
- * when Lambda shuts the environment down are never handed out (docs/operations.md, "Monitoring").
+ * when Lambda shuts the environment down are never handed out (docs/operations.md, "The ingest function's metrics").
  */
 
 /** What a closed window summed. */
