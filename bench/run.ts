@@ -591,7 +591,7 @@ export function renderMarkdown(r: Results): string {
   );
   const lg = r.cost.logging;
   out.push(
-    `\nLogs per invocation: ${lg.app_log_bytes} B from the function (the Powertools EMF line, measured) + ${lg.platform_log_bytes} B of Lambda's own lines (LoggingConfig ${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel}).\n`,
+    `\nLogs per successful invocation: ${lg.app_log_bytes} B from the function (measured) + ${lg.platform_log_bytes} B of Lambda's own lines (LoggingConfig ${lg.format}, system level ${lg.systemLevel}, application level ${lg.applicationLevel}); the metrics go out as one ${r.cost.measured.metrics_line_bytes ?? '?'} B EMF line per ${r.cost.measured.metrics_interval_s ?? '?'} s per busy execution environment (handlers/ingest-metrics.ts).\n`,
   );
   if (r.lambda) {
     const l = r.lambda;
