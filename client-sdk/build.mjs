@@ -25,8 +25,8 @@ const dist = outdirArg > 0 ? process.argv[outdirArg + 1] : join(here, 'dist');
 const { version } = JSON.parse(readFileSync(join(here, 'package.json'), 'utf8'));
 
 /** Feature flags per build: a false flag compiles the feature out (see src/flags.d.ts). */
-const FULL = { __CS_CLICKS__: 'true', __CS_ENGAGE__: 'true', __CS_PRIVACY__: 'true', __CS_CAMPAIGN__: 'true' };
-const CORE = { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_CAMPAIGN__: 'false' };
+const FULL = { __CS_CLICKS__: 'true', __CS_ENGAGE__: 'true', __CS_PRIVACY__: 'true', __CS_CAMPAIGN__: 'true', __CS_TABS__: 'true' };
+const CORE = { __CS_CLICKS__: 'false', __CS_ENGAGE__: 'false', __CS_PRIVACY__: 'false', __CS_CAMPAIGN__: 'false', __CS_TABS__: 'false' };
 /** The script builds run only in a browser; the ESM build may be imported where there is no window. */
 const SCRIPT = { __CS_MODULE__: 'false' };
 

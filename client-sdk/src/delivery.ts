@@ -75,11 +75,17 @@ let inFlight: Event[][] = [];
  * named for the next page only after an acknowledgement (see takeLeftovers()).
  */
 let mayWait = 'onpageswap' in globalThis;
-let resolveFirstAnswer: (x: unknown) => void;
-/** Resolves at this page's first answer: what the previous page of the tab sent as it went is decided then (see takeLeftovers()). */
-const firstAnswer = new Promise((r) => (resolveFirstAnswer = r));
-/** Whether this page's last answer was an acknowledgement. */
-let lastAnswerAcked = false;
+let resolveAnswer: (x: unknown) => void;
+/**
+ * Resolves at this page's first answer (the core build) or its next one (the full build, which
+ * makes a new one at each answer): what a page that is gone sent as it went is decided then (see
+ * takeLeftovers()).
+ */
+let answered = new Promise((r) => (resolveAnswer = r));
+/** Whether this page's last answer was an acknowledgement; undefined until its first answer. */
+let lastAnswerAcked: boolean | undefined;
+/** When this page's last acknowledgement came (full build: the evidence adopt() needs for another tab's page-hide send). */
+let ackedAt = 0;
 /** A write of the outbox is due at the end of this task (and the shared session has been read in it). */
 let writeDue = false;
 /** A batch other than a page-hide one is in flight; its answer schedules the next. */
@@ -105,6 +111,13 @@ let unsampled = false;
  * outbox stays stored for the next page.
  */
 let toSite: unknown;
+
+/**
+ * Where a page's page-hide marker for other tabs is (full build): beside its outbox key in
+ * localStorage, `cs_h.<page id>` for `cs_q.<page id>` (sessionStorage, where the marker for the
+ * tab's next page is, is not shared between tabs).
+ */
+const hideKey = (key: string) => key.replace('q', 'h');
 
 /** Held by a Web Lock callback to keep its lock for the page's life. */
 const forever = new Promise<never>(() => {});
@@ -229,8 +242,8 @@ function sendOrSchedule() {
 /**
  * Sends the next batch. Its events stay stored until an answer settles them, page hide or not: a
  * page that is gone never reads the answer, so only the next page can decide (takeLeftovers()).
- * Returns whether it sent; at page hide, the event ids to name in the tab's marker (none unless
- * this page's last answer was an acknowledgement).
+ * Returns undefined when it sent nothing; otherwise an array: at page hide, the ids of the events it
+ * sent, which pageHidden() may name in its markers (none with keepUntilAcked).
  */
 export function send(atHide?: boolean): string[] | undefined {
   clearTimeout(sendTimer);
@@ -248,9 +261,14 @@ export function send(atHide?: boolean): string[] | undefined {
     // stop naming it, or a next page could drop events whose send failed.
     if (atHide) write(tabStore!, pageKey);
     if (!atHide) sending = false;
+    if (__CS_TABS__ && atHide) write(localStore!, hideKey(pageKey));
     lastAnswerAcked = !retry;
     mayWait = true;
-    resolveFirstAnswer(0);
+    resolveAnswer(0);
+    if (__CS_TABS__) {
+      if (!retry) ackedAt = now();
+      answered = new Promise((r) => (resolveAnswer = r));
+    }
     if (retry) {
       queue = [...events, ...queue];
       retryAt = now() + Math.max(backoff(++failedAttempts), waitMs || 0);
@@ -272,7 +290,7 @@ export function send(atHide?: boolean): string[] | undefined {
       () => settle(1),
     );
   persist();
-  return atHide && lastAnswerAcked && !config.keepUntilAcked ? events.map((e) => e.event_id) : [];
+  return atHide && !config.keepUntilAcked ? events.map((e) => e.event_id) : [];
 }
 
 /** The browser says it is online again: retry at once, whatever the backoff said. */
@@ -322,10 +340,17 @@ export function pageHidden() {
   // What to name in the marker: nothing when leaving the outbox to the next page; what was sent, if sent.
   const named = toSite ? [] : navigator.onLine && retryAt <= now() && send(true);
   if (!named) persist();
-  // Written when this hide decided something: a send (naming it only when healthy), or leaving the
-  // outbox to the next page. A second page-hide event (pagehide, then visibilitychange) with nothing
-  // to send leaves it as it is; an answer to a named send removes it (send()). Nothing without storage.
-  if (named) write(tabStore!, pageKey, (toSite || named[0]) && localStore && ({ t: now(), i: named } as HideMarker));
+  // Written when this hide decided something: a send, or leaving the outbox to the next page. A
+  // second page-hide event (pagehide, then visibilitychange) with nothing to send leaves the markers
+  // as they are; an answer to a named send removes them (send()). Nothing without storage.
+  if (named) {
+    const marker = (toSite || named[0]) && localStore && ({ t: now(), i: named } as HideMarker);
+    // For this tab's next page: a send made while this page's last answer was an acknowledgement.
+    write(tabStore!, pageKey, (toSite || lastAnswerAcked) && marker);
+    // For a page of another tab (full build): also a send made before this page had any answer
+    // (it knows of no failure), never one after a failure; adopt() says who may judge it.
+    if (__CS_TABS__) write(localStore!, hideKey(pageKey), (toSite || lastAnswerAcked !== false) && marker);
+  }
 }
 
 /**
@@ -338,6 +363,7 @@ export function pageHidden() {
  */
 function takeLeftovers(key: string, marker?: HideMarker) {
   write(tabStore!, key);
+  if (__CS_TABS__) write(localStore!, hideKey(key));
   const leftovers = read<Event[]>(localStore!, key);
   write(localStore!, key);
   // Nothing is read while storage is off (a denial after the lock was granted).
@@ -371,12 +397,31 @@ function adopt() {
   for (const key of keys(localStore!, `${PREFIX}q.`))
     withLock(key, async () => {
       // Read under the key's lock, so after its page's last write (the marker is written at its page hide).
-      const marker = read<HideMarker>(tabStore!, key);
-      // Named events are judged at this page's first answer, when a send is on its way.
-      if (marker?.i[0] && (queue[0] || sending)) await firstAnswer;
+      let marker = read<HideMarker>(tabStore!, key);
+      if (__CS_TABS__ && !marker) {
+        // A page of another tab, gone (closed, most likely): what it sent as it went is judged only
+        // by a page that heard the endpoint acknowledge just before (its last answer, within
+        // HANDOFF_GRACE_MS before that send) and sends at once to hear it just after; otherwise it is
+        // sent again. Which pages see the marker: see rescan().
+        marker = read<HideMarker>(localStore!, hideKey(key));
+        if (marker?.i[0] && !(lastAnswerAcked && marker.t - ackedAt < HANDOFF_GRACE_MS && (send() || sending))) marker = undefined;
+      }
+      // Named events are judged at this page's next answer (its first, for the next page of the tab), when a send is on its way.
+      if (marker?.i[0] && (queue[0] || sending)) await answered;
       safe(takeLeftovers)(key, marker);
       return forever;
     });
+}
+
+/**
+ * Full build: another page of the origin changed localStorage (the `storage` event; MDN, "Window:
+ * storage event"), perhaps writing a new outbox key: ask for its lock too, so that this page takes
+ * it the moment its page goes. A tab opened after this page started is otherwise seen only by pages
+ * that start after it, and those cannot judge what it sent as it closed (see adopt()).
+ */
+export function rescan(e: { key: string | null }) {
+  // Only outbox keys: the site's own writes to localStorage fire the event too.
+  if (ownsKey && e.key?.startsWith(`${PREFIX}q.`)) adopt();
 }
 
 /**

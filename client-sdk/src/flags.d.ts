@@ -8,6 +8,11 @@ declare const __CS_ENGAGE__: boolean;
 declare const __CS_PRIVACY__: boolean;
 /** A page view through a new campaign (UTM, ad click id) starts a new session. */
 declare const __CS_CAMPAIGN__: boolean;
+/**
+ * Another tab's page-hide send judged like the tab's own (delivery.ts adopt(), rescan()): fewer
+ * duplicates when a second tab is closed. Out of the core build, which sends those events again.
+ */
+declare const __CS_TABS__: boolean;
 /** SDK version, from client-sdk/package.json. */
 declare const __CS_VERSION__: string;
 /** The ESM build (true), which a bundler may also load where there is no window; false in the script builds. */

@@ -15,6 +15,7 @@ import {
   now,
   pageHidden,
   record,
+  rescan,
   resume,
   retryNow,
   safe,
@@ -150,6 +151,7 @@ export const init = safe((options: Options) => {
   on(window, 'pageshow', resume);
   on(document, 'prerenderingchange', resume);
   on(window, 'online', retryNow);
+  if (__CS_TABS__) on(window, 'storage', rescan);
   if (config.pageviews !== false) {
     const navigated = safe(() => {
       clearTimeout(pageViewTimer);

@@ -68,12 +68,13 @@ export function read<T>(store: Store, key: string): T | undefined {
 }
 
 /**
- * Writes a JSON value, or removes the key for null or undefined; a full or blocked storage only costs
- * persistence, never the page. Returns 1 when it was written (a missing store counts as blocked).
+ * Writes a JSON value, or removes the key for any falsy value (callers pass `condition && value`);
+ * a full or blocked storage only costs persistence, never the page. Returns 1 when it was written
+ * (a missing store counts as blocked).
  */
 export function write(store: Store, key: string, value?: unknown): 1 | undefined {
   try {
-    value == null ? store.removeItem(key) : store.setItem(key, JSON.stringify(value));
+    value ? store.setItem(key, JSON.stringify(value)) : store.removeItem(key);
     return 1;
   } catch {
     /* quota exceeded or storage disabled: keep going with memory only */

@@ -39,6 +39,63 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const DWELL_MS = 700;
 /** Runs of the healthy visit (OUTAGE_HEALTHY_RUNS); docs/sdk.md quotes a run of 10. */
 const HEALTHY_RUNS = Number(process.env.OUTAGE_HEALTHY_RUNS || 1);
+/**
+ * OUTAGE_TRACE=<file>: a debug hook for hunting a loss (issue 12). Each page logs, in its own
+ * localStorage key test_trace.<page>, every read and write of outbox keys (cs_q.*) and markers
+ * (sessionStorage) and every Web Lock grant, with the time; the tests that call dumpTrace() append
+ * the merged log to the file. Off by default: the SDK under test is the shipped one, untouched.
+ */
+const TRACE = process.env.OUTAGE_TRACE;
+
+/** Runs in each page (an init script): wraps Storage and navigator.locks to log into test_trace.<page>. */
+function traceStorage() {
+  const me = `${location.pathname}#${Math.random().toString(36).slice(2, 6)}`;
+  const log: string[] = [];
+  const { getItem, setItem, removeItem } = Storage.prototype;
+  const ids = (v: string | null) => {
+    try {
+      const x = JSON.parse(v!) as { event_id?: string; type?: string; name?: string }[] | { t: number; i: string[] } | null;
+      if (Array.isArray(x)) return `[${x.map((e) => `${e.name || e.type}:${e.event_id!.slice(-6)}`).join(' ')}]`;
+      return x ? `marker{i:${x.i.map((i) => i.slice(-6)).join(' ')}}` : 'null';
+    } catch {
+      return String(v);
+    }
+  };
+  const note = (what: string) => {
+    log.push(`${(performance.timeOrigin + performance.now()).toFixed(1)} ${me} ${what}`);
+    setItem.call(localStorage, `test_trace.${me}`, JSON.stringify(log));
+  };
+  const where = (s: Storage) => (s === localStorage ? 'L' : 'S');
+  const ours = (k: string) => k.startsWith('cs_q.');
+  Storage.prototype.getItem = function (this: Storage, k: string) {
+    const v = getItem.call(this, k);
+    if (ours(k)) note(`get ${where(this)} ${k.slice(-6)} ${ids(v)}`);
+    return v;
+  };
+  Storage.prototype.setItem = function (this: Storage, k: string, v: string) {
+    if (ours(k)) note(`set ${where(this)} ${k.slice(-6)} ${ids(v)}`);
+    return setItem.call(this, k, v);
+  };
+  Storage.prototype.removeItem = function (this: Storage, k: string) {
+    if (ours(k)) note(`del ${where(this)} ${k.slice(-6)}`);
+    return removeItem.call(this, k);
+  };
+  const request = navigator.locks.request.bind(navigator.locks) as (n: string, f: () => unknown) => Promise<unknown>;
+  (navigator.locks as { request: unknown }).request = (name: string, f: () => unknown) => {
+    if (ours(name)) note(`lock? ${name.slice(-6)}`);
+    return request(name, () => {
+      if (ours(name)) note(`lock! ${name.slice(-6)}`);
+      return f();
+    });
+  };
+  for (const e of ['pageswap', 'pagehide', 'visibilitychange', 'pageshow'])
+    addEventListener(e, () => note(`${e}${e === 'visibilitychange' ? ` ${document.visibilityState}` : ''}`), true);
+  note(
+    `start keys=${Object.keys(localStorage)
+      .filter(ours)
+      .map((k) => k.slice(-6))}`,
+  );
+}
 
 suite('browser SDK with default options through outages (real Chromium, real socket failures)', () => {
   jest.setTimeout(180_000);
@@ -92,6 +149,7 @@ suite('browser SDK with default options through outages (real Chromium, real soc
         return setItem.call(this, k, v);
       };
     });
+    if (TRACE) await b.ctx.addInitScript(traceStorage);
     return b.ctx;
   }
 
@@ -186,6 +244,22 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     const twice = dup.map((x) => `${x[0]!.name || x[0]!.type} x${x.length}`);
     const twicePages = [...new Set(dup.map((x) => new URL(String(x[0]!.url)).pathname))];
     return { events: counts.size, missing: missingOf(rows, ids), extraRows: rows.length - counts.size, twice, twicePages };
+  }
+
+  /** With OUTAGE_TRACE set: appends the pages' merged storage log (read through the live page `p`) and the outcome. */
+  async function dumpTrace(p: Page, what: string, o: Outcome) {
+    if (!TRACE) return;
+    const lines = await p.evaluate(() =>
+      Object.keys(localStorage)
+        .filter((k) => k.startsWith('test_trace.'))
+        .flatMap((k) => JSON.parse(localStorage.getItem(k)!) as string[]),
+    );
+    lines.sort((x, y) => Number.parseFloat(x) - Number.parseFloat(y));
+    const { appendFileSync } = await import('node:fs');
+    appendFileSync(
+      TRACE,
+      `=== ${what} ${new Date().toISOString()} missing: ${o.missing.join(', ') || 'none'}; twice: ${o.twice.join(', ') || 'none'}\n${lines.join('\n')}\n`,
+    );
   }
 
   const report = (what: string, o: Outcome) =>
@@ -308,6 +382,35 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     await visit(ctx, 'a3', a);
     const o = await settle(ctx, a, tracked);
     report('two tabs', o);
+    await dumpTrace(a, 'two tabs', o);
+    expect(o.missing).toEqual([]);
+  });
+
+  it('a second tab closed during an outage loses nothing, beside a tab the endpoint had just answered', async () => {
+    // The other tab's page heard an acknowledgement moments before the close, so the full build's
+    // rule (delivery.ts adopt()) does judge the closed tab's page-hide send: its own send just
+    // after (refused) must make it send those events again.
+    const ctx = await visitor();
+    const m = await visit(ctx, 'm1');
+    await healthy(m);
+    const s = await visit(ctx, 's1');
+    const tracked = [...names('side_out_s'), ...names('side_out_m', 1)];
+    await track(s, names('side_out_s'));
+    await sleep(DWELL_MS);
+    proxy.set('refuse');
+    await track(m, names('side_out_m', 1));
+    const refusedBefore = proxy.accepted.refuse;
+    await s.close();
+    // The closed page's send and the other page's own send meet the refusal
+    await until(
+      () => proxy.accepted.refuse >= refusedBefore + 2,
+      10_000,
+      () => `${proxy.accepted.refuse - refusedBefore} refused connections after the close, expected 2`,
+    );
+    proxy.set('pass');
+    const o = await settle(ctx, m, tracked);
+    report('side tab in an outage', o);
+    await dumpTrace(m, 'side tab in an outage', o);
     expect(o.missing).toEqual([]);
   });
 
@@ -415,7 +518,7 @@ suite('browser SDK with default options through outages (real Chromium, real soc
     for (const x of per100) expect(x).toBeLessThanOrEqual(5);
   });
 
-  it('a second tab closed during a healthy visit costs at most its last page-hide batch twice', async () => {
+  it('a second tab closed during a healthy visit stores at most 5 extra rows per 100 events', async () => {
     const per100: number[] = [];
     for (let run = 0; run < HEALTHY_RUNS; run++) {
       const o = await healthyVisit(run, true);
@@ -424,10 +527,12 @@ suite('browser SDK with default options through outages (real Chromium, real soc
       per100.push((o.extraRows / o.events) * 100);
       // The closed tab's page-hide batch (its page view, its three custom events and its engagement
       // event: where pageswap lets the first batch wait, the side page sent nothing before it went)
-      // is adopted by another tab, which cannot tell whether it arrived: nothing else is sent twice.
+      // is taken by the other tab, which heard the endpoint acknowledge just before the close and
+      // again just after (delivery.ts adopt()), so it is not sent again; the core build sends it
+      // again (5 rows). Nothing else is sent twice.
       expect(o.twicePages.filter((x) => x !== '/t/side.html')).toEqual([]);
-      expect(o.extraRows).toBeLessThanOrEqual(5);
     }
     figures('healthy visit with a side tab closed', per100);
+    for (const x of per100) expect(x).toBeLessThanOrEqual(5);
   });
 });

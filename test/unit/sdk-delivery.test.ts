@@ -77,6 +77,7 @@ beforeAll(async () => {
       __CS_ENGAGE__: 'false',
       __CS_PRIVACY__: 'false',
       __CS_CAMPAIGN__: 'false',
+      __CS_TABS__: 'false',
       __CS_VERSION__: '"test"',
       __CS_MODULE__: 'false',
     },

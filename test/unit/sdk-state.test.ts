@@ -73,6 +73,7 @@ beforeEach(() => {
   delete G.onpageswap;
   Object.assign(G, {
     __CS_PRIVACY__: true,
+    __CS_TABS__: true,
     __CS_VERSION__: 'test',
     localStorage: local,
     navigator: { onLine: true, locks: { request: lock }, sendBeacon: () => true },
@@ -671,6 +672,96 @@ describe('SDK state machine: the marker', () => {
     const setItem = jest.spyOn(Object.getPrototypeOf(local) as { setItem: (k: string, v: string) => void }, 'setItem');
     a.pageHidden();
     expect(setItem.mock.calls.filter(([k]) => k.startsWith('cs_q.'))).toHaveLength(1);
+  });
+});
+
+describe("SDK state machine: a closed tab's page-hide send, judged by a page of another tab (full build)", () => {
+  /**
+   * A browser with pageswap (first batches wait). Page M of tab 1: its first batch acknowledged at
+   * `ackAgoMs` before the side tab closes, then `m2` queued (unless `mQueued` is false). Page S of
+   * tab 2 opens after M (M hears of its key through the storage event: rescan()), tracks s1 and s2,
+   * and is closed: its page-hide send goes, unanswered (the page is gone). M holds S's lock by then.
+   */
+  async function sideTabClosed({ ackAgoMs = 2_000, mQueued = true, sideFailedFirst = false } = {}) {
+    G.onpageswap = null;
+    const m = open('m', storage());
+    track(m, 'm_first');
+    await tick(5_000);
+    sends[0]!.answer(200);
+    await tick();
+    const s = open('s', storage());
+    track(s, 's1', 's2');
+    await tick();
+    // The storage event reaches M (its lock requests are M's)
+    current = 'm';
+    m.rescan({ key: 'site_key' });
+    await tick();
+    expect(held.get(Object.keys(local).find((k) => k.startsWith('cs_q.'))!)).toBe('s');
+    expect(waiting.map((w) => w.page)).toEqual([]);
+    m.rescan({ key: Object.keys(local).find((k) => k.startsWith('cs_q.'))! });
+    await tick();
+    if (sideFailedFirst) {
+      // S's own first batch went (a full one) and failed: it knows of an outage
+      s.send();
+      sends.at(-1)!.answer(503);
+      await tick();
+    }
+    jest.setSystemTime(Date.now() + ackAgoMs);
+    if (mQueued) track(m, 'm2');
+    await tick();
+    const n = sends.length;
+    leave('s', s);
+    const sideHide = sends[n]!;
+    expect(sideHide.page).toBe('s');
+    await tick();
+    return { m, later: () => sends.slice(n + 1) };
+  }
+  /** Answers every send of M with `status` for a minute; returns the names M sent after S closed. */
+  async function mSends(later: () => Send[], status: number) {
+    const answered = new Set<Send>();
+    for (let i = 0; i < 60; i++) {
+      for (const x of later()) if (!answered.has(x) && x.page === 'm') answered.add(x) && x.answer(answered.size === 1 ? status : 200);
+      await tick(1_000);
+    }
+    return later()
+      .filter((x) => x.page === 'm')
+      .flatMap((x) => names(x.events));
+  }
+
+  it('drops what it sent as it closed when the page that takes it heard an acknowledgement just before and sends at once to hear one just after', async () => {
+    const { later } = await sideTabClosed();
+    // Assess: M sent its own queued event at once (not after flushInterval), and only that
+    expect(later().map((x) => [x.page, names(x.events)])).toEqual([['m', ['m2']]]);
+    expect(await mSends(later, 200)).toEqual(['m2']);
+    expect(outbox()).toEqual([]);
+    expect(Object.keys(local).filter((k) => k.startsWith('cs_h.'))).toEqual([]);
+  });
+
+  it.each([
+    ['the answer just after is a failure (the outage goes on)', {}, 503],
+    ["the page's last acknowledgement came 10 s or more before the close", { ackAgoMs: 10_000 }, 200],
+    ['the page has nothing to send, so it hears no answer just after', { mQueued: false }, 200],
+    ["the closed page's own last answer was a failure", { sideFailedFirst: true }, 200],
+  ])('sends it again when %s', async (_, opts, status) => {
+    const { later } = await sideTabClosed(opts);
+    const sent = await mSends(later, status);
+    expect(sent.filter((x) => x.startsWith('s'))).toEqual(['s1', 's2']);
+    expect(outbox()).toEqual([]);
+  });
+
+  it('a page of another tab opened after the close sends it again: it heard nothing before the close', async () => {
+    G.onpageswap = null;
+    const s = open('s', storage());
+    track(s, 's1');
+    await tick(5_000);
+    sends[0]!.answer(200);
+    await tick();
+    track(s, 's2');
+    leave('s', s);
+    const b = open('b', storage());
+    track(b, 'b_first');
+    await tick();
+    expect(sends.slice(2).map((x) => [x.page, names(x.events)])).toEqual([['b', ['s2', 'b_first']]]);
   });
 });
 
