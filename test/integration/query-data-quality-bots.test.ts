@@ -61,6 +61,8 @@ describe('data_quality: bots by reason and fast visitors', () => {
       ...Array.from({ length: 121 }, (_, i) => lines([i * 29_000], { sourceIp: '79.192.0.2' })).flat(),
       // A slower one: 120 in the hour is still a person.
       ...Array.from({ length: 120 }, (_, i) => lines([i * 29_000], { sourceIp: '79.192.0.3' })).flat(),
+      // 200 over two clock hours, 100 in each: the rate is per UTC hour, not per day.
+      ...Array.from({ length: 200 }, (_, i) => lines([i * 36_000], { sourceIp: '79.192.0.5' })).flat(),
       ...lines([0], { userAgent: NAMED_BOTS.HeadlessChrome }),
       ...lines([0, 1], { userAgent: NAMED_BOTS.AhrefsBot }),
       ...lines([0], { webdriver: true }),
@@ -107,8 +109,8 @@ describe('data_quality: bots by reason and fast visitors', () => {
       bots_no_reason: 1,
       bots: 39,
     });
-    expect(row.accepted).toBe(121 + 120 + 39);
-    expect(row.bot_share).toBeCloseTo(39 / 280, 4);
+    expect(row.accepted).toBe(121 + 120 + 200 + 39);
+    expect(row.bot_share).toBeCloseTo(39 / 480, 4);
   });
 
   it('counts a person above 120 page views in an hour as a fast visitor, without making the rows bots', () => {
