@@ -343,14 +343,12 @@ export function pageHidden() {
   // Written when this hide decided something: a send, or leaving the outbox to the next page. A
   // second page-hide event (pagehide, then visibilitychange) with nothing to send leaves the markers
   // as they are; an answer to a named send removes them (send()). Nothing without storage.
-  if (named) {
-    const marker = (toSite || named[0]) && localStore && ({ t: now(), i: named } as HideMarker);
-    // For this tab's next page: a send made while this page's last answer was an acknowledgement.
-    write(tabStore!, pageKey, (toSite || lastAnswerAcked) && marker);
-    // For a page of another tab (full build): also a send made before this page had any answer
-    // (it knows of no failure), never one after a failure; adopt() says who may judge it.
-    if (__CS_TABS__) write(localStore!, hideKey(pageKey), (toSite || lastAnswerAcked !== false) && marker);
-  }
+  // For this tab's next page: a send made while this page's last answer was an acknowledgement.
+  if (named) write(tabStore!, pageKey, (toSite || (lastAnswerAcked && named[0])) && localStore && ({ t: now(), i: named } as HideMarker));
+  // For a page of another tab (full build): also a send made before this page had any answer (it
+  // knows of no failure), never one after a failure; adopt() says who may judge it.
+  if (__CS_TABS__ && named)
+    write(localStore!, hideKey(pageKey), (toSite || (lastAnswerAcked !== false && named[0])) && localStore && { t: now(), i: named });
 }
 
 /**
