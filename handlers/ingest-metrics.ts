@@ -1,6 +1,7 @@
 /**
- * EventsAccepted and EventsRejected, summed in the execution environment and written as one EMF line
- * per environment per minute at most, instead of one line per invocation (docs/cost.md, "The levers,
+ * EventsAccepted and EventsRejected, summed in the execution environment and written at most once a
+ * minute per environment (one EMF line; two when a lull closes the window and is itself written at
+ * once, lib/count-window.ts), instead of one line per invocation (docs/cost.md, "The levers,
  * measured", item 3; docs/operations.md, "The ingest function's metrics"). The sums live in this module, not in
  * Powertools' store: Powertools clears its store on every publish and keeps it per invocation when
  * an environment runs invocations concurrently (AWS_LAMBDA_MAX_CONCURRENCY), so it cannot hold
@@ -21,17 +22,18 @@ const KEYS = ['EventsAccepted', 'EventsRejected'] as const;
 
 /**
  * Returns `count(accepted, rejected)`, to call once per invocation: it adds the invocation's counts
- * and, on the first invocation at least `intervalMs` after the open window started, writes that
- * window's sums through `metrics` (synchronously, so nothing else lands in the same line).
+ * and writes what the window hands out (lib/count-window.ts: a closed window's sums, or a count
+ * that follows a quiet minute) through `metrics`, one line each, synchronously, so nothing else
+ * lands in the same line.
  */
 export function eventCounter(metrics: Metrics, intervalMs = METRICS_INTERVAL_MS) {
   const window = new CountWindow(KEYS, intervalMs);
   return (accepted: number, rejected: number): void => {
     const now = Date.now();
-    const closed = window.add(now, { EventsAccepted: accepted, EventsRejected: rejected });
-    if (!closed) return;
-    metrics.setTimestamp(metricTimestamp(closed.startedAt, now));
-    for (const k of KEYS) metrics.addMetric(k, MetricUnit.Count, closed.totals[k]);
-    metrics.publishStoredMetrics();
+    for (const closed of window.add(now, { EventsAccepted: accepted, EventsRejected: rejected })) {
+      metrics.setTimestamp(metricTimestamp(closed.startedAt, now));
+      for (const k of KEYS) metrics.addMetric(k, MetricUnit.Count, closed.totals[k]);
+      metrics.publishStoredMetrics();
+    }
   };
 }
