@@ -167,6 +167,9 @@ describe('cost model', () => {
     expect(busy.facts.metrics_lines_per_invocation).toBeCloseTo((environments * minutes) / (1e11 / 20), 12);
     // Without a metrics line measured, none is priced
     expect(bill(ours!, measured, options).facts.metrics_lines_per_invocation).toBe(0);
+    // The metrics line has no "level" either: at an application level above INFO Lambda drops it too
+    const warn = bill(ours!, m, { ...options, logging: { ...quiet, applicationLevel: 'WARN' } });
+    expect(warn.facts.log_bytes_per_invocation).toBe(0);
   });
 
   it('an application level above INFO drops the EMF line (Lambda reads a line without "level" as INFO), so it counts no bytes', () => {

@@ -75,11 +75,30 @@ if (guarded) {
     'rmdirSync',
     'truncateSync',
     'symlinkSync',
+    'symlink',
+    'linkSync',
+    'link',
     'cpSync',
+    'cp',
+    'rmdir',
   ]) {
     wrap(fs, key, write(`write to disk (fs.${key})`));
   }
-  for (const key of ['writeFile', 'appendFile', 'mkdir', 'mkdtemp', 'copyFile', 'rename', 'rm', 'unlink', 'truncate'])
+  for (const key of [
+    'writeFile',
+    'appendFile',
+    'mkdir',
+    'mkdtemp',
+    'copyFile',
+    'rename',
+    'rm',
+    'rmdir',
+    'unlink',
+    'truncate',
+    'symlink',
+    'link',
+    'cp',
+  ])
     wrap(fs.promises, key, write(`write to disk (fs.promises.${key})`));
   // open() with a flag that writes, creates or truncates; reading checked-in files stays allowed
   // (handlers/lib/geo.ts reads its table through openSync).
