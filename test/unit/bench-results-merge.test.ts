@@ -34,4 +34,28 @@ describe('bench/run mergeForWrite', () => {
     expect(out.compacted_1m).toBe(ran.compacted_1m);
     expect(out.e2e).toBe(ran.e2e);
   });
+
+  test("a browsing section written meanwhile brings the cost section priced from it; this run's own cost stays otherwise", () => {
+    const ran = {
+      browsing: dated({ events_per_request: 1.59 }),
+      cost: { prices: 'old' },
+      cost_per_million_events_usd: 0.2,
+    } as unknown as Results;
+    const onFile = {
+      browsing: dated({ events_per_request: 2.56 }, '2026-12-03'),
+      cost: { prices: 'new' },
+      cost_per_million_events_usd: 0.19,
+    } as unknown as Partial<Results>;
+    const out = mergeForWrite(ran, onFile, { queries: true });
+    expect(out.browsing).toBe(onFile.browsing);
+    expect(out.cost).toBe(onFile.cost);
+    expect(out.cost_per_million_events_usd).toBe(0.19);
+    // The same browsing on file (nobody re-measured it): this run's cost model is the newer one.
+    const same = mergeForWrite(ran, { ...onFile, browsing: dated({ events_per_request: 1.59 }) } as unknown as Partial<Results>, {
+      queries: true,
+    });
+    expect(same.cost).toBe(ran.cost);
+    // This run measured browsing itself: its own cost.
+    expect(mergeForWrite(ran, onFile, { browsing: true }).cost).toBe(ran.cost);
+  });
 });
