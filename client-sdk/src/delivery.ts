@@ -84,7 +84,7 @@ let resolveAnswer: (x: unknown) => void;
 let answered = new Promise((r) => (resolveAnswer = r));
 /** Whether this page's last answer was an acknowledgement; undefined until its first answer. */
 let lastAnswerAcked: boolean | undefined;
-/** When this page's last acknowledgement came (full build: the evidence adopt() needs for another tab's page-hide send). */
+/** When the request of this page's last acknowledgement left (full build: the evidence adopt() and takeLeftovers() need). */
 let ackedAt = 0;
 /** A write of the outbox is due at the end of this task (and the shared session has been read in it). */
 let writeDue = false;
@@ -254,7 +254,8 @@ export function send(atHide?: boolean): string[] | undefined {
   const events = queue.splice(0, batchSize(queue, config.batchSize));
   inFlight.push(events);
   if (!atHide) sending = true;
-  const body = JSON.stringify({ site_id: config.siteId, sent_at: new Date().toISOString(), events });
+  const left = now();
+  const body = JSON.stringify({ site_id: config.siteId, sent_at: new Date(left).toISOString(), events });
   const settle = safe((retry: boolean | number, waitMs?: number) => {
     inFlight = inFlight.filter((f) => f !== events);
     // A page-hide send answered while the page lives on (a tab switch and back): the marker must
@@ -266,7 +267,7 @@ export function send(atHide?: boolean): string[] | undefined {
     mayWait = true;
     resolveAnswer(0);
     if (__CS_TABS__) {
-      if (!retry) ackedAt = now();
+      if (!retry) ackedAt = left;
       answered = new Promise((r) => (resolveAnswer = r));
     }
     if (retry) {
@@ -356,8 +357,9 @@ export function pageHidden() {
  * this tab, if it was this tab's previous page. What that page sent as it went, while its last
  * answer was an acknowledgement, most likely arrived when our first answer, just now and within
  * HANDOFF_GRACE_MS, is one too: the endpoint answered just before and just after. Anything else is
- * sent again: at once when it comes from another tab or a closed one (their pages may have met an
- * outage), with this page's next batch when this tab's previous page left it to us.
+ * sent again: at once by a page that has had no answer yet (a page just opened: their pages may have
+ * met an outage), otherwise with this page's next batch (full build; the core build sends what
+ * another tab left at once).
  */
 function takeLeftovers(key: string, marker?: HideMarker) {
   write(tabStore!, key);
@@ -367,11 +369,22 @@ function takeLeftovers(key: string, marker?: HideMarker) {
   // Nothing is read while storage is off (a denial after the lock was granted).
   if (leftovers) {
     queue = [
-      ...leftovers.filter((e) => !(marker && lastAnswerAcked && now() - marker.t < HANDOFF_GRACE_MS && marker.i.includes(e.event_id))),
+      ...leftovers.filter(
+        (e) =>
+          !(
+            marker &&
+            lastAnswerAcked &&
+            (!__CS_TABS__ || ackedAt >= marker.t) &&
+            now() - marker.t < HANDOFF_GRACE_MS &&
+            marker.i.includes(e.event_id)
+          ),
+      ),
       ...queue,
     ];
     persist();
-    marker ? sendOrSchedule() : send();
+    // A page that has heard the endpoint (full build: it has a batch schedule of its own) sends them
+    // with its next batch, rather than in a request of their own; they are stored under its key meanwhile.
+    marker || (__CS_TABS__ && lastAnswerAcked !== undefined) ? sendOrSchedule() : send();
   }
 }
 
