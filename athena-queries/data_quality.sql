@@ -49,34 +49,13 @@ params AS (
 -- 'page_view', the largest type, only when every copy is one): the same values as min over the
 -- long strings, which was most of this query's time on DuckDB, as was turning a timestamp with time
 -- zone into a date for every event (EXPLAIN ANALYZE, docs/queries.md).
--- Nearly every event has one row here (one copy, or the compacted row of its day), and that row is
--- already the event's summary: only the events with several rows (copies on several days, or on
--- both sides of an open day's cutoff) are aggregated. Finding them still hashes every event_id, but
--- with one count instead of eight aggregates over strings and timestamps (a fifth less CPU at 1 M
--- events, docs/queries.md). The two branches are disjoint, so their union has one row per event.
-copy_rows AS (
-  SELECT e.event_id, e.copies, e.is_bot, e.bot_reason, e.type, e.visitor_hash, e.event_time, e.received_at
-  FROM events_copies e
-  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
-                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
-),
-multi AS (
-  SELECT m.event_id FROM copy_rows m GROUP BY m.event_id HAVING count(*) > 1
-),
+-- One aggregation over events_copies, read once: Trino (Athena) does not keep a WITH query's
+-- result but runs it again where it is named (trinodb/trino issue 10, "Named queries (WITH) should be
+-- evaluated only once"; the Trino SELECT docs warn of it), so a split into the events with one row
+-- and those with several, which DuckDB computed once and was a fifth faster here, made Athena scan
+-- the partitions three times per use (review, 2026-12-03). per_event itself is named twice (daily,
+-- visitor_hours), as it was before.
 per_event AS (
-  SELECT e.event_id,
-         e.copies,
-         e.is_bot,
-         e.bot_reason,
-         e.type,
-         CASE WHEN e.type = 'page_view' THEN e.visitor_hash END AS visitor_hash,
-         substr(e.event_time, 1, 10) AS event_day,
-         substr(e.event_time, 1, 13) AS event_hour,
-         from_iso8601_timestamp(e.event_time) AS event_at,
-         from_iso8601_timestamp(e.received_at) AS received_at
-  FROM copy_rows e
-  WHERE e.event_id NOT IN (SELECT event_id FROM multi)
-  UNION ALL
   SELECT e.event_id,
          CAST(sum(e.copies) AS BIGINT) AS copies,
          bool_or(e.is_bot) AS is_bot,
@@ -87,8 +66,9 @@ per_event AS (
          min(substr(e.event_time, 1, 13)) AS event_hour,
          min(from_iso8601_timestamp(e.event_time)) AS event_at,
          min(from_iso8601_timestamp(e.received_at)) AS received_at
-  FROM copy_rows e
-  WHERE e.event_id IN (SELECT event_id FROM multi)
+  FROM events_copies e
+  WHERE e.dt BETWEEN CAST(CAST(CAST(? AS DATE) - INTERVAL '1' DAY AS DATE) AS VARCHAR)
+                 AND CAST(CAST(CAST(? AS DATE) + INTERVAL '3' DAY AS DATE) AS VARCHAR)
   GROUP BY e.event_id
 ),
 daily AS (
