@@ -8,7 +8,9 @@
 --               classified it: utm_*, else ad click id, else referrer kind, else (direct)/(none);
 --               a missing campaign is '(not set)'
 --   sessions    count(DISTINCT session_id) whose landing page view is dated in the range
---   visitors    count(DISTINCT anonymous_id) of those sessions
+--   visitors    count(DISTINCT anonymous_id) of those sessions, one id per session: the smallest
+--               anonymous_id among the session's events of its landing day (the SDK keeps one id
+--               per session; a client that changes it mid-session is counted by that one)
 -- Reads the `sessions` view (athena-queries/views/sessions.sql: one row per session and arrival
 -- day, from the compacted sessions table or summarised live from events_dedup; its landing_*
 -- columns are the attribution of that row's first page view) and drops bot sessions, whose rows
