@@ -869,7 +869,17 @@ async function main(): Promise<void> {
     ? await attempt('browsing', () => runBrowsing({ rounds: quick ? 1 : 2, dwellCapMs: quick ? 8_000 : undefined, log }))
     : previous.browsing;
   // A stored cost model older than one of its sections (the edge's, issue 15) is re-run, not reused half.
-  if (!cost || values.browsing || !('edge' in cost)) {
+  // A stored cost model or Lambda section older than a field the model now reads (the metrics line,
+  // b6352c6) is re-measured, not priced from undefined: that wrote null prices.
+  const stale = (x: unknown) => x === undefined || x === null;
+  if (lambda && stale(lambda.metrics_line_bytes)) lambda = undefined;
+  if (
+    !cost ||
+    values.browsing ||
+    !('edge' in cost) ||
+    stale(cost.cost_per_million_events_usd) ||
+    stale(cost.measured?.metrics_line_bytes)
+  ) {
     log('cost model ...');
     lambda ??= await measureLambda({ batches: [1, 3, 10, 20, 500], invocations: quick ? 60 : 200, log });
     cost = await costReport({ lambda, browserBatch: browsing?.value.events_per_request, browserMeasuredAt: browsing?.measured_at, log });
