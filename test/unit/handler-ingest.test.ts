@@ -4,52 +4,25 @@
  * SDK client only (aws-sdk-client-mock), and the records it receives are decoded and checked.
  */
 import { FirehoseClient, PutRecordBatchCommand, type PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { INGEST_RETRY } from '../../handlers/lib/deliver';
+import { type Fixture, fakeDateOnly, fixture, INGEST_ENV, lambdaContext } from '../support/ingest-unit';
 
 // The handler reads its configuration once, at import (cold start), as on AWS.
 const ENV = {
-  EVENTS_STREAM_NAME: 'clickstream-test-events',
-  REJECTS_STREAM_NAME: 'clickstream-test-rejects',
-  VISITOR_SALT_SECRET: 'unit-test-secret-0123456789',
-  SITES: JSON.stringify({
-    shop: { origins: ['https://www.shop.example'], allowNoOrigin: false },
-    demo: { origins: ['http://localhost:*'], allowNoOrigin: true },
-  }),
+  ...INGEST_ENV,
   URL_DROP_PARAMS: 'email,token',
   URL_DROP_QUERY: 'false',
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_SERVICE_NAME: 'clickstream-ingest',
-  POWERTOOLS_METRICS_NAMESPACE: 'Clickstream',
   // Keep test output readable: no EMF metrics or JSON logs on stdout.
   POWERTOOLS_METRICS_DISABLED: 'true',
   POWERTOOLS_LOG_LEVEL: 'SILENT',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const savedEnv = { ...process.env };
 Object.assign(process.env, ENV);
 const { handler } = require('../../handlers/ingest') as typeof import('../../handlers/ingest');
 
-type Fixture = APIGatewayProxyEventV2;
-const fixture = (name: string): Fixture => JSON.parse(readFileSync(join(__dirname, '..', 'events', `${name}.json`), 'utf8')) as Fixture;
-
-const context = (remainingMs = 10_000): Context => ({
-  callbackWaitsForEmptyEventLoop: true,
-  functionName: 'clickstream-test-ingest',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-test-ingest',
-  memoryLimitInMB: '512',
-  awsRequestId: '3f1e2d4c-5b6a-4798-8a1b-2c3d4e5f6a7b',
-  logGroupName: '/aws/lambda/clickstream-test-ingest',
-  logStreamName: '2026/11/22/[$LATEST]0123456789abcdef',
-  getRemainingTimeInMillis: () => remainingMs,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+const context = lambdaContext;
 
 const invoke = (event: Fixture, ctx = context()) => handler(event, ctx) as Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -79,21 +52,7 @@ beforeEach(() => {
   firehose.on(PutRecordBatchCommand).resolves(ok());
   // The request "arrives" at the fixture's requestContext.timeEpoch. Only Date is faked: the
   // retry loop's real setTimeout still runs (with tiny waits, see below).
-  jest.useFakeTimers({
-    now: fixture('post-events-browser').requestContext.timeEpoch,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
+  fakeDateOnly(fixture('post-events-browser').requestContext.timeEpoch);
 });
 afterEach(() => {
   jest.useRealTimers();

@@ -6,28 +6,17 @@
  * writes to stdout/stderr (what CloudWatch Logs ingests on Lambda) is captured and parsed.
  */
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { METRICS_INTERVAL_MS } from '../../handlers/ingest-metrics';
 import { CountWindow, MAX_METRIC_AGE_MS, metricTimestamp } from '../../handlers/lib/count-window';
+import { fakeDateOnly, fixture, INGEST_ENV, lambdaContext } from '../support/ingest-unit';
 
 const ENV = {
-  EVENTS_STREAM_NAME: 'clickstream-test-events',
-  REJECTS_STREAM_NAME: 'clickstream-test-rejects',
-  VISITOR_SALT_SECRET: 'unit-test-secret-0123456789',
-  SITES: JSON.stringify({
-    shop: { origins: ['https://www.shop.example'], allowNoOrigin: false },
-    demo: { origins: ['http://localhost:*'], allowNoOrigin: true },
-  }),
-  AWS_REGION: 'eu-west-1',
-  POWERTOOLS_SERVICE_NAME: 'clickstream-ingest',
-  POWERTOOLS_METRICS_NAMESPACE: 'Clickstream',
+  ...INGEST_ENV,
   // Metrics on, as deployed; the Logger at ERROR, so a successful invocation should write nothing at all.
   POWERTOOLS_METRICS_DISABLED: 'false',
   POWERTOOLS_LOG_LEVEL: 'ERROR',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 const savedEnv = { ...process.env };
 Object.assign(process.env, ENV);
@@ -39,24 +28,9 @@ interface Line {
   [key: string]: unknown;
 }
 type EmfLine = Line & { _aws: NonNullable<Line['_aws']> };
-const fixture = (name: string): APIGatewayProxyEventV2 =>
-  JSON.parse(readFileSync(join(__dirname, '..', 'events', `${name}.json`), 'utf8')) as APIGatewayProxyEventV2;
 const T0 = fixture('post-events-browser').requestContext.timeEpoch;
 
-const context = (): Context => ({
-  callbackWaitsForEmptyEventLoop: true,
-  functionName: 'clickstream-test-ingest',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:clickstream-test-ingest',
-  memoryLimitInMB: '256',
-  awsRequestId: '3f1e2d4c-5b6a-4798-8a1b-2c3d4e5f6a7b',
-  logGroupName: '/aws/lambda/clickstream-test-ingest',
-  logStreamName: '2026/11/22/[$LATEST]0123456789abcdef',
-  getRemainingTimeInMillis: () => 10_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-});
+const context = () => lambdaContext();
 
 const firehose = mockClient(FirehoseClient);
 const ok = { FailedPutCount: 0, RequestResponses: [{ RecordId: 'r0' }] };
@@ -73,21 +47,7 @@ beforeEach(() => {
       return true;
     });
   // Only Date is faked: the handler's clock. The retry loop's real timers still run.
-  jest.useFakeTimers({
-    now: T0,
-    doNotFake: [
-      'hrtime',
-      'nextTick',
-      'performance',
-      'queueMicrotask',
-      'setImmediate',
-      'clearImmediate',
-      'setInterval',
-      'clearInterval',
-      'setTimeout',
-      'clearTimeout',
-    ],
-  });
+  fakeDateOnly(T0);
 });
 afterEach(() => {
   jest.useRealTimers();
