@@ -189,6 +189,16 @@ suite('browser SDK with default options through outages (real Chromium, real soc
       () => 'the first page view was not stored',
       200,
     );
+    // And answered: the row is stored before its answer is back, and the proxy cuts open
+    // connections when an outage starts. An answer cut that way is a failure to the page, which
+    // then waits out a backoff and, by design, sends nothing at page hide; a test about the
+    // page-hide send then sees none (a clean-clone CI run under load did).
+    await until(
+      () => outboxEmpty(p),
+      15_000,
+      () => 'the page did not get the answer to its first batch',
+      100,
+    );
   }
 
   interface Outcome {
