@@ -13,10 +13,10 @@ export function backoff(attempt: number, random: () => number = Math.random, bas
  * 0 when absent or unreadable. The API must list it in Access-Control-Expose-Headers for a
  * cross-origin page to read it.
  */
-export function retryAfter(header: string | null | undefined, now: number = Date.now()): number {
+export function retryAfter(header: string | null | undefined, now?: number): number {
   // No separate check for an absent header: null reads as 0 s, and anything unreadable ends as NaN.
   const s = +header!;
-  const ms = s >= 0 ? s * 1000 : Date.parse(header!) - now;
+  const ms = !__CS_RARE__ || s >= 0 ? s * 1000 : Date.parse(header!) - (now ?? Date.now());
   // Cap at one hour so a bad header cannot park the queue for the rest of the visit.
   return ms > 0 ? Math.min(ms, 3_600_000) : 0;
 }

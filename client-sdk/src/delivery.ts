@@ -98,6 +98,8 @@ let retryAt = 0;
 let pageKey = '';
 /** This page holds its key's lock, so its outbox may be written. */
 let ownsKey = false;
+/** The last persist() stored every unacknowledged event of this page (see pageHidden()). */
+let stored: unknown;
 let session: Session | undefined;
 /** Set by startDelivery(); until then (and when init() was refused) every API call does nothing. */
 export let anonymousId = '';
@@ -119,8 +121,14 @@ let toSite: unknown;
  */
 const hideKey = (key: string) => key.replace('q', 'h');
 
-/** Held by a Web Lock callback to keep its lock for the page's life. */
-const forever = new Promise<never>(() => {});
+/**
+ * Returned by every Web Lock callback: the page keeps its locks until release() (see pageHidden():
+ * a page entering the back/forward cache lets them go; a page that is destroyed loses them anyway).
+ */
+let held: Promise<unknown>;
+let release: (x?: unknown) => void;
+const hold = () => (held = new Promise((r) => (release = r)));
+hold();
 
 /** Stores `value` under the SDK's prefix; removes the key when it is null or undefined. */
 export function save(key: string, value?: unknown) {
@@ -226,7 +234,8 @@ function persist() {
   if (session) save('s', session);
   queue = cap(queue, now());
   const unacked = [...inFlight.flat(), ...queue];
-  return ownsKey && write(localStore!, pageKey, (toSite || unacked[0]) && unacked);
+  stored = ownsKey && write(localStore!, pageKey, (toSite || unacked[0]) && unacked);
+  return stored;
 }
 
 /** Arms the send timer: after `ms` (at once while the first batch may not wait, see mayWait), never before the backoff allows. */
@@ -260,9 +269,10 @@ export function send(atHide?: boolean): string[] | undefined {
     inFlight = inFlight.filter((f) => f !== events);
     // A page-hide send answered while the page lives on (a tab switch and back): the marker must
     // stop naming it, or a next page could drop events whose send failed.
-    if (atHide) write(tabStore!, pageKey);
-    if (!atHide) sending = false;
-    if (__CS_TABS__ && atHide) write(localStore!, hideKey(pageKey));
+    if (atHide) {
+      write(tabStore!, pageKey);
+      if (__CS_TABS__) write(localStore!, hideKey(pageKey));
+    } else sending = false;
     lastAnswerAcked = !retry;
     mayWait = true;
     resolveAnswer(0);
@@ -291,7 +301,7 @@ export function send(atHide?: boolean): string[] | undefined {
       () => settle(1),
     );
   persist();
-  return atHide && !config.keepUntilAcked ? events.map((e) => e.event_id) : [];
+  return atHide && !(__CS_RARE__ && config.keepUntilAcked) ? events.map((e) => e.event_id) : [];
 }
 
 /** The browser says it is online again: retry at once, whatever the backoff said. */
@@ -323,7 +333,10 @@ export function leavingForSite(e: { activation: unknown }) {
  */
 export function resume() {
   toSite = 0;
-  if (ownsKey) adopt();
+  // Restored after pageHidden() let its locks go: it asks for its key again and takes back what is
+  // still stored under it (grantStorage()). At load, before its lock is granted, this only repeats
+  // what init did: the key is already requested, and the stored ids are the same.
+  ownsKey ? adopt() : localStore && grantStorage();
   sendOrSchedule();
 }
 
@@ -334,7 +347,7 @@ export function resume() {
  * waiting out a backoff, and the marker names what was sent while healthy. The outbox is written
  * once either way.
  */
-export function pageHidden() {
+export function pageHidden(persisted?: boolean) {
   // Left to the next page only when really stored under a key this page owns; otherwise (storage
   // off or full, the lock not held) page hide sends as if leaving the site.
   if (toSite) toSite = persist();
@@ -350,6 +363,27 @@ export function pageHidden() {
   // knows of no failure), never one after a failure; adopt() says who may judge it.
   if (__CS_TABS__ && named)
     write(localStore!, hideKey(pageKey), (toSite || (lastAnswerAcked !== false && named[0])) && localStore && { t: now(), i: named });
+  // Entering the back/forward cache (pagehide with persisted; MDN, "Window: pagehide event") with
+  // the outbox stored: the page lets its locks go and hands the stored events over, as if it were
+  // gone. Chromium keeps a page that holds Web Locks in the cache, but evicts it as soon as another
+  // page asks for one of them ("WebLocksContention"), and the next page of the site always asks for
+  // this page's key (adopt()): held for life, the locks cost every page of the site its instant Back
+  // (Chromium 156; test/browser/sdk.test.ts fails without this, CDP's Page.backForwardCacheNotUsed
+  // giving WebLocksContention). Any page may now take the outbox, as
+  // from a page that is gone. Restored (resume()), the page asks for its key again and takes back
+  // whatever no other page took meanwhile; what another page took, that page sends. Without a stored
+  // outbox (storage blocked or full) the page keeps its memory and its locks, as before.
+  if (persisted && stored) {
+    requested = {};
+    ownsKey = false;
+    queue = [];
+    inFlight = [];
+    // Restored, it has heard nothing since: an acknowledgement from before is no evidence for what
+    // pages that came after it sent as they went (takeLeftovers()).
+    lastAnswerAcked = undefined;
+    release();
+    hold();
+  }
 }
 
 /**
@@ -361,7 +395,7 @@ export function pageHidden() {
  * met an outage), otherwise with this page's next batch (full build; the core build sends what
  * another tab left at once).
  */
-function takeLeftovers(key: string, marker?: HideMarker) {
+const takeLeftovers = safe((key: string, marker?: HideMarker) => {
   write(tabStore!, key);
   if (__CS_TABS__) write(localStore!, hideKey(key));
   const leftovers = read<Event[]>(localStore!, key);
@@ -386,10 +420,10 @@ function takeLeftovers(key: string, marker?: HideMarker) {
     // with its next batch, rather than in a request of their own; they are stored under its key meanwhile.
     marker || (__CS_TABS__ && lastAnswerAcked !== undefined) ? sendOrSchedule() : send();
   }
-}
+});
 
 /** Keys whose lock this page has requested: its own, and those of pages it takes or waits for. (An object: shorter than a Set.) */
-const requested: Record<string, 1> = {};
+let requested: Record<string, 1> = {};
 
 /**
  * Asks for the lock of every stored outbox key not yet asked for. A page whose locks are refused
@@ -419,8 +453,8 @@ function adopt() {
       }
       // Named events are judged at this page's next answer (its first, for the next page of the tab), when a send is on its way.
       if (marker?.i[0] && (queue[0] || sending)) await answered;
-      safe(takeLeftovers)(key, marker);
-      return forever;
+      takeLeftovers(key, marker);
+      return held;
     });
 }
 
@@ -457,9 +491,11 @@ function grantStorage() {
   if (__CS_PRIVACY__ && config.requireConsent) save('c', 1);
   withLock(pageKey, () => {
     ownsKey = true;
+    // Restored from the back/forward cache (see pageHidden()): its stored events, unless another page took them meanwhile.
+    takeLeftovers(pageKey);
     persist();
     adopt();
-    return forever;
+    return held;
   });
   // Only consent() arrives here with events held; at init nothing is queued yet.
   if (__CS_PRIVACY__) schedule(0);

@@ -13,6 +13,13 @@ declare const __CS_CAMPAIGN__: boolean;
  * duplicates when a second tab is closed. Out of the core build, which sends those events again.
  */
 declare const __CS_TABS__: boolean;
+/**
+ * What our own stack never needs, out of the core build to make room for the back/forward cache
+ * fix (delivery.ts pageHidden()): the `keepUntilAcked` option, and Retry-After as an HTTP date (the
+ * ingest handler and API Gateway send seconds; the core build reads only seconds, and falls back on
+ * its backoff for a date).
+ */
+declare const __CS_RARE__: boolean;
 /** SDK version, from client-sdk/package.json. */
 declare const __CS_VERSION__: string;
 /** The ESM build (true), which a bundler may also load where there is no window; false in the script builds. */

@@ -128,7 +128,7 @@ export const init = safe((options: Options) => {
   startDelivery({ batchSize: 20, flushInterval: 5000, ...options });
   timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
   /** Page hide (visibilitychange to hidden, and pagehide): the page's last events, then delivery's page-hide send. */
-  const hide = () => {
+  const hide = (e: { persisted?: boolean }) => {
     if (__CS_ENGAGE__ || __CS_CLICKS__) {
       visibleMs = visibleTime();
       visibleSince = 0;
@@ -138,10 +138,10 @@ export const init = safe((options: Options) => {
       page();
     }
     if (__CS_ENGAGE__ && config.engagement !== false) reportEngagement();
-    pageHidden();
+    pageHidden(e.persisted);
   };
-  on(document, 'visibilitychange', () => {
-    if (document.hidden) hide();
+  on(document, 'visibilitychange', (e) => {
+    if (document.hidden) hide(e);
     else if (__CS_ENGAGE__ || __CS_CLICKS__) visibleSince = now();
   });
   on(window, 'pagehide', hide);
@@ -167,8 +167,10 @@ export const init = safe((options: Options) => {
         original.apply(history, a);
       };
     }
+    // popstate also fires on every fragment navigation (a link to #x, location.hash = ...), before
+    // hashchange (HTML, "update document for history step application"; WPT history-traversal
+    // event-order tests; seen in Chromium 156), so hashchange would only repeat it.
     on(window, 'popstate', navigated);
-    on(window, 'hashchange', navigated);
     page();
   }
   if (__CS_ENGAGE__ && config.engagement !== false) on(window, 'scroll', scrolled);

@@ -62,8 +62,8 @@ suite('browser SDK in Chromium against the local stack', () => {
   });
 
   /** A fresh browser profile (own user-data-dir). */
-  async function browser(): Promise<BrowserContext> {
-    const b = await launchBrowser();
+  async function browser(opts?: { bfcache?: boolean }): Promise<BrowserContext> {
+    const b = await launchBrowser(opts);
     open.push(b);
     return b.ctx;
   }
@@ -268,6 +268,55 @@ suite('browser SDK in Chromium against the local stack', () => {
     expect(sent[0]![0]).toBe('carried');
     expect(sent[0]).toContain('page_view');
     expect(named(r, 'carried')).toHaveLength(1);
+    expectOnce(await rows(aid, () => true));
+  });
+
+  // A page holding a Web Lock stays eligible for Chromium's back/forward cache, but is evicted the
+  // moment another page asks for that lock ("WebLocksContention"), and every next page of the site
+  // asks for the previous page's key. Playwright turns the cache off; this browser keeps it on.
+  it.each([
+    ['full', ''],
+    ['core', '&core=1'],
+  ])('the %s build keeps the site in the back/forward cache, and Back loses and repeats nothing', async (_, build) => {
+    const ctx = await browser({ bfcache: true });
+    await ctx.addInitScript(() => {
+      const w = window as unknown as { restored: number };
+      w.restored = 0;
+      addEventListener('pageshow', (e) => (w.restored += +e.persisted));
+    });
+    // Long flushes: what each page records is still unsent when the visitor moves on.
+    const url = (path: string) => `${pagesUrl}${path}?opts=${encodeURIComponent(JSON.stringify({ flushInterval: 60_000 }))}${build}`;
+    const p = ctx.pages()[0] || (await ctx.newPage());
+    const cdp = await ctx.newCDPSession(p);
+    const notRestored: unknown[] = [];
+    cdp.on('Page.backForwardCacheNotUsed', (e) => notRestored.push(e.notRestoredExplanations));
+    await cdp.send('Page.enable');
+    await p.goto(url('/bf/a.html'));
+    const aid = await anonymousId(p);
+    await track(p, ['bf_a1']);
+    await p.goto(url('/bf/b.html'));
+    await track(p, ['bf_b1']);
+    // Act: Back (a restored page fires no load event, only pageshow)
+    await p.goBack({ waitUntil: 'commit' });
+    await until(
+      () => p.evaluate(() => (window as unknown as { restored: number }).restored === 1).catch(() => false),
+      10_000,
+      () => `not restored from the back/forward cache: ${JSON.stringify(notRestored)}`,
+    );
+    await track(p, ['bf_a2'], true);
+    // Assess: both pages' views and all three events, each stored once, and nothing left behind
+    const r = await rows(aid, (x) => named(x, 'bf_').length >= 3 && x.filter((e) => e.type === 'page_view').length >= 2);
+    await until(
+      () => outboxEmpty(p),
+      10_000,
+      () => 'outbox not emptied',
+    );
+    expect(notRestored).toEqual([]);
+    expect(
+      named(r, 'bf_')
+        .map((x) => x.name)
+        .sort(),
+    ).toEqual(['bf_a1', 'bf_a2', 'bf_b1']);
     expectOnce(await rows(aid, () => true));
   });
 

@@ -71,13 +71,18 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-/** A fresh browser with its own profile folder (own localStorage), removed on close. */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * A fresh browser with its own profile folder (own localStorage), removed on close. playwright
+ * launches Chromium with --disable-back-forward-cache; `bfcache` keeps the cache on, as in a
+ * visitor's browser.
+ */
+export async function launchBrowser({ bfcache = false } = {}): Promise<Browser> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
+    ignoreDefaultArgs: bfcache ? ['--disable-back-forward-cache'] : undefined,
   });
   return {
     ctx,

@@ -31,6 +31,10 @@ describe('SDK backoff', () => {
 
 describe('SDK Retry-After', () => {
   const now = Date.parse('2026-11-22T10:00:00Z');
+  const G = globalThis as Record<string, unknown>;
+  // The full build (client-sdk/build.mjs flags); the core build reads only delay-seconds.
+  beforeEach(() => (G.__CS_RARE__ = true));
+  afterAll(() => delete G.__CS_RARE__);
   it('reads delay-seconds', () => {
     expect(retryAfter('7', now)).toBe(7000);
     expect(retryAfter('0', now)).toBe(0);
@@ -38,6 +42,11 @@ describe('SDK Retry-After', () => {
   it('reads an HTTP date', () => {
     expect(retryAfter('Sun, 22 Nov 2026 10:00:30 GMT', now)).toBe(30_000);
     expect(retryAfter('Sun, 22 Nov 2026 09:00:00 GMT', now)).toBe(0);
+  });
+  it('in the core build, reads a date as no Retry-After (its backoff applies)', () => {
+    G.__CS_RARE__ = false;
+    expect(retryAfter('Sun, 22 Nov 2026 10:00:30 GMT', now)).toBe(0);
+    expect(retryAfter('7', now)).toBe(7000);
   });
   it('ignores absent or unreadable values and caps huge ones at an hour', () => {
     expect(retryAfter(null, now)).toBe(0);

@@ -78,6 +78,7 @@ beforeAll(async () => {
       __CS_PRIVACY__: 'false',
       __CS_CAMPAIGN__: 'false',
       __CS_TABS__: 'false',
+      __CS_RARE__: 'false',
       __CS_VERSION__: '"test"',
       __CS_MODULE__: 'false',
     },

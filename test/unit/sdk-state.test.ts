@@ -74,6 +74,7 @@ beforeEach(() => {
   Object.assign(G, {
     __CS_PRIVACY__: true,
     __CS_TABS__: true,
+    __CS_RARE__: true,
     __CS_VERSION__: 'test',
     localStorage: local,
     navigator: { onLine: true, locks: { request: lock }, sendBeacon: () => true },
@@ -115,11 +116,25 @@ function grantWaiting() {
       w.grant();
     }
 }
-/** Web Locks: a lock is held until its page dies (the SDK's callbacks never settle); callbacks run in a later microtask, as in browsers. */
+/**
+ * Web Locks: a lock is held until its page dies or its callback's promise settles (the SDK's settle
+ * only when a page enters the back/forward cache); callbacks run in a later microtask, as in browsers.
+ */
 function lock(name: string, cb: () => unknown) {
   const page = current;
+  const free = () => {
+    if (held.get(name) !== page) return;
+    held.delete(name);
+    grantWaiting();
+  };
   return new Promise((_, fail) => {
-    const run = () => (dead.has(page) ? undefined : Promise.resolve(cb()).catch(fail));
+    const run = () =>
+      dead.has(page)
+        ? undefined
+        : Promise.resolve(cb()).then(free, (e) => {
+            free();
+            fail(e);
+          });
     const grant = () => {
       held.set(name, page);
       queueMicrotask(run);
@@ -584,6 +599,89 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
     expect(outbox()).toEqual([]);
   });
 
+  describe.each([true, false])('entering the back/forward cache (pagehide persisted; __CS_TABS__ %s)', (tabs) => {
+    beforeEach(() => {
+      G.onpageswap = null;
+      G.__CS_TABS__ = tabs;
+    });
+
+    it('lets its key go: the next page sends what it carried, and the page, restored, sends none of it again', async () => {
+      // Prepare: page a carries an unsent page view to the next page of its tab, and enters the cache (not gone)
+      const tab = storage();
+      const a = open('a', tab);
+      await tick();
+      track(a, 'pv_a');
+      await tick(3_000);
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true);
+      // Act: the next page starts while a sits in the cache
+      const b = open('b', tab);
+      await tick();
+      track(b, 'pv_b');
+      await tick(5_000);
+      // Assess: b took a's outbox at once (a held its lock for life before, so b waited for ever)
+      expect(sends.map((x) => [x.page, names(x.events)])).toEqual([['b', ['pv_a', 'pv_b']]]);
+      sends[0]!.answer(200);
+      await tick();
+      // Act: Back: b enters the cache in turn, a is restored and the visitor clicks
+      b.leavingForSite({ activation: {} });
+      b.pageHidden(true);
+      current = 'a';
+      a.resume();
+      track(a, 'click_a');
+      await tick(5_000);
+      // Assess: a sends only what is new; nothing is left stored
+      expect(sends.slice(1).map((x) => [x.page, names(x.events)])).toEqual([['a', ['click_a']]]);
+      sends[1]!.answer(200);
+      await tick();
+      expect(outbox()).toEqual([]);
+    });
+
+    it('restored before any other page took its key, sends what it had stored, once', async () => {
+      const a = open('a', storage());
+      await tick();
+      track(a, 'pv');
+      await tick(3_000);
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true);
+      expect(sends).toHaveLength(0);
+      // Act: Back before any other page ran; the visitor clicks
+      a.resume();
+      track(a, 'after_restore');
+      await tick(5_000);
+      // Assess
+      expect(sends.flatMap((x) => names(x.events)).sort()).toEqual(['after_restore', 'pv']);
+      for (const x of sends) x.answer(200);
+      await tick();
+      expect(outbox()).toEqual([]);
+    });
+
+    it('with storage full, keeps its events in memory and its key, and sends them when back online', async () => {
+      const a = open('a', storage());
+      await tick();
+      track(a, 'pv');
+      await tick(5_000);
+      sends[0]!.answer(200);
+      await tick();
+      track(a, 'offline_click');
+      // Storage fills up, the network goes: page hide can neither store nor send
+      const setItem = jest.spyOn(Object.getPrototypeOf(local), 'setItem').mockImplementation(() => {
+        throw new DOMException('full', 'QuotaExceededError');
+      });
+      G.navigator.onLine = false;
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true);
+      // Act: restored, back online
+      setItem.mockRestore();
+      G.navigator.onLine = true;
+      a.resume();
+      a.retryNow();
+      await tick(5_000);
+      // Assess
+      expect(sends.slice(1).flatMap((x) => names(x.events))).toContain('offline_click');
+    });
+  });
+
   it.each([
     ['before the previous page hides', true],
     ['after the previous page is gone', false],
@@ -825,12 +923,10 @@ describe("SDK state machine: a closed tab's page-hide send, judged by a page of 
     expect(kept).toEqual(expect.arrayContaining(['i2']));
   });
 
-  // Full build only: in the core build the same path still judges on the page's own old
-  // acknowledgement, but browsers that follow the HTML spec never restore a page holding a Web Lock
-  // from the back/forward cache (WPT performance-navigation-timing-lock; MDN
-  // "NotRestoredReasonDetails: reason"), and every SDK page holds one for life; the fix would take
-  // the core build past its 2,560 B budget.
-  it.each([true])(
+  // Both builds: a page entering the back/forward cache lets its locks go (pageHidden(true)), so
+  // Chromium restores it even though the next page asked for its key; restored, it has heard nothing
+  // since, and its acknowledgement from before must not judge what came after.
+  it.each([true, false])(
     "a page restored from the bfcache does not judge the next page's send on its own old acknowledgement (__CS_TABS__ %s)",
     async (tabs) => {
       G.__CS_TABS__ = tabs;
@@ -840,8 +936,8 @@ describe("SDK state machine: a closed tab's page-hide send, judged by a page of 
       await tick();
       sends.at(-1)!.answer(200);
       await tick();
-      // Back/forward cache: p1 hides with nothing to send and stays alive, holding its lock
-      p1.pageHidden();
+      // Back/forward cache: p1 hides with nothing to send and stays alive
+      p1.pageHidden(true);
       await tick(60_000);
       const p2 = open('p2', tab);
       track(p2, 'p2_pv');
