@@ -63,6 +63,8 @@ describe('data_quality: bots by reason and fast visitors', () => {
       ...Array.from({ length: 120 }, (_, i) => lines([i * 29_000], { sourceIp: '79.192.0.3' })).flat(),
       // 200 over two clock hours, 100 in each: the rate is per UTC hour, not per day.
       ...Array.from({ length: 200 }, (_, i) => lines([i * 36_000], { sourceIp: '79.192.0.5' })).flat(),
+      // A crawler as fast as the fast person, from a cloud network: a bot, so not a fast visitor.
+      ...Array.from({ length: 121 }, (_, i) => lines([i * 29_000], { sourceIp: '3.5.140.3' })).flat(),
       ...lines([0], { userAgent: NAMED_BOTS.HeadlessChrome }),
       ...lines([0, 1], { userAgent: NAMED_BOTS.AhrefsBot }),
       ...lines([0], { webdriver: true }),
@@ -103,17 +105,17 @@ describe('data_quality: bots by reason and fast visitors', () => {
       bots_headless: 1,
       bots_ua_list: 2,
       bots_webdriver: 1,
-      bots_datacenter_ip: 3,
+      bots_datacenter_ip: 3 + 121,
       bots_referrer_spam: 1,
       bots_behaviour: 30,
       bots_no_reason: 1,
-      bots: 39,
+      bots: 39 + 121,
     });
-    expect(row.accepted).toBe(121 + 120 + 200 + 39);
-    expect(row.bot_share).toBeCloseTo(39 / 480, 4);
+    expect(row.accepted).toBe(121 + 120 + 200 + 39 + 121);
+    expect(row.bot_share).toBeCloseTo(160 / 601, 4);
   });
 
-  it('counts a person above 120 page views in an hour as a fast visitor, without making the rows bots', () => {
+  it('counts a person above 120 page views in an hour as a fast visitor, without making the rows bots, and not a bot as fast', () => {
     expect(row.fast_visitors).toBe(1);
   });
 });
