@@ -125,10 +125,8 @@ const hideKey = (key: string) => key.replace('q', 'h');
  * Returned by every Web Lock callback: the page keeps its locks until release() (see pageHidden():
  * a page entering the back/forward cache lets them go; a page that is destroyed loses them anyway).
  */
-let held: Promise<unknown>;
 let release: (x?: unknown) => void;
-const hold = () => (held = new Promise((r) => (release = r)));
-hold();
+let held = new Promise((r) => (release = r));
 
 /** Stores `value` under the SDK's prefix; removes the key when it is null or undefined. */
 export function save(key: string, value?: unknown) {
@@ -382,7 +380,7 @@ export function pageHidden(persisted?: boolean) {
     // pages that came after it sent as they went (takeLeftovers()).
     lastAnswerAcked = undefined;
     release();
-    hold();
+    held = new Promise((r) => (release = r));
   }
 }
 

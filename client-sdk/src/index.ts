@@ -171,6 +171,13 @@ export const init = safe((options: Options) => {
     // hashchange (HTML, "update document for history step application"; WPT history-traversal
     // event-order tests; seen in Chromium 156), so hashchange would only repeat it.
     on(window, 'popstate', navigated);
+    // Back or Forward restored this page from the cache: a page view, as the reload it replaces was.
+    on(window, 'pageshow', (e: { persisted?: boolean }) => {
+      if (e.persisted) {
+        lastUrl = '';
+        navigated();
+      }
+    });
     page();
   }
   if (__CS_ENGAGE__ && config.engagement !== false) on(window, 'scroll', scrolled);

@@ -22,8 +22,10 @@ export function nextSession(
   newId: () => string,
   timeout = SESSION_TIMEOUT,
 ): Session {
-  return !prev?.i || now - prev.t > timeout || (campaign && campaign !== prev.c)
-    ? { i: newId(), t: now, c: campaign }
+  return !prev?.i || now - prev.t > timeout || (__CS_CAMPAIGN__ && campaign && campaign !== prev.c)
+    ? __CS_CAMPAIGN__
+      ? { i: newId(), t: now, c: campaign }
+      : ({ i: newId(), t: now } as Session)
     : { ...prev, t: now };
 }
 

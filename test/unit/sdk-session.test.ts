@@ -5,6 +5,10 @@ import { UUID_PATTERN } from '../../schema/event';
 const T0 = Date.parse('2026-11-22T10:00:00Z');
 
 describe('SDK session', () => {
+  const G = globalThis as Record<string, unknown>;
+  // The full build (client-sdk/build.mjs flags); the core build starts no session for a campaign.
+  beforeEach(() => (G.__CS_CAMPAIGN__ = true));
+  afterAll(() => delete G.__CS_CAMPAIGN__);
   let n = 0;
   const newId = () => `sess-${++n}`;
 
@@ -38,6 +42,14 @@ describe('SDK session', () => {
     expect(none.c).toBe('google|cpc|spring');
     expect(other.i).not.toBe(a.i);
     expect(other.c).toBe('newsletter|email|autumn');
+  });
+
+  it('in the core build (no campaign split), keeps the session and stores no campaign', () => {
+    G.__CS_CAMPAIGN__ = false;
+    const a = nextSession(undefined, T0, '', newId);
+    const b = nextSession(a, T0 + 1000, 'google|cpc|spring', newId);
+    expect(b.i).toBe(a.i);
+    expect(a).not.toHaveProperty('c');
   });
 
   it('derives the campaign key from UTM parameters and click ids', () => {

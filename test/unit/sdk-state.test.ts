@@ -75,6 +75,7 @@ beforeEach(() => {
     __CS_PRIVACY__: true,
     __CS_TABS__: true,
     __CS_RARE__: true,
+    __CS_CAMPAIGN__: true,
     __CS_VERSION__: 'test',
     localStorage: local,
     navigator: { onLine: true, locks: { request: lock }, sendBeacon: () => true },
