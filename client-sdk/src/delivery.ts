@@ -98,8 +98,8 @@ let retryAt = 0;
 let pageKey = '';
 /** This page holds its key's lock, so its outbox may be written. */
 let ownsKey = false;
-/** The last persist() stored every unacknowledged event of this page (see pageHidden()). */
-let stored: unknown;
+/** pagehide said `persisted`: the page is entering the back/forward cache (see frozen()). */
+let caching: unknown;
 let session: Session | undefined;
 /** Set by startDelivery(); until then (and when init() was refused) every API call does nothing. */
 export let anonymousId = '';
@@ -232,8 +232,7 @@ function persist() {
   if (session) save('s', session);
   queue = cap(queue, now());
   const unacked = [...inFlight.flat(), ...queue];
-  stored = ownsKey && write(localStore!, pageKey, (toSite || unacked[0]) && unacked);
-  return stored;
+  return ownsKey && write(localStore!, pageKey, (toSite || unacked[0]) && unacked);
 }
 
 /** Arms the send timer: after `ms` (at once while the first batch may not wait, see mayWait), never before the backoff allows. */
@@ -287,7 +286,8 @@ export function send(atHide?: boolean): string[] | undefined {
   });
   // sendBeacon (no fetch keepalive) shows no answer: a queued beacon stays unanswered, like a
   // keepalive send from a page that is gone, and a refused one is retried.
-  if (atHide && !('keepalive' in Request.prototype)) navigator.sendBeacon(config.endpoint, body) || settle(1);
+  // (The full build only: the core build sends with fetch there too, see the return below.)
+  if (__CS_RARE__ && atHide && !('keepalive' in Request.prototype)) navigator.sendBeacon(config.endpoint, body) || settle(1);
   // The deadline covers the body too: a timeout while reading it fails the read, and the batch is retried.
   else
     fetch(config.endpoint, { method: 'POST', body, keepalive: true, credentials: 'omit', signal: deadline() }).then(
@@ -299,7 +299,9 @@ export function send(atHide?: boolean): string[] | undefined {
       () => settle(1),
     );
   persist();
-  return atHide && !(__CS_RARE__ && config.keepUntilAcked) ? events.map((e) => e.event_id) : [];
+  // Named unless keepUntilAcked; in the core build, unless fetch has no keepalive (Firefox before
+  // 133), where the browser may cancel the send as the page goes: the next page sends them again.
+  return atHide && (__CS_RARE__ ? !config.keepUntilAcked : 'keepalive' in Request.prototype) ? events.map((e) => e.event_id) : [];
 }
 
 /** The browser says it is online again: retry at once, whatever the backoff said. */
@@ -330,10 +332,10 @@ export function leavingForSite(e: { activation: unknown }) {
  * toSite is unset and keys already requested are skipped.
  */
 export function resume() {
-  toSite = 0;
-  // Restored after pageHidden() let its locks go: it asks for its key again and takes back what is
-  // still stored under it (grantStorage()). At load, before its lock is granted, this only repeats
-  // what init did: the key is already requested, and the stored ids are the same.
+  toSite = caching = 0;
+  // Restored after frozen() let its locks go: it asks for the lock of its new key, and takes the old
+  // one back like any other, unless another page took it (grantStorage()). At load, before its lock
+  // is granted, this only repeats what init did: the key is already requested, the ids the same.
   ownsKey ? adopt() : localStore && grantStorage();
   sendOrSchedule();
 }
@@ -346,6 +348,7 @@ export function resume() {
  * once either way.
  */
 export function pageHidden(persisted?: boolean) {
+  caching ||= persisted;
   // Left to the next page only when really stored under a key this page owns; otherwise (storage
   // off or full, the lock not held) page hide sends as if leaving the site.
   if (toSite) toSite = persist();
@@ -361,19 +364,31 @@ export function pageHidden(persisted?: boolean) {
   // knows of no failure), never one after a failure; adopt() says who may judge it.
   if (__CS_TABS__ && named)
     write(localStore!, hideKey(pageKey), (toSite || (lastAnswerAcked !== false && named[0])) && localStore && { t: now(), i: named });
-  // Entering the back/forward cache (pagehide with persisted; MDN, "Window: pagehide event") with
-  // the outbox stored: the page lets its locks go and hands the stored events over, as if it were
-  // gone. Chromium keeps a page that holds Web Locks in the cache, but evicts it as soon as another
-  // page asks for one of them ("WebLocksContention"), and the next page of the site always asks for
-  // this page's key (adopt()): held for life, the locks cost every page of the site its instant Back
-  // (Chromium 156; test/browser/sdk.test.ts fails without this, CDP's Page.backForwardCacheNotUsed
-  // giving WebLocksContention). Any page may now take the outbox, as
-  // from a page that is gone. Restored (resume()), the page asks for its key again and takes back
-  // whatever no other page took meanwhile; what another page took, that page sends. Without a stored
-  // outbox (storage blocked or full) the page keeps its memory and its locks, as before.
-  if (persisted && stored) {
+}
+
+/**
+ * Entering the back/forward cache: `freeze` (Page Lifecycle API, Chromium: fired after pagehide with
+ * `persisted` and visibilitychange, as the page is frozen; seen in Chromium 156), after the site's
+ * own page-hide handlers, so what they track is stored too. With the outbox stored, the page lets
+ * its locks go and hands the stored events over, as if it were gone. Chromium keeps a page that
+ * holds Web Locks in the cache, but evicts it as soon as another page asks for one of them
+ * ("WebLocksContention"), and the next page of the site always asks for this page's key (adopt()):
+ * held for life, the locks cost every page of the site its instant Back (Chromium 156;
+ * test/browser/sdk.test.ts fails without this, CDP's Page.backForwardCacheNotUsed giving
+ * WebLocksContention). Restored (resume()), the page asks for its key again and takes back whatever
+ * no other page took meanwhile; what another page took, that page sends. Without a stored outbox
+ * (storage blocked or full) the page keeps its memory and its locks, as before; so does a page
+ * frozen without pagehide (a hidden tab Chromium freezes), and a browser without `freeze`.
+ */
+export function frozen() {
+  // Not with a request in flight: its answer would come to a page that no longer holds those events
+  // (a page leaving the origin sends as it goes; it keeps its locks, and may be evicted, as before).
+  if (caching && !inFlight[0] && persist()) {
     requested = {};
     ownsKey = false;
+    // A new key for when it is restored: another page may have taken the old one, and holds its lock
+    // for that page's life; the old key is then taken like any other (adopt()), by this page too.
+    pageKey = `${PREFIX}q.${uuid()}`;
     queue = [];
     inFlight = [];
     // Restored, it has heard nothing since: an acknowledgement from before is no evidence for what
@@ -470,7 +485,7 @@ export function rescan(e: { key: string | null }) {
 /**
  * Storage and sending allowed (at init, or on consent('granted')): takes this page's own key, sends
  * what was held while consent was pending, and adopts the unsent events of pages that are gone. Each page holds a
- * Web Lock named after its storage key for its whole life; a key whose lock we can take belongs to a
+ * Web Lock named after its storage key for its whole life (until frozen() lets it go); a key whose lock we can take belongs to a
  * closed page, and the lock makes the take exclusive, so two tabs never both send the same
  * leftovers. Waiting (no ifAvailable) means we also inherit from a tab that closes while we are
  * open. The taker keeps the taken key's lock for its own life: another renderer's view of
@@ -489,8 +504,6 @@ function grantStorage() {
   if (__CS_PRIVACY__ && config.requireConsent) save('c', 1);
   withLock(pageKey, () => {
     ownsKey = true;
-    // Restored from the back/forward cache (see pageHidden()): its stored events, unless another page took them meanwhile.
-    takeLeftovers(pageKey);
     persist();
     adopt();
     return held;

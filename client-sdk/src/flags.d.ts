@@ -14,10 +14,11 @@ declare const __CS_CAMPAIGN__: boolean;
  */
 declare const __CS_TABS__: boolean;
 /**
- * What our own stack never needs, out of the core build to make room for the back/forward cache
- * fix (delivery.ts pageHidden()): the `keepUntilAcked` option, and Retry-After as an HTTP date (the
- * ingest handler and API Gateway send seconds; the core build reads only seconds, and falls back on
- * its backoff for a date).
+ * What our own stack and current browsers never need, out of the core build to make room for the
+ * back/forward cache fix (delivery.ts frozen()): the `keepUntilAcked` option, Retry-After as an HTTP
+ * date (the ingest handler and API Gateway send seconds; the core build reads only seconds, and
+ * falls back on its backoff for a date), and sendBeacon where fetch has no keepalive (Firefox before
+ * 133; the core build sends with fetch there and names nothing, so the next page sends it again).
  */
 declare const __CS_RARE__: boolean;
 /** SDK version, from client-sdk/package.json. */

@@ -13,6 +13,7 @@ import {
   identifyAs,
   leavingForSite,
   now,
+  frozen,
   pageHidden,
   record,
   rescan,
@@ -149,6 +150,7 @@ export const init = safe((options: Options) => {
   on(window, 'pageswap', leavingForSite);
   // Every pageshow: at load and in a prerendered page it changes nothing (see resume()).
   on(window, 'pageshow', resume);
+  on(document, 'freeze', frozen);
   on(document, 'prerenderingchange', resume);
   on(window, 'online', retryNow);
   if (__CS_TABS__) on(window, 'storage', rescan);

@@ -343,6 +343,78 @@ suite('browser SDK in Chromium against the local stack', () => {
     expectOnce(await rows(aid, () => true));
   });
 
+  it.each([
+    ['full', ''],
+    ['core', '&core=1'],
+  ])('the %s build, left for another origin with a send in flight and restored by Back, stores each event once', async (_, build) => {
+    const ctx = await browser({ bfcache: true });
+    await ctx.addInitScript(() => {
+      const w = window as unknown as { restored: number };
+      w.restored = 0;
+      addEventListener('pageshow', (e) => (w.restored += +e.persisted));
+    });
+    const p = ctx.pages()[0] || (await ctx.newPage());
+    await p.goto(`${pagesUrl}/bf/x.html?opts=${encodeURIComponent(JSON.stringify({ flushInterval: 1000 }))}${build}`);
+    const aid = await anonymousId(p);
+    await rows(aid, (x) => x.some((e) => e.type === 'page_view'));
+    // Queued as the visitor leaves: the page-hide send carries it (the full build adds engagement)
+    await track(p, ['x_leave']);
+    await p.goto(`${pagesUrl.replace('127.0.0.1', 'localhost')}/elsewhere.html`);
+    await rows(aid, (x) => named(x, 'x_leave').length > 0);
+    await p.goBack({ waitUntil: 'commit' });
+    await until(
+      () => p.evaluate(() => (window as unknown as { restored: number }).restored === 1).catch(() => false),
+      10_000,
+      () => 'not restored from the back/forward cache',
+    );
+    // Whatever the restored page sends goes before or with its restore page view: once that is
+    // stored and its outbox is empty, a second copy would be stored too.
+    await rows(aid, (x) => x.filter((e) => e.type === 'page_view').length >= 2);
+    await until(
+      () => outboxEmpty(p),
+      10_000,
+      () => 'outbox not emptied',
+    );
+    const r = await rows(aid, () => true);
+    expect(named(r, 'x_leave')).toHaveLength(1);
+    expectOnce(r);
+  });
+
+  it.each([
+    ['full', ''],
+    ['core', '&core=1'],
+  ])('the %s build, restored while another tab holds its old key, stores what it tracks after', async (_, build) => {
+    const ctx = await browser({ bfcache: true });
+    await ctx.addInitScript(() => {
+      const w = window as unknown as { restored: number };
+      w.restored = 0;
+      addEventListener('pageshow', (e) => (w.restored += +e.persisted));
+    });
+    const url = (path: string) => `${pagesUrl}${path}?opts=${encodeURIComponent(JSON.stringify({ flushInterval: 60_000 }))}${build}`;
+    const p = ctx.pages()[0] || (await ctx.newPage());
+    await p.goto(url('/bf/a3.html'));
+    await anonymousId(p);
+    // A second tab of the site, opened while a3's key is stored: it asks for that key's lock
+    const side = await ctx.newPage();
+    await side.goto(url('/bf/c3.html'));
+    await side.waitForFunction(() => typeof window.clickstream === 'function');
+    await p.goto(url('/bf/b3.html'));
+    await p.waitForFunction(() => typeof window.clickstream === 'function');
+    // Back: a3 comes back from the cache; the side tab took its old key meanwhile
+    await p.goBack({ waitUntil: 'commit' });
+    await until(
+      () => p.evaluate(() => (window as unknown as { restored: number }).restored === 1).catch(() => false),
+      10_000,
+      () => 'not restored from the back/forward cache',
+    );
+    await track(p, ['after_restore']);
+    await p.waitForFunction(
+      () => Object.keys(localStorage).some((k) => k.startsWith('cs_q.') && (localStorage.getItem(k) || '').includes('after_restore')),
+      undefined,
+      { timeout: 5000 },
+    );
+  });
+
   it('leaving for a same-origin page without the SDK (about:blank) leaves the events stored; the next page with the SDK sends them', async () => {
     const ctx = await browser();
     const p = await page(ctx, '/t/a.html', { flushInterval: 1000 });

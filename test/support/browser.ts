@@ -73,10 +73,11 @@ export interface Browser {
 
 /**
  * A fresh browser with its own profile folder (own localStorage), removed on close. playwright
- * launches Chromium with --disable-back-forward-cache; `bfcache` keeps the cache on, as in a
- * visitor's browser.
+ * launches Chromium with --disable-back-forward-cache; here the cache stays on by default, as in a
+ * visitor's browser, so every navigation takes the path visitors' pages take (pagehide with
+ * persisted, then freeze: delivery.ts frozen()). `bfcache: false` turns it off.
  */
-export async function launchBrowser({ bfcache = false } = {}): Promise<Browser> {
+export async function launchBrowser({ bfcache = true } = {}): Promise<Browser> {
   const dir = mkdtempSync(join(tmpdir(), 'cs-chromium-'));
   const ctx = await chromium.launchPersistentContext(dir, {
     executablePath: CHROMIUM,

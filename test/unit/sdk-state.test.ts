@@ -70,6 +70,7 @@ beforeEach(() => {
   held = new Map();
   waiting = [];
   dead.clear();
+  cached.clear();
   delete G.onpageswap;
   Object.assign(G, {
     __CS_PRIVACY__: true,
@@ -123,6 +124,10 @@ function grantWaiting() {
  */
 function lock(name: string, cb: () => unknown) {
   const page = current;
+  // Chromium evicts a page in the back/forward cache the moment another page asks for a lock it
+  // holds (WebLocksContention): the page is gone, and its locks go.
+  const holder = held.get(name);
+  if (holder && cached.has(holder)) evict(holder);
   const free = () => {
     if (held.get(name) !== page) return;
     held.delete(name);
@@ -143,6 +148,27 @@ function lock(name: string, cb: () => unknown) {
     waiting.push({ name, page, grant });
     grantWaiting();
   });
+}
+
+/** Pages in the back/forward cache (freeze() to thaw()). */
+const cached = new Set<string>();
+/** A page in the back/forward cache is evicted: it runs no more code, and its locks go. */
+function evict(name: string) {
+  cached.delete(name);
+  dead.add(name);
+  for (const [k, p] of held) if (p === name) held.delete(k);
+  grantWaiting();
+}
+/** The page enters the back/forward cache (Chromium's `freeze`, after its page-hide events). */
+function freeze(name: string, d: Delivery) {
+  d.frozen();
+  cached.add(name);
+}
+/** Back or Forward restores it (`pageshow` with persisted). */
+function thaw(name: string, d: Delivery) {
+  cached.delete(name);
+  current = name;
+  d.resume();
 }
 
 /** Opens a page of a tab: a fresh instance of the module, started with `opts`. */
@@ -615,6 +641,8 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
       await tick(3_000);
       a.leavingForSite({ activation: {} });
       a.pageHidden(true);
+      a.pageHidden();
+      freeze('a', a);
       // Act: the next page starts while a sits in the cache
       const b = open('b', tab);
       await tick();
@@ -627,8 +655,10 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
       // Act: Back: b enters the cache in turn, a is restored and the visitor clicks
       b.leavingForSite({ activation: {} });
       b.pageHidden(true);
+      b.pageHidden();
+      freeze('b', b);
       current = 'a';
-      a.resume();
+      thaw('a', a);
       track(a, 'click_a');
       await tick(5_000);
       // Assess: a sends only what is new; nothing is left stored
@@ -645,9 +675,11 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
       await tick(3_000);
       a.leavingForSite({ activation: {} });
       a.pageHidden(true);
+      a.pageHidden();
+      freeze('a', a);
       expect(sends).toHaveLength(0);
       // Act: Back before any other page ran; the visitor clicks
-      a.resume();
+      thaw('a', a);
       track(a, 'after_restore');
       await tick(5_000);
       // Assess
@@ -657,7 +689,27 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
       expect(outbox()).toEqual([]);
     });
 
-    it('with storage full, keeps its events in memory and its key, and sends them when back online', async () => {
+    it('a hidden tab Chromium freezes (no pagehide) keeps its key: a tab opened meanwhile does not take its events', async () => {
+      const a = open('a', storage());
+      await tick();
+      track(a, 'pv_a');
+      await tick(3_000);
+      // The tab goes to the background (visibilitychange only) while offline, so pv_a stays stored;
+      // later Chromium freezes it
+      G.navigator.onLine = false;
+      a.pageHidden();
+      freeze('a', a);
+      cached.delete('a'); // not in the back/forward cache: nothing evicts it
+      G.navigator.onLine = true;
+      const b = open('b', storage());
+      track(b, 'pv_b');
+      await tick(5_000);
+      // (The fake timers do not freeze a's; a frozen page's timers do not run.)
+      expect(sends.filter((x) => x.page === 'b').flatMap((x) => names(x.events))).toEqual(['pv_b']);
+      expect(outbox()).toContain('pv_a');
+    });
+
+    it('with storage full, keeps its events in memory and its locks, and sends them when back online', async () => {
       const a = open('a', storage());
       await tick();
       track(a, 'pv');
@@ -672,14 +724,183 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
       G.navigator.onLine = false;
       a.leavingForSite({ activation: {} });
       a.pageHidden(true);
+      a.pageHidden();
+      freeze('a', a);
       // Act: restored, back online
       setItem.mockRestore();
       G.navigator.onLine = true;
-      a.resume();
+      thaw('a', a);
       a.retryNow();
       await tick(5_000);
       // Assess
       expect(sends.slice(1).flatMap((x) => names(x.events))).toContain('offline_click');
+    });
+  });
+
+  /** Answers every not yet answered send for `secs` seconds: `status(send)` decides each answer. */
+  async function drive(status: (s: Send) => number, secs = 60) {
+    const seen = new Set<Send>();
+    for (let i = 0; i < secs; i++) {
+      for (const s of sends) if (!seen.has(s)) seen.add(s) && s.answer(status(s));
+      await tick(1_000);
+    }
+  }
+  const sentNames = (page?: string) => sends.filter((s) => !page || s.page === page).flatMap((s) => names(s.events));
+
+  describe.each([true, false])('the back/forward cache, cases a review found (__CS_TABS__ %s)', (tabs) => {
+    beforeEach(() => {
+      G.__CS_TABS__ = tabs;
+    });
+
+    it('an event the site tracks in its own visibilitychange handler (after the SDK hides) survives a bfcache entry that ends in eviction', async () => {
+      G.onpageswap = null;
+      const tab = storage();
+      const a = open('a', tab);
+      track(a, 'pv_a');
+      await tick(3_000);
+      // Chromium, a link to another page of the site: pageswap -> pagehide(persisted) -> visibilitychange(hidden)
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true);
+      a.pageHidden(); // the SDK's visibilitychange listener (capture) runs first
+      track(a, 'site_vis'); // then the site's own visibilitychange listener
+      await tick(); // its end-of-task write (microtask), before the page freezes
+      freeze('a', a);
+      // The next page of the tab
+      const b = open('b', tab);
+      track(b, 'pv_b');
+      await tick();
+      // a stays in the cache and is evicted later (cache full, 10 min TTL, ...)
+      evict('a');
+      await drive(() => 200);
+      open('c', storage()); // and a later page, to sweep anything left stored
+      await tick();
+      await drive(() => 200);
+      expect([...sentNames(), ...outbox()]).toEqual(expect.arrayContaining(['pv_a', 'pv_b', 'site_vis']));
+    });
+
+    it('an event the site tracks in its own pagehide handler survives when the network is down (offline) and the page is then evicted', async () => {
+      G.onpageswap = null;
+      const tab = storage();
+      const a = open('a', tab);
+      track(a, 'pv_a');
+      await tick(3_000);
+      G.navigator.onLine = false;
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true); // SDK's pagehide listener (capture)
+      track(a, 'site_ph'); // the site's pagehide listener
+      await tick();
+      a.pageHidden(); // SDK's visibilitychange listener: offline, sends nothing
+      await tick();
+      freeze('a', a);
+      const b = open('b', tab);
+      track(b, 'pv_b');
+      await tick();
+      evict('a');
+      G.navigator.onLine = true;
+      current = 'b';
+      b.retryNow();
+      await drive(() => 200);
+      expect([...sentNames(), ...outbox()]).toEqual(expect.arrayContaining(['pv_a', 'pv_b', 'site_ph']));
+    });
+
+    it('restored while a page of another tab holds its old key, the page stores what it tracks after the restore', async () => {
+      G.onpageswap = null;
+      const t1 = storage();
+      const a = open('a', t1);
+      track(a, 'pv_a');
+      await tick(1_000); // unsent (first batch waits 5 s), stored under a's key
+      // A second tab of the site opens; its start asks for the lock of a's key (a lives: it waits)
+      const c = open('c', storage());
+      track(c, 'pv_c');
+      await tick();
+      // Tab 1: a link to another page of the site (a enters the cache)
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true);
+      a.pageHidden();
+      await tick();
+      freeze('a', a);
+      const a2 = open('a2', t1);
+      track(a2, 'pv_a2');
+      await tick(100);
+      // Back: a2 enters the cache in turn, a is restored; the visitor clicks
+      a2.leavingForSite({ activation: {} });
+      a2.pageHidden(true);
+      a2.pageHidden();
+      freeze('a2', a2);
+      current = 'a';
+      thaw('a', a);
+      await tick();
+      track(a, 'after_restore');
+      await tick();
+      const storedNow = outbox();
+      // An outage for a's requests (the network of tab 1's page; c's own sends pass): a retries, then the tab is closed
+      await drive((s) => (s.page === 'a' ? 503 : 200), 30);
+      leave('a', a);
+      evict('a2');
+      await drive(() => 200, 30);
+      const d = open('d', storage());
+      track(d, 'pv_d');
+      await tick();
+      await drive(() => 200, 30);
+      expect(storedNow).toContain('after_restore');
+      expect([...sentNames('c'), ...sentNames('d'), ...outbox()]).toEqual(expect.arrayContaining(['after_restore']));
+    });
+
+    it('left for another origin (a page-hide send, acknowledged) and restored by Back, the page does not send that batch again', async () => {
+      G.onpageswap = null;
+      const a = open('a', storage());
+      track(a, 'pv');
+      await tick(5_000);
+      sends[0]!.answer(200);
+      await tick();
+      track(a, 'x'); // e.g. the engagement event the full build records at page hide
+      // A link to another origin: pageswap without activation, pagehide(persisted), visibilitychange
+      a.leavingForSite({ activation: null });
+      a.pageHidden(true);
+      a.pageHidden();
+      freeze('a', a);
+      expect(names(sends.at(-1)!.events)).toEqual(['x']);
+      // Its answer, queued while the page is frozen, then Back
+      sends.at(-1)!.answer(200);
+      thaw('a', a);
+      await drive(() => 200);
+      expect(sentNames().filter((n) => n === 'x')).toHaveLength(1);
+    });
+
+    it("restored after its own late acknowledgement, the page does not judge the next page's failed page-hide send by it (no pageswap)", async () => {
+      const tab = storage();
+      const a = open('a', tab);
+      track(a, 'pv_a');
+      await tick();
+      sends.at(-1)!.answer(200);
+      await tick();
+      track(a, 'a_x');
+      a.pageHidden(true); // page hide without pageswap: sends a_x, enters the cache
+      const s1 = sends.at(-1)!;
+      expect(names(s1.events)).toEqual(['a_x']);
+      a.pageHidden();
+      freeze('a', a);
+      const b = open('b', tab);
+      track(b, 'pv_b');
+      await tick();
+      sends.at(-1)!.answer(200);
+      await tick(1_000);
+      // An outage starts; b tracks a click; Back: b's page-hide send fails, unheard (b is frozen, later evicted)
+      track(b, 'b_click');
+      await tick();
+      b.pageHidden(true);
+      expect(names(sends.at(-1)!.events)).toEqual(['b_click']);
+      b.pageHidden();
+      freeze('b', b);
+      // a thaws: the answer to its page-hide send (which did arrive, before the outage) is delivered, then pageshow
+      current = 'a';
+      s1.answer(200);
+      thaw('a', a);
+      await tick();
+      evict('b');
+      const n = sends.length;
+      await drive((s) => (sends.indexOf(s) >= n ? 503 : 200));
+      expect([...outbox(), ...sends.slice(n).flatMap((s) => names(s.events))]).toEqual(expect.arrayContaining(['b_click']));
     });
   });
 
@@ -924,7 +1145,7 @@ describe("SDK state machine: a closed tab's page-hide send, judged by a page of 
     expect(kept).toEqual(expect.arrayContaining(['i2']));
   });
 
-  // Both builds: a page entering the back/forward cache lets its locks go (pageHidden(true)), so
+  // Both builds: a page entering the back/forward cache lets its locks go (frozen()), so
   // Chromium restores it even though the next page asked for its key; restored, it has heard nothing
   // since, and its acknowledgement from before must not judge what came after.
   it.each([true, false])(
@@ -939,6 +1160,8 @@ describe("SDK state machine: a closed tab's page-hide send, judged by a page of 
       await tick();
       // Back/forward cache: p1 hides with nothing to send and stays alive
       p1.pageHidden(true);
+      p1.pageHidden();
+      freeze('p1', p1);
       await tick(60_000);
       const p2 = open('p2', tab);
       track(p2, 'p2_pv');
@@ -953,7 +1176,7 @@ describe("SDK state machine: a closed tab's page-hide send, judged by a page of 
       expect(names(sends[n]!.events)).toEqual(['p2_click']);
       // p1 comes back from the cache (pageshow, persisted)
       current = 'p1';
-      p1.resume();
+      thaw('p1', p1);
       await tick();
       const seen = new Set<Send>();
       for (let k = 0; k < 60; k++) {
