@@ -336,7 +336,11 @@ export function resume() {
   // Restored after frozen() let its locks go: it asks for the lock of its new key, and takes the old
   // one back like any other, unless another page took it (grantStorage()). At load, before its lock
   // is granted, this only repeats what init did: the key is already requested, the ids the same.
-  ownsKey ? adopt() : localStore && grantStorage();
+  // With requireConsent, the stored decision is read again: a page of the site may have refused
+  // consent meanwhile (which removes it), and a restored page must not grant it back.
+  ownsKey
+    ? adopt()
+    : localStore && (__CS_PRIVACY__ && config.requireConsent && !read(browserStore!, `${PREFIX}c`) ? setConsent('denied') : grantStorage());
   sendOrSchedule();
 }
 

@@ -689,6 +689,35 @@ describe('SDK state machine: pageswap, when the outbox cannot be carried or the 
       expect(outbox()).toEqual([]);
     });
 
+    it('consent refused on the next page, then Back: the restored page neither grants it again nor tracks', async () => {
+      const tab = storage();
+      const a = open('a', tab, { requireConsent: true });
+      a.setConsent('granted');
+      track(a, 'pv_a');
+      await tick(6_000);
+      for (const x of sends) x.answer(200);
+      await tick();
+      a.leavingForSite({ activation: {} });
+      a.pageHidden(true);
+      a.pageHidden();
+      freeze('a', a);
+      const b = open('b', tab, { requireConsent: true });
+      track(b, 'pv_b');
+      await tick();
+      b.setConsent('denied');
+      // Back: b enters the cache, a is restored; the visitor clicks on a
+      b.leavingForSite({ activation: {} });
+      b.pageHidden(true);
+      b.pageHidden();
+      freeze('b', b);
+      thaw('a', a);
+      await tick();
+      track(a, 'after_denial');
+      await tick(6_000);
+      expect(Object.keys(local)).toEqual([]);
+      expect(sends.flatMap((x) => names(x.events))).toEqual(['pv_a']);
+    });
+
     it('a hidden tab Chromium freezes (no pagehide) keeps its key: a tab opened meanwhile does not take its events', async () => {
       const a = open('a', storage());
       await tick();
